@@ -1,0 +1,38 @@
+import { createHash } from 'node:crypto';
+
+/** Policy ids are safe as BullMQ job and scheduler ids, Redis key parts, AWS tag values and URL segments. */
+export const POLICY_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+// rotor's UUIDv5 namespace (a fixed random UUID): version ids are stable across processes and releases.
+const ROTOR_NAMESPACE = '0f5a3b7e-8c1d-4e2a-9b6f-3d7c5e9a1b24';
+
+export function scheduledRunId(policyId: string, dueEpochMs: number): string {
+  return `${policyId}-${dueEpochMs}`;
+}
+
+export function manualRunId(policyId: string, requestedEpochMs: number): string {
+  return `${policyId}-m${requestedEpochMs}`;
+}
+
+/**
+ * The AWS ClientRequestToken of the version a run stages: a retry of the same issue attempt is a no-op at
+ * AWS, a re-issue (new attempt) gets a new version.
+ */
+export function versionIdFor(runId: string, issueAttempt: number): string {
+  return uuidV5(`${runId}#${issueAttempt}`, ROTOR_NAMESPACE);
+}
+
+export function uuidV5(name: string, namespace: string): string {
+  const namespaceBytes = Buffer.from(namespace.replaceAll('-', ''), 'hex');
+  const hash = createHash('sha1').update(namespaceBytes).update(name, 'utf8').digest();
+  const bytes = hash.subarray(0, 16);
+  bytes[6] = ((bytes[6] ?? 0) & 0x0f) | 0x50;
+  bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80;
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** A short, non-reversible fingerprint of a credential, for records where the value itself must not be kept. */
+export function fingerprint(value: string): string {
+  return `sha256:${createHash('sha256').update(value, 'utf8').digest('hex').slice(0, 16)}`;
+}

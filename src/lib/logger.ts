@@ -1,0 +1,74 @@
+import { type DestinationStream, type Logger as PinoLogger, pino } from 'pino';
+
+export type Logger = PinoLogger;
+
+// A safety net only: secret values are never handed to the logger in the first place.
+const redactPaths = [
+  'secret',
+  'password',
+  'token',
+  'apiToken',
+  'apiKey',
+  'authorization',
+  'clientSecret',
+  'client_secret',
+  'accessToken',
+  'access_token',
+  'refreshToken',
+  'refresh_token',
+  'SecretString',
+  'secretAccessKey',
+  '*.secret',
+  '*.password',
+  '*.token',
+  '*.apiToken',
+  '*.apiKey',
+  '*.authorization',
+  '*.clientSecret',
+  '*.client_secret',
+  '*.accessToken',
+  '*.access_token',
+  '*.refreshToken',
+  '*.refresh_token',
+  '*.SecretString',
+  '*.secretAccessKey',
+  'headers["authorization"]',
+  'headers["x-auth-key"]',
+  'headers["cf-access-client-secret"]',
+];
+
+interface LoggableError {
+  name?: unknown;
+  message?: unknown;
+  kind?: unknown;
+  details?: unknown;
+}
+
+/** Whitelist: an error is logged as name, message, kind and wire facts; never its cause, request or stack. */
+export function serializeError(error: unknown): Record<string, unknown> {
+  if (typeof error !== 'object' || error === null) return { message: String(error) };
+  const { name, message, kind, details } = error as LoggableError;
+  return {
+    name: typeof name === 'string' ? name : 'Error',
+    message: typeof message === 'string' ? message : '',
+    ...(typeof kind === 'string' ? { kind } : {}),
+    ...(typeof details === 'object' && details !== null ? { details } : {}),
+  };
+}
+
+export interface LoggerOptions {
+  readonly level?: string;
+  readonly destination?: DestinationStream;
+  readonly base?: Record<string, unknown>;
+}
+
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const settings = {
+    level: options.level ?? 'info',
+    base: options.base ?? { service: 'rotor' },
+    redact: { paths: redactPaths, censor: '[redacted]' },
+    serializers: { err: serializeError, error: serializeError },
+    timestamp: pino.stdTimeFunctions.isoTime,
+  };
+  return options.destination ? pino(settings, options.destination) : pino(settings);
+}

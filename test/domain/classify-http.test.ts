@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import {
+  httpFailure,
+  kindForStatus,
+  networkFailure,
+  protocolFailure,
+} from '../../src/domain/classify-http.js';
+
+describe('kindForStatus', () => {
+  it.each([
+    [500, undefined, 'transient'],
+    [502, undefined, 'transient'],
+    [503, 1000, 'transient'],
+    [504, undefined, 'transient'],
+    [408, undefined, 'transient'],
+    [409, undefined, 'transient'],
+    [429, 30_000, 'rate-limited'],
+    [429, undefined, 'transient'],
+    [401, undefined, 'auth'],
+    [403, undefined, 'auth'],
+    [404, undefined, 'not-found'],
+    [410, undefined, 'not-found'],
+    [400, undefined, 'invalid-config'],
+    [422, undefined, 'invalid-config'],
+    [302, undefined, 'protocol'],
+    [200, undefined, 'protocol'],
+  ] as const)('HTTP %i (retry-after %s) is %s', (status, retryAfterMs, kind) => {
+    expect(kindForStatus(status, retryAfterMs)).toBe(kind);
+  });
+});
+
+describe('httpFailure', () => {
+  it('names the system, operation, status and vendor code in the message', () => {
+    const error = httpFailure({
+      system: 'cloudflare',
+      operation: 'rotate service token',
+      status: 403,
+      vendorCode: '10000',
+      vendorMessage: 'Authentication error',
+    });
+    expect(error.kind).toBe('auth');
+    expect(error.message).toBe(
+      'cloudflare rotate service token failed with HTTP 403 (code 10000: Authentication error)',
+    );
+    expect(error.details).toMatchObject({ system: 'cloudflare', status: 403, vendorCode: '10000' });
+  });
+
+  it('keeps Retry-After only for a rate-limited failure', () => {
+    expect(
+      httpFailure({ system: 's', operation: 'o', status: 429, retryAfterMs: 5000 }).details.retryAfterMs,
+    ).toBe(5000);
+    expect(
+      httpFailure({ system: 's', operation: 'o', status: 503, retryAfterMs: 5000 }).details.retryAfterMs,
+    ).toBeUndefined();
+  });
+
+  it('adds policy and step when seen from a rotation, keeping the kind', () => {
+    const error = httpFailure({ system: 'cloudflare', operation: 'get service token', status: 401 }).within({
+      policyId: 'ci-runner',
+      step: 'issue',
+    });
+    expect(error.kind).toBe('auth');
+    expect(error.message).toMatch(
+      /^policy ci-runner, step issue: cloudflare get service token failed with HTTP 401/,
+    );
+    expect(error.details).toMatchObject({ policyId: 'ci-runner', step: 'issue', status: 401 });
+  });
+});
+
+describe('networkFailure and protocolFailure', () => {
+  it('classifies a reset connection as transient and keeps only the code', () => {
+    const error = networkFailure('aws-secrets-manager', 'PutSecretValue', 'ECONNRESET');
+    expect(error.kind).toBe('transient');
+    expect(error.message).toBe('aws-secrets-manager PutSecretValue failed before a response: ECONNRESET');
+  });
+
+  it('does not repeat an unknown error code verbatim', () => {
+    expect(networkFailure('s', 'o', 'SOMETHING token=abc').message).toContain('unknown network error');
+  });
+
+  it('classifies an unexpected body as protocol', () => {
+    const error = protocolFailure('cloudflare', 'list service tokens', 'result is not an array', 200);
+    expect(error.kind).toBe('protocol');
+    expect(error.retryable).toBe(false);
+    expect(error.details.status).toBe(200);
+  });
+});
