@@ -1,0 +1,53 @@
+import type { Provider } from '../provider.js';
+import { cloudflareEmulator } from './cloudflare.emulator.js';
+import {
+  type CloudflareConnectionConfig,
+  type CloudflareCredential,
+  type CloudflareTarget,
+  type CloudflareVerifySettings,
+  cloudflareConnectionSchema,
+  cloudflareCredentialSchema,
+  cloudflareTargetSchema,
+  cloudflareVerifySchema,
+} from './cloudflare.schemas.js';
+import {
+  preflightServiceToken,
+  refreshServiceToken,
+  rotateServiceToken,
+  verifyServiceToken,
+  zoneRefreshProblem,
+} from './cloudflare.steps.js';
+
+export const cloudflareProvider: Provider<
+  CloudflareConnectionConfig,
+  CloudflareTarget,
+  CloudflareCredential,
+  CloudflareVerifySettings
+> = {
+  id: 'cloudflare',
+  displayName: 'Cloudflare Access service tokens',
+  schemas: {
+    connection: cloudflareConnectionSchema,
+    target: cloudflareTargetSchema,
+    credential: cloudflareCredentialSchema,
+    verify: cloudflareVerifySchema,
+  },
+  actions: {
+    rotate: {
+      capability: 'native-grace',
+      summary: 'new client secret; Cloudflare keeps accepting the old one until the grace period ends',
+      issue: rotateServiceToken,
+    },
+    refresh: {
+      capability: 'extend',
+      summary: 'same client secret, expiry extended by the token duration',
+      check: zoneRefreshProblem,
+      issue: refreshServiceToken,
+    },
+  },
+  canList: true,
+  expiresAt: (credential) => (credential.expiresAt === null ? undefined : new Date(credential.expiresAt)),
+  preflight: preflightServiceToken,
+  verify: verifyServiceToken,
+  emulator: cloudflareEmulator,
+};

@@ -1,0 +1,118 @@
+import type { z } from 'zod';
+import type { Secret } from '../domain/secret.js';
+import type { Resolved } from '../domain/secret-reference.js';
+import type { Emulator } from '../emulation/emulator.js';
+import type { Clock } from '../lib/clock.js';
+import type { HttpClientFactory } from '../lib/http-client.js';
+import type { Logger } from '../lib/logger.js';
+
+/**
+ * How an action's new credential relates to the one it displaces; the engine chooses its path by this,
+ * never by provider name.
+ * - overlap: old and new both work until rotor revokes the old one after the grace period
+ * - native-grace: the provider expires the old secret itself at a time rotor passes in
+ * - extend: no new secret; the same credential gets a later expiry
+ */
+export type Capability = 'overlap' | 'native-grace' | 'extend';
+
+/** Everything a step may use. Built per step; providers hold no state of their own. */
+export interface StepContext {
+  readonly http: HttpClientFactory;
+  readonly log: Logger;
+  /** Pass to every request: it ends when the job is cancelled or the daemon stops. */
+  readonly signal: AbortSignal;
+  readonly clock: Clock;
+  readonly policyId: string;
+  readonly runId: string;
+}
+
+export interface PolicyInput<Conn, Target> {
+  /** The connection with its secret references resolved. */
+  readonly connection: Conn;
+  readonly target: Target;
+}
+
+export interface IssueInput<Conn, Target, Cred> extends PolicyInput<Conn, Target> {
+  /** The credential in the sink's current version, when there is one. */
+  readonly current: Secret<Cred> | undefined;
+  /** For native-grace: how long the displaced secret must keep working after issue. */
+  readonly gracePeriodMs: number;
+}
+
+export interface Issued<Cred> {
+  readonly credential: Secret<Cred>;
+  /** Non-secret id of what was issued (token id, or a fingerprint where the token is its own id). */
+  readonly handle: string;
+  readonly expiresAt?: Date;
+}
+
+export interface VerifyInput<Conn, Target, Cred, Verify> extends PolicyInput<Conn, Target> {
+  readonly credential: Secret<Cred>;
+  readonly handle: string;
+  /** The policy's `verify` settings, parsed by the provider's `verifySettings` schema. */
+  readonly settings: Verify | undefined;
+}
+
+export type VerifyOutcome =
+  /** The credential was used against the vendor or a protected endpoint and accepted. */
+  | { readonly kind: 'end-to-end' }
+  /** Only the credential's metadata could be checked; `reason` says why end-to-end was not possible. */
+  | { readonly kind: 'metadata'; readonly reason: string };
+
+export interface RevokeInput<Conn, Target, Cred> extends PolicyInput<Conn, Target> {
+  readonly handle: string;
+  /** The displaced credential, read back from the sink, for providers whose token is its own id. */
+  readonly credential: Secret<Cred> | undefined;
+}
+
+export interface ProviderAction<Conn, Target, Cred> {
+  readonly capability: Capability;
+  /** One line for docs and `rotor plan`. */
+  readonly summary: string;
+  /** Problems that make this action impossible for this connection/target, as messages; empty if none. */
+  check?(connection: Conn, target: Target): string[];
+  issue(input: IssueInput<Conn, Target, Cred>, ctx: StepContext): Promise<Issued<Cred>>;
+}
+
+/**
+ * One vendor. `ConnConfig` is the connection as written in config (secret references unresolved);
+ * steps receive it resolved. Providers are frozen data plus functions.
+ */
+export interface Provider<ConnConfig, Target, Cred, Verify = never> {
+  /** Stable forever: it appears in config (`provider: cloudflare`) and in Redis records. */
+  readonly id: string;
+  readonly displayName: string;
+  readonly schemas: {
+    /** The connection block without its `provider` key. */
+    readonly connection: z.ZodType<ConnConfig>;
+    /** The policy's `target` block. */
+    readonly target: z.ZodType<Target>;
+    /** The JSON document rotor stores in the sink for this provider. */
+    readonly credential: z.ZodType<Cred>;
+    /** The policy's `verify` block; absent when the provider takes no verify settings. */
+    readonly verify?: z.ZodType<Verify>;
+  };
+  readonly actions: Readonly<Record<string, ProviderAction<Resolved<ConnConfig>, Target, Cred>>>;
+  /** Whether the provider can list what rotor issued (enables the orphan sweep). */
+  readonly canList: boolean;
+  /** The credential's expiry as stored in the sink, for `beforeExpiry` schedules and status. */
+  expiresAt(credential: Cred): Date | undefined;
+  /** Read-only calls that prove the admin credential and the target work. */
+  preflight(input: PolicyInput<Resolved<ConnConfig>, Target>, ctx: StepContext): Promise<void>;
+  verify?(
+    input: VerifyInput<Resolved<ConnConfig>, Target, Cred, Verify>,
+    ctx: StepContext,
+  ): Promise<VerifyOutcome>;
+  /** Idempotent: a credential the vendor no longer knows resolves to 'already-gone'. */
+  revoke?(
+    input: RevokeInput<Resolved<ConnConfig>, Target, Cred>,
+    ctx: StepContext,
+  ): Promise<'revoked' | 'already-gone'>;
+  readonly emulator: Emulator;
+}
+
+/**
+ * A provider as the engine and config see it: its value types are known only to its own folder, and every
+ * value handed to it has passed its own schemas.
+ */
+export type AnyProvider = Provider<unknown, unknown, unknown, unknown>;

@@ -1,0 +1,11 @@
+import { cloudflareProvider } from './cloudflare/index.js';
+import type { AnyProvider } from './provider.js';
+
+/** Every provider rotor knows, by the id used in config. Adding a provider adds one line here. */
+export const providers: Readonly<Record<string, AnyProvider>> = {
+  [cloudflareProvider.id]: cloudflareProvider,
+};
+
+export function findProvider(id: string): AnyProvider | undefined {
+  return Object.hasOwn(providers, id) ? providers[id] : undefined;
+}
