@@ -1,0 +1,235 @@
+import {
+  CreateSecretCommand,
+  DescribeSecretCommand,
+  type DescribeSecretResponse,
+  GetSecretValueCommand,
+  PutSecretValueCommand,
+  TagResourceCommand,
+  UpdateSecretVersionStageCommand,
+} from '@aws-sdk/client-secrets-manager';
+import { isRotationError, RotationError } from '../../domain/errors.js';
+import { uuidV5 } from '../../domain/ids.js';
+import { Secret } from '../../domain/secret.js';
+import type { Resolved } from '../../domain/secret-reference.js';
+import { type Clock, systemClock } from '../../lib/clock.js';
+import type { SecretSink, SinkSecretState, SinkTarget } from '../sink.js';
+import { createAwsSecretsManagerCaller } from './aws-sm.client.js';
+import { AWS_SM_SYSTEM } from './aws-sm.errors.js';
+import { AWSCURRENT, AWSPENDING, ownershipOf, refusalFor, rotorTags, stateOf } from './aws-sm.ownership.js';
+import type { AwsSecretsManagerSettings } from './aws-sm.settings.js';
+
+// Namespace of the CreateSecret idempotency tokens (a fixed random UUID): stable across processes.
+const CREATE_TOKEN_NAMESPACE = '6b1f0c52-3e7a-4d9b-a8c4-91e25f7d0a3c';
+
+export interface AwsSecretsManagerSinkOptions {
+  /** Reads "now" for Retry-After dates. */
+  readonly clock?: Clock;
+}
+
+const isNotFound = (error: unknown): boolean => isRotationError(error) && error.kind === 'not-found';
+
+/**
+ * rotor's sink on AWS Secrets Manager: versions are staged as AWSPENDING and promoted to AWSCURRENT (AWS moves
+ * AWSPREVIOUS itself). It writes only to secrets tagged as the policy's, or adopted ones, and never to a secret
+ * under AWS's own rotation.
+ */
+export function createAwsSecretsManagerSink(
+  settings: Resolved<AwsSecretsManagerSettings>,
+  options: AwsSecretsManagerSinkOptions = {},
+): SecretSink & { close(): void } {
+  const aws = createAwsSecretsManagerCaller(settings, options.clock ?? systemClock);
+
+  async function describe(
+    secretId: string,
+    signal: AbortSignal,
+  ): Promise<DescribeSecretResponse | undefined> {
+    try {
+      return await aws.call('DescribeSecret', signal, (client, send) =>
+        client.send(new DescribeSecretCommand({ SecretId: secretId }), send),
+      );
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /** The secret's description, after checking rotor may write it; fails when it does not exist. */
+  async function describeWritable(
+    target: SinkTarget,
+    operation: string,
+    signal: AbortSignal,
+  ): Promise<DescribeSecretResponse> {
+    const description = await describe(target.secretId, signal);
+    if (!description) {
+      throw new RotationError(
+        'not-found',
+        `${AWS_SM_SYSTEM} ${operation}: secret ${target.secretId} does not exist (ensure creates it)`,
+        { system: AWS_SM_SYSTEM, operation, policyId: target.policyId },
+      );
+    }
+    const refusal = refusalFor(target, description);
+    if (refusal) throw refusal;
+    return description;
+  }
+
+  async function inspect(target: SinkTarget, signal: AbortSignal): Promise<SinkSecretState | undefined> {
+    const description = await describe(target.secretId, signal);
+    if (!description) return undefined;
+    const refusal = refusalFor(target, description);
+    if (refusal) throw refusal;
+    return stateOf('DescribeSecret', description);
+  }
+
+  async function create(target: SinkTarget, signal: AbortSignal): Promise<SinkSecretState> {
+    if (target.secretId.startsWith('arn:')) {
+      throw new RotationError(
+        'invalid-config',
+        `${AWS_SM_SYSTEM} secret ${target.secretId} does not exist, and a secret cannot be created from an ARN: give its name`,
+        { system: AWS_SM_SYSTEM, operation: 'CreateSecret', policyId: target.policyId },
+      );
+    }
+    const ownTags = rotorTags(target.policyId);
+    const extraTags = Object.entries(settings.tags)
+      .filter(([key]) => !ownTags.some((tag) => tag.Key === key))
+      .map(([Key, Value]) => ({ Key, Value }));
+    try {
+      const created = await aws.call('CreateSecret', signal, (client, send) =>
+        client.send(
+          new CreateSecretCommand({
+            Name: target.secretId,
+            // Deterministic, so a create retried after a lost response is recognised as the same request.
+            ClientRequestToken: uuidV5(`create#${target.secretId}`, CREATE_TOKEN_NAMESPACE),
+            Description: `Rotated by rotor (policy ${target.policyId})`,
+            Tags: [...ownTags, ...extraTags],
+            ...(settings.kmsKeyId === undefined ? {} : { KmsKeyId: settings.kmsKeyId }),
+          }),
+          send,
+        ),
+      );
+      if (created.ARN === undefined) {
+        throw new RotationError('protocol', `${AWS_SM_SYSTEM} CreateSecret returned no ARN`, {
+          system: AWS_SM_SYSTEM,
+          operation: 'CreateSecret',
+        });
+      }
+      return {
+        arn: created.ARN,
+        currentVersionId: undefined,
+        pendingVersionId: undefined,
+        previousVersionId: undefined,
+      };
+    } catch (error) {
+      // Another replica created it first: judge the secret that now exists.
+      if (isRotationError(error) && error.details.vendorCode === 'ResourceExistsException') {
+        const state = await inspect(target, signal);
+        if (state) return state;
+      }
+      throw error;
+    }
+  }
+
+  return {
+    id: AWS_SM_SYSTEM,
+    inspect,
+
+    async ensure(target, signal) {
+      const description = await describe(target.secretId, signal);
+      if (!description) return create(target, signal);
+      const refusal = refusalFor(target, description);
+      if (refusal) throw refusal;
+      if (ownershipOf(description.Tags, target.policyId) === 'unowned') {
+        await aws.call('TagResource', signal, (client, send) =>
+          client.send(
+            new TagResourceCommand({ SecretId: target.secretId, Tags: rotorTags(target.policyId) }),
+            send,
+          ),
+        );
+      }
+      return stateOf('DescribeSecret', description);
+    },
+
+    async stage(target, versionId, value, signal) {
+      await describeWritable(target, 'PutSecretValue', signal);
+      await aws.call('PutSecretValue', signal, (client, send) =>
+        client.send(
+          new PutSecretValueCommand({
+            SecretId: target.secretId,
+            ClientRequestToken: versionId,
+            SecretString: value.reveal(),
+            VersionStages: [AWSPENDING],
+          }),
+          send,
+        ),
+      );
+    },
+
+    async read(target, version, signal) {
+      const selector =
+        version === 'current' ? { VersionStage: AWSCURRENT } : { VersionId: version.versionId };
+      try {
+        const output = await aws.call('GetSecretValue', signal, (client, send) =>
+          client.send(new GetSecretValueCommand({ SecretId: target.secretId, ...selector }), send),
+        );
+        if (output.SecretString === undefined) {
+          throw new RotationError(
+            'protocol',
+            `${AWS_SM_SYSTEM} GetSecretValue: secret ${target.secretId} holds a binary value; rotor stores strings`,
+            { system: AWS_SM_SYSTEM, operation: 'GetSecretValue' },
+          );
+        }
+        return Secret.of(output.SecretString);
+      } catch (error) {
+        if (isNotFound(error)) return undefined;
+        throw error;
+      }
+    },
+
+    async promote(target, versionId, signal) {
+      const description = await describeWritable(target, 'UpdateSecretVersionStage', signal);
+      const stages = description.VersionIdsToStages ?? {};
+      const labels = stages[versionId];
+      if (labels === undefined) {
+        throw new RotationError(
+          'not-found',
+          `${AWS_SM_SYSTEM} cannot promote version ${versionId} of secret ${target.secretId}: it has no staging labels (never staged, or deprecated)`,
+          { system: AWS_SM_SYSTEM, operation: 'UpdateSecretVersionStage', policyId: target.policyId },
+        );
+      }
+      if (!labels.includes(AWSCURRENT)) {
+        if (!labels.includes(AWSPENDING)) {
+          throw new RotationError(
+            'protocol',
+            `${AWS_SM_SYSTEM} will not promote version ${versionId} of secret ${target.secretId}: it is neither pending nor current (labels: ${labels.join(', ')}), so another version displaced it`,
+            { system: AWS_SM_SYSTEM, operation: 'UpdateSecretVersionStage', policyId: target.policyId },
+          );
+        }
+        const current = stateOf('DescribeSecret', description).currentVersionId;
+        await aws.call('UpdateSecretVersionStage', signal, (client, send) =>
+          client.send(
+            new UpdateSecretVersionStageCommand({
+              SecretId: target.secretId,
+              VersionStage: AWSCURRENT,
+              MoveToVersionId: versionId,
+              ...(current === undefined ? {} : { RemoveFromVersionId: current }),
+            }),
+            send,
+          ),
+        );
+      }
+      if (labels.includes(AWSPENDING)) {
+        await aws.call('UpdateSecretVersionStage', signal, (client, send) =>
+          client.send(
+            new UpdateSecretVersionStageCommand({
+              SecretId: target.secretId,
+              VersionStage: AWSPENDING,
+              RemoveFromVersionId: versionId,
+            }),
+            send,
+          ),
+        );
+      }
+    },
+
+    close: () => aws.close(),
+  };
+}

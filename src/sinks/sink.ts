@@ -1,0 +1,39 @@
+import type { Secret } from '../domain/secret.js';
+
+/** Which secret a policy writes, and whether rotor may take over a secret it did not create. */
+export interface SinkTarget {
+  readonly secretId: string;
+  readonly policyId: string;
+  /** Write to an existing secret rotor did not create (it is tagged as rotor's on first write). */
+  readonly adopt: boolean;
+}
+
+export interface SinkSecretState {
+  readonly arn: string;
+  readonly currentVersionId: string | undefined;
+  readonly pendingVersionId: string | undefined;
+  readonly previousVersionId: string | undefined;
+}
+
+/**
+ * Where new credentials land, with AWS Secrets Manager's staging-label model: a version is staged as
+ * pending, then promoted to current (the displaced version becomes previous). Every method is idempotent
+ * and fails only with classified RotationErrors.
+ */
+export interface SecretSink {
+  readonly id: string;
+  /** The secret's state, or undefined when it does not exist. Refuses secrets rotor may not write. */
+  inspect(target: SinkTarget, signal: AbortSignal): Promise<SinkSecretState | undefined>;
+  /** Creates the secret (tagged as rotor's) when missing; refuses one rotor may not write. */
+  ensure(target: SinkTarget, signal: AbortSignal): Promise<SinkSecretState>;
+  /** Writes `value` as a pending version with `versionId` as its idempotency token. */
+  stage(target: SinkTarget, versionId: string, value: Secret<string>, signal: AbortSignal): Promise<void>;
+  /** A version's value by id, or the current one; undefined when it does not exist. */
+  read(
+    target: SinkTarget,
+    version: { readonly versionId: string } | 'current',
+    signal: AbortSignal,
+  ): Promise<Secret<string> | undefined>;
+  /** Makes `versionId` current; the displaced current becomes previous and the pending label is removed. */
+  promote(target: SinkTarget, versionId: string, signal: AbortSignal): Promise<void>;
+}
