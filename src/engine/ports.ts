@@ -1,0 +1,35 @@
+import type { Secret } from '../domain/secret.js';
+import type { PolicyRecord, RunHistoryEntry } from '../state/policy-record.js';
+
+/** What the engine needs of the state layer; the Redis implementations live in src/state. */
+export interface RecordStore {
+  get(policyId: string): Promise<PolicyRecord>;
+  update(policyId: string, change: (record: PolicyRecord) => PolicyRecord): Promise<PolicyRecord>;
+}
+
+export interface JournalEntry {
+  readonly runId: string;
+  readonly issueAttempt: number;
+  readonly credential: Secret<string>;
+}
+
+export interface CredentialJournal {
+  put(policyId: string, entry: JournalEntry): Promise<void>;
+  get(policyId: string): Promise<JournalEntry | undefined>;
+  delete(policyId: string, runId: string): Promise<void>;
+}
+
+export interface RunHistoryLog {
+  append(policyId: string, entry: RunHistoryEntry): Promise<void>;
+}
+
+/** One completed step of a run, for the demo's step lines, logs and (later) metrics and alerts. */
+export interface StepEvent {
+  readonly policyId: string;
+  readonly runId: string;
+  readonly step: string;
+  readonly versionId?: string;
+  readonly note?: string;
+}
+
+export type StepObserver = (event: StepEvent) => void;

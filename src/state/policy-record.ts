@@ -1,0 +1,74 @@
+import { z } from 'zod';
+
+export const triggers = ['schedule', 'manual', 'expiry', 'initial'] as const;
+export type Trigger = (typeof triggers)[number];
+
+/** Last completed checkpoint of the in-flight run. */
+export const runSteps = ['issuing', 'journaled', 'staged', 'verified', 'promoted'] as const;
+export type RunStep = (typeof runSteps)[number];
+
+const epochMs = z.number().int().nonnegative();
+
+export const credentialRefSchema = z.strictObject({
+  runId: z.string(),
+  /** Non-secret id of the credential (token id, or a fingerprint where the token is its own id). */
+  handle: z.string(),
+  versionId: z.string(),
+  fingerprint: z.string().optional(),
+  expiresAt: epochMs.optional(),
+});
+export type CredentialRef = z.infer<typeof credentialRefSchema>;
+
+export const inFlightSchema = z.strictObject({
+  runId: z.string(),
+  trigger: z.enum(triggers),
+  issueAttempt: z.number().int().nonnegative(),
+  step: z.enum(runSteps),
+  startedAt: epochMs,
+  handle: z.string().optional(),
+  versionId: z.string().optional(),
+  fingerprint: z.string().optional(),
+  expiresAt: epochMs.optional(),
+});
+export type InFlight = z.infer<typeof inFlightSchema>;
+
+export const lastErrorSchema = z.strictObject({
+  kind: z.string(),
+  message: z.string(),
+  step: z.string().optional(),
+  at: epochMs,
+});
+
+/** Everything rotor remembers about a policy: handles, fingerprints and version ids, never secret values. */
+export const policyRecordSchema = z.strictObject({
+  policyId: z.string(),
+  /** Increases with every write; guards concurrent updates. */
+  revision: z.number().int().nonnegative(),
+  current: credentialRefSchema.optional(),
+  previous: credentialRefSchema.optional(),
+  inFlight: inFlightSchema.optional(),
+  lastSuccessAt: epochMs.optional(),
+  lastAttemptAt: epochMs.optional(),
+  lastError: lastErrorSchema.optional(),
+  consecutiveFailures: z.number().int().nonnegative(),
+});
+export type PolicyRecord = z.infer<typeof policyRecordSchema>;
+
+export const emptyRecord = (policyId: string): PolicyRecord => ({
+  policyId,
+  revision: 0,
+  consecutiveFailures: 0,
+});
+
+export const runHistoryEntrySchema = z.strictObject({
+  runId: z.string(),
+  trigger: z.enum(triggers),
+  startedAt: epochMs,
+  finishedAt: epochMs,
+  durationMs: z.number().int().nonnegative(),
+  outcome: z.enum(['succeeded', 'failed']),
+  steps: z.array(z.string()),
+  versionId: z.string().optional(),
+  error: z.strictObject({ kind: z.string(), message: z.string(), step: z.string().optional() }).optional(),
+});
+export type RunHistoryEntry = z.infer<typeof runHistoryEntrySchema>;

@@ -1,0 +1,6 @@
+/** rotor's own Redis keys (BullMQ keeps its keys under `<prefix>:<queue>:`). */
+export const stateKeys = {
+  record: (prefix: string, policyId: string) => `${prefix}:policy:${policyId}`,
+  history: (prefix: string, policyId: string) => `${prefix}:history:${policyId}`,
+  journal: (prefix: string, policyId: string) => `${prefix}:journal:${policyId}`,
+};

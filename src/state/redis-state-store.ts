@@ -1,0 +1,77 @@
+import type { Redis } from 'ioredis';
+import { RotationError } from '../domain/errors.js';
+import type { RecordStore } from '../engine/ports.js';
+import { emptyRecord, type PolicyRecord, policyRecordSchema } from './policy-record.js';
+import { stateKeys } from './redis-keys.js';
+
+const MAX_CONFLICT_RETRIES = 10;
+
+// Writes the record only if the stored revision is still the one the change was computed from.
+const COMPARE_AND_SET = `
+local stored = redis.call('GET', KEYS[1])
+local revision = 0
+if stored then revision = cjson.decode(stored).revision end
+if revision ~= tonumber(ARGV[1]) then return 0 end
+redis.call('SET', KEYS[1], ARGV[2])
+return 1`;
+
+/**
+ * Per-policy rotation records, one JSON string per policy. Updates are optimistic: a change is computed from the
+ * record read, and written only if nobody wrote in between (else recomputed from the fresh record).
+ */
+export class RedisStateStore implements RecordStore {
+  readonly #redis: Redis;
+  readonly #prefix: string;
+
+  constructor(redis: Redis, prefix: string) {
+    this.#redis = redis;
+    this.#prefix = prefix;
+  }
+
+  async get(policyId: string): Promise<PolicyRecord> {
+    const stored = await this.#redis.get(stateKeys.record(this.#prefix, policyId));
+    return stored === null ? emptyRecord(policyId) : parseRecord(policyId, stored);
+  }
+
+  async update(policyId: string, change: (record: PolicyRecord) => PolicyRecord): Promise<PolicyRecord> {
+    const key = stateKeys.record(this.#prefix, policyId);
+    for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt++) {
+      const record = await this.get(policyId);
+      const next: PolicyRecord = { ...change(record), policyId, revision: record.revision + 1 };
+      const written = await this.#redis.eval(
+        COMPARE_AND_SET,
+        1,
+        key,
+        String(record.revision),
+        JSON.stringify(next),
+      );
+      if (written === 1) return next;
+    }
+    throw new RotationError(
+      'transient',
+      `policy ${policyId}: its record kept changing under concurrent updates`,
+      { policyId },
+    );
+  }
+
+  async remove(policyId: string): Promise<void> {
+    await this.#redis.del(stateKeys.record(this.#prefix, policyId));
+  }
+}
+
+function parseRecord(policyId: string, stored: string): PolicyRecord {
+  let parsed: ReturnType<typeof policyRecordSchema.safeParse> | undefined;
+  try {
+    parsed = policyRecordSchema.safeParse(JSON.parse(stored));
+  } catch {
+    parsed = undefined;
+  }
+  if (!parsed?.success) {
+    throw new RotationError(
+      'protocol',
+      `policy ${policyId}: its record in Redis is corrupt (not one rotor wrote)`,
+      { policyId },
+    );
+  }
+  return parsed.data;
+}

@@ -1,0 +1,67 @@
+import { Redis } from 'ioredis';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { RunHistoryEntry } from '../../src/state/policy-record.js';
+import { stateKeys } from '../../src/state/redis-keys.js';
+import { RedisStateStore } from '../../src/state/redis-state-store.js';
+import { RunHistory } from '../../src/state/run-history.js';
+import { testRedis } from '../support/redis.js';
+
+const { redis, prefix, url, cleanup } = testRedis();
+afterAll(cleanup);
+
+describe('policy records', () => {
+  const store = new RedisStateStore(redis, prefix);
+
+  it('starts from an empty record', async () => {
+    expect(await store.get('fresh')).toEqual({ policyId: 'fresh', revision: 0, consecutiveFailures: 0 });
+  });
+
+  it('stores an update and bumps the revision', async () => {
+    const updated = await store.update('p1', (record) => ({ ...record, lastAttemptAt: 1000 }));
+    expect(updated).toMatchObject({ revision: 1, lastAttemptAt: 1000 });
+    expect(await store.get('p1')).toEqual(updated);
+  });
+
+  it('lands concurrent updates from two clients without losing one', async () => {
+    const other = new Redis(url, { maxRetriesPerRequest: null });
+    const otherStore = new RedisStateStore(other, prefix);
+    const bump = (s: RedisStateStore) =>
+      s.update('counted', (record) => ({ ...record, consecutiveFailures: record.consecutiveFailures + 1 }));
+    await Promise.all(Array.from({ length: 10 }, (_, i) => bump(i % 2 ? store : otherStore)));
+    other.disconnect();
+    expect(await store.get('counted')).toMatchObject({ consecutiveFailures: 10, revision: 10 });
+  });
+
+  it('reports a corrupt record as a protocol error naming the policy', async () => {
+    await redis.set(stateKeys.record(prefix, 'broken'), '{"policyId":"broken","revision":"x"}');
+    await expect(store.get('broken')).rejects.toMatchObject({
+      kind: 'protocol',
+      message: expect.stringContaining('policy broken'),
+    });
+  });
+});
+
+describe('run history', () => {
+  const entry = (n: number): RunHistoryEntry => ({
+    runId: `p-${n}`,
+    trigger: 'schedule',
+    startedAt: n,
+    finishedAt: n + 5,
+    durationMs: 5,
+    outcome: 'succeeded',
+    steps: ['issue'],
+  });
+
+  it('keeps the newest entries up to its cap, newest first', async () => {
+    const history = new RunHistory(redis, prefix, 3);
+    for (const n of [1, 2, 3, 4, 5]) await history.append('capped', entry(n));
+    expect((await history.recent('capped')).map((e) => e.runId)).toEqual(['p-5', 'p-4', 'p-3']);
+  });
+
+  it('skips entries it cannot read', async () => {
+    const history = new RunHistory(redis, prefix);
+    await history.append('mixed', entry(1));
+    await redis.lpush(stateKeys.history(prefix, 'mixed'), 'not json', '{"runId":1}');
+    expect((await history.recent('mixed')).map((e) => e.runId)).toEqual(['p-1']);
+  });
+});
