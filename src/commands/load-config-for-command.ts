@@ -1,0 +1,27 @@
+import { formatProblem } from '../config/config-problem.js';
+import { type LoadResult, loadConfig } from '../config/load-config.js';
+import type { RotorConfig } from '../config/rotor-config.js';
+import { createAwsSecretReader } from '../sinks/aws-secrets-manager/aws-sm.reference-reader.js';
+
+/** A user-facing failure: printed as one line (no stack trace), exits with `exitCode`. */
+export class CommandFailure extends Error {
+  override readonly name = 'CommandFailure';
+  readonly exitCode: number;
+
+  constructor(message: string, exitCode: number) {
+    super(message);
+    this.exitCode = exitCode;
+  }
+}
+
+/** The edge: the only place that hands `process.env` to the config loader. */
+export function loadConfigFromProcess(file: string): Promise<LoadResult> {
+  return loadConfig(file, { env: process.env, awsSecretReader: (sink) => createAwsSecretReader(sink) });
+}
+
+/** Loads the config for a command; a config with problems ends the command with exit code 2. */
+export async function loadConfigForCommand(file: string): Promise<RotorConfig> {
+  const result = await loadConfigFromProcess(file);
+  if (result.ok) return result.config;
+  throw new CommandFailure(result.problems.map(formatProblem).join('\n'), 2);
+}

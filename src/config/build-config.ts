@@ -1,0 +1,209 @@
+import type { z } from 'zod';
+import type { AnyProvider } from '../providers/provider.js';
+import { findProvider, providers } from '../providers/registry.js';
+import { configSchema, type PolicyInput, policySchema } from './config.schema.js';
+import type { ConfigProblem } from './config-problem.js';
+import { shortestCronGapMs } from './schedule.schema.js';
+import type { YamlSource } from './yaml-source.js';
+import { problemsFromZod } from './zod-problems.js';
+
+type Sections = z.infer<typeof configSchema>;
+const DEFAULT_GRACE_MS = 60 * 60 * 1000;
+
+export interface ParsedConnection {
+  readonly name: string;
+  readonly provider: AnyProvider;
+  /** Parsed by the provider's schema; secret references not yet resolved. */
+  readonly settings: unknown;
+}
+
+export interface ParsedPolicy extends Omit<PolicyInput, 'gracePeriod' | 'target' | 'verify'> {
+  readonly connectionConfig: ParsedConnection;
+  readonly target: unknown;
+  readonly verify: unknown;
+  readonly gracePeriodMs: number;
+}
+
+export interface ParsedConfig {
+  readonly sections: Omit<Sections, 'connections' | 'policies'>;
+  readonly connections: ReadonlyMap<string, ParsedConnection>;
+  readonly policies: readonly ParsedPolicy[];
+}
+
+const sectionNames = Object.keys(configSchema.shape) as (keyof Sections)[];
+
+/**
+ * Parses each section on its own, so one broken section does not hide the problems of the others, then checks
+ * what spans sections: connections against their providers, policies against their connections.
+ */
+export function buildConfig(
+  source: YamlSource,
+  nowMs: number,
+): { config?: ParsedConfig; problems: ConfigProblem[] } {
+  const problems: ConfigProblem[] = [];
+  const raw = source.value;
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    return { problems: [source.problem([], `expected a mapping with ${sectionNames.join(', ')}`)] };
+  }
+  const document = raw as Record<string, unknown>;
+  for (const key of Object.keys(document)) {
+    if (!sectionNames.includes(key as keyof Sections))
+      problems.push(source.problem([key], `unknown key "${key}"`));
+  }
+  const parseSection = <K extends keyof Sections>(name: K): Sections[K] | undefined => {
+    const parsed = configSchema.shape[name].safeParse(document[name]);
+    if (parsed.success) return parsed.data as Sections[K];
+    problems.push(...problemsFromZod(source, [name], parsed.error));
+    return undefined;
+  };
+  const redis = parseSection('redis');
+  const journal = parseSection('journal');
+  const worker = parseSection('worker');
+  const sink = parseSection('sink');
+  const connectionInputs = parseSection('connections');
+  if (journal && !Object.hasOwn(journal.keys, journal.active)) {
+    problems.push(
+      source.problem(
+        ['journal', 'active'],
+        `expected the id of a key in journal.keys (${Object.keys(journal.keys).join(', ')})`,
+      ),
+    );
+  }
+
+  const connections = new Map<string, ParsedConnection>();
+  for (const [name, input] of Object.entries(connectionInputs ?? {})) {
+    const provider = findProvider(input.provider);
+    if (!provider) {
+      problems.push(
+        source.problem(
+          ['connections', name, 'provider'],
+          `unknown provider "${input.provider}"; expected one of ${Object.keys(providers).join(', ')}`,
+        ),
+      );
+      continue;
+    }
+    const { provider: _id, ...rest } = input;
+    const parsed = provider.schemas.connection.safeParse(rest);
+    if (parsed.success) connections.set(name, { name, provider, settings: parsed.data });
+    else problems.push(...problemsFromZod(source, ['connections', name], parsed.error));
+  }
+
+  const policies = parsePolicies(source, document.policies, connections, connectionInputs, nowMs, problems);
+  if (!redis || !journal || !worker || !sink || !connectionInputs || problems.length > 0) return { problems };
+  return { config: { sections: { redis, journal, worker, sink }, connections, policies }, problems };
+}
+
+function parsePolicies(
+  source: YamlSource,
+  input: unknown,
+  connections: ReadonlyMap<string, ParsedConnection>,
+  connectionInputs: Sections['connections'] | undefined,
+  nowMs: number,
+  problems: ConfigProblem[],
+): ParsedPolicy[] {
+  if (!Array.isArray(input)) {
+    problems.push(source.problem(['policies'], 'expected a list of policies'));
+    return [];
+  }
+  const policies: ParsedPolicy[] = [];
+  const seenIds = new Map<string, number>();
+  const seenSecrets = new Map<string, string>();
+  input.forEach((item: unknown, index) => {
+    const at = (...path: (string | number)[]) => ['policies', index, ...path];
+    const parsed = policySchema.safeParse(item);
+    if (!parsed.success) {
+      problems.push(...problemsFromZod(source, ['policies', index], parsed.error));
+      return;
+    }
+    const policy = parsed.data;
+    const duplicateOf = seenIds.get(policy.id);
+    if (duplicateOf !== undefined)
+      problems.push(
+        source.problem(at('id'), `duplicate policy id "${policy.id}" (also policies[${duplicateOf}])`),
+      );
+    seenIds.set(policy.id, index);
+    const sharedWith = seenSecrets.get(policy.secret.id);
+    if (sharedWith !== undefined) {
+      problems.push(
+        source.problem(
+          at('secret', 'id'),
+          `secret "${policy.secret.id}" is already written by policy ${sharedWith}`,
+        ),
+      );
+    }
+    seenSecrets.set(policy.secret.id, policy.id);
+
+    const connection = connections.get(policy.connection);
+    if (!connection) {
+      // A connection that exists but is broken already has its own problems.
+      if (!connectionInputs || !Object.hasOwn(connectionInputs, policy.connection)) {
+        const known = Object.keys(connectionInputs ?? {});
+        problems.push(
+          source.problem(
+            at('connection'),
+            `unknown connection "${policy.connection}"; defined: ${known.join(', ') || 'none'}`,
+          ),
+        );
+      }
+      return;
+    }
+    const { provider } = connection;
+    const action = provider.actions[policy.action];
+    if (!action) {
+      problems.push(
+        source.problem(
+          at('action'),
+          `provider ${provider.id} has no action "${policy.action}"; expected one of ${Object.keys(provider.actions).join(', ')}`,
+        ),
+      );
+      return;
+    }
+    const target = provider.schemas.target.safeParse(policy.target);
+    if (!target.success) {
+      problems.push(...problemsFromZod(source, at('target'), target.error));
+      return;
+    }
+    for (const message of action.check?.(connection.settings, target.data) ?? []) {
+      problems.push(source.problem(at('action'), message));
+    }
+    let verify: unknown;
+    if (policy.verify !== undefined) {
+      const schema = provider.schemas.verify;
+      if (!schema)
+        problems.push(source.problem(at('verify'), `provider ${provider.id} takes no verify settings`));
+      else {
+        const parsedVerify = schema.safeParse(policy.verify);
+        if (parsedVerify.success) verify = parsedVerify.data;
+        else problems.push(...problemsFromZod(source, at('verify'), parsedVerify.error));
+      }
+    }
+    const intervalMs = scheduleIntervalMs(policy, nowMs);
+    if (policy.gracePeriod !== undefined && intervalMs !== undefined && policy.gracePeriod > intervalMs) {
+      problems.push(
+        source.problem(
+          at('gracePeriod'),
+          `expected at most the schedule's interval (${intervalMs} ms): the next rotation would displace a credential still in its grace period`,
+        ),
+      );
+    }
+    const { gracePeriod, connection: _name, ...rest } = policy;
+    policies.push({
+      ...rest,
+      connection: policy.connection,
+      connectionConfig: connection,
+      target: target.data,
+      verify,
+      // Default: an hour for consumers to pick up the new secret, but never beyond the next rotation.
+      gracePeriodMs: gracePeriod ?? Math.min(DEFAULT_GRACE_MS, intervalMs ?? DEFAULT_GRACE_MS),
+    });
+  });
+  return policies;
+}
+
+/** The shortest time between two rotations of a schedule, where the schedule fixes one. */
+function scheduleIntervalMs(policy: PolicyInput, nowMs: number): number | undefined {
+  if (policy.schedule.every !== undefined) return policy.schedule.every;
+  if (policy.schedule.cron !== undefined)
+    return shortestCronGapMs(policy.schedule.cron, policy.schedule.tz ?? 'UTC', nowMs);
+  return undefined;
+}

@@ -1,0 +1,82 @@
+import { z } from 'zod';
+import { durationSchema } from '../domain/duration-schema.js';
+import { POLICY_ID_PATTERN } from '../domain/ids.js';
+import { secretReferenceSchema } from '../domain/secret-reference.js';
+import { awsSecretsManagerSettingsSchema } from '../sinks/aws-secrets-manager/aws-sm.settings.js';
+import { scheduleSchema } from './schedule.schema.js';
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
+const nameSchema = z.string().regex(NAME, 'expected letters, digits, "-" and "_" (at most 63)');
+
+const redisSchema = z.strictObject({
+  url: z
+    .url({ protocol: /^rediss?$/, error: 'expected a redis:// or rediss:// URL' })
+    .refine(
+      (url) => new URL(url).password === '',
+      'put the password in `password` as a secret reference, not in the URL',
+    )
+    .default('redis://127.0.0.1:6379'),
+  password: secretReferenceSchema.optional(),
+  /** Prefix of every key rotor and its queue write. */
+  prefix: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,32}$/, 'expected letters, digits, "-" and "_" (at most 32)')
+    .default('rotor'),
+});
+
+const journalSchema = z.strictObject({
+  /** Each key: base64 of 32 random bytes, by reference. */
+  keys: z
+    .record(nameSchema, secretReferenceSchema)
+    .refine((keys) => Object.keys(keys).length > 0, 'expected at least one key'),
+  /** The key new journal entries are encrypted with; older keys keep decrypting. */
+  active: nameSchema,
+});
+
+const workerSchema = z.strictObject({
+  concurrency: z.number().int().min(1).max(256).default(4),
+  lockDuration: durationSchema.default(30_000),
+  stalledInterval: durationSchema.default(30_000),
+  maxStalledCount: z.number().int().min(0).max(100).default(1),
+});
+
+export const policySchema = z.strictObject({
+  id: z
+    .string()
+    .regex(
+      POLICY_ID_PATTERN,
+      'expected lowercase letters, digits and hyphens (at most 63), starting with a letter or digit',
+    ),
+  connection: z.string().min(1),
+  action: z.string().min(1),
+  /** Checked by the connection's provider. */
+  target: z.unknown(),
+  schedule: scheduleSchema,
+  gracePeriod: durationSchema.optional(),
+  verify: z.unknown().optional(),
+  secret: z.strictObject({
+    id: z.string().min(1).max(2048),
+    adopt: z.boolean().default(false),
+  }),
+  retry: z
+    .strictObject({
+      attempts: z.number().int().min(1).max(100).default(8),
+      backoff: durationSchema.default(5_000),
+      maxBackoff: durationSchema.default(600_000),
+    })
+    .prefault({}),
+});
+export type PolicyInput = z.infer<typeof policySchema>;
+
+export const configSchema = z.strictObject({
+  redis: redisSchema.prefault({}),
+  journal: journalSchema,
+  worker: workerSchema.prefault({}),
+  sink: awsSecretsManagerSettingsSchema,
+  connections: z.record(
+    nameSchema,
+    z.looseObject({ provider: z.string({ error: 'expected a provider id' }) }),
+  ),
+  policies: z.array(policySchema),
+});
+export type ConfigInput = z.infer<typeof configSchema>;

@@ -1,0 +1,167 @@
+import { readFile } from 'node:fs/promises';
+import type { Secret } from '../domain/secret.js';
+import type { Resolved } from '../domain/secret-reference.js';
+import type { AwsSecretsManagerSettings } from '../sinks/aws-secrets-manager/aws-sm.settings.js';
+import { buildConfig, type ParsedConfig } from './build-config.js';
+import type { ConfigProblem } from './config-problem.js';
+import { type ReferenceResolver, resolveReferences } from './resolve-references.js';
+import type { ConnectionConfig, PolicyConfig, RotorConfig } from './rotor-config.js';
+import { parseYaml, type YamlSource } from './yaml-source.js';
+
+export type LoadResult =
+  | { readonly ok: true; readonly config: RotorConfig }
+  | { readonly ok: false; readonly problems: readonly ConfigProblem[] };
+
+export interface LoadOptions {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Reads `{ awsSecret, key }` references with the config's own sink settings; called only when one is used. */
+  readonly awsSecretReader: (sink: Resolved<AwsSecretsManagerSettings>) => {
+    read(secretId: string, key: string): Promise<Secret<string>>;
+    close(): void;
+  };
+  readonly readFile?: (path: string) => Promise<string>;
+  readonly nowMs?: number;
+}
+
+/** Reads, parses, checks and resolves a config file: every problem at once, or the typed config. */
+export async function loadConfig(file: string, options: LoadOptions): Promise<LoadResult> {
+  const read = options.readFile ?? ((path: string) => readFile(path, 'utf8'));
+  let text: string;
+  try {
+    text = await read(file);
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    return {
+      ok: false,
+      problems: [
+        {
+          file,
+          path: '',
+          message: `cannot read the config file${typeof code === 'string' ? ` (${code})` : ''}`,
+        },
+      ],
+    };
+  }
+  const { source, problems: syntax } = parseYaml(file, text);
+  if (syntax.length > 0) return { ok: false, problems: syntax };
+  const built = buildConfig(source, options.nowMs ?? Date.now());
+  if (!built.config) return { ok: false, problems: built.problems };
+  return resolveConfig(source, built.config, options, read);
+}
+
+async function resolveConfig(
+  source: YamlSource,
+  parsed: ParsedConfig,
+  options: LoadOptions,
+  read: (path: string) => Promise<string>,
+): Promise<LoadResult> {
+  const problems: ConfigProblem[] = [];
+  const { redis, journal, worker, sink } = parsed.sections;
+  const baseResolver = { env: options.env, readFile: read };
+  const noAws = async (): Promise<Secret<string>> => {
+    throw new Error('unreachable: AWS references are refused here');
+  };
+  const resolvedSink = (await resolveReferences(sink, ['sink'], {
+    source,
+    resolver: { ...baseResolver, readAwsSecret: noAws },
+    problems,
+    forbidAws: true,
+  })) as Resolved<AwsSecretsManagerSettings>;
+
+  let reader: ReturnType<LoadOptions['awsSecretReader']> | undefined;
+  const resolver: ReferenceResolver = {
+    ...baseResolver,
+    readAwsSecret: (secretId, key) => {
+      if (problems.length > 0) return Promise.reject(new Error('not read: the sink settings have problems'));
+      reader ??= options.awsSecretReader(resolvedSink);
+      return reader.read(secretId, key);
+    },
+  };
+  const context = { source, resolver, problems };
+  try {
+    const password = await resolveReferences(redis.password, ['redis', 'password'], context);
+    const keys = new Map<string, Secret<Buffer>>();
+    for (const [id, reference] of Object.entries(journal.keys)) {
+      const key = (await resolveReferences(reference, ['journal', 'keys', id], context)) as
+        | Secret<string>
+        | undefined;
+      if (!key) continue;
+      const bytes = key.map((text) => Buffer.from(text, 'base64'));
+      const valid = /^[A-Za-z0-9+/]+={0,2}$/.test(key.reveal()) && bytes.reveal().length === 32;
+      if (valid) keys.set(id, bytes);
+      else
+        problems.push(
+          source.problem(
+            ['journal', 'keys', id],
+            'expected base64 of exactly 32 random bytes (openssl rand -base64 32)',
+          ),
+        );
+    }
+    const connections = new Map<string, ConnectionConfig>();
+    for (const connection of parsed.connections.values()) {
+      const settings = await resolveReferences(
+        connection.settings,
+        ['connections', connection.name],
+        context,
+      );
+      connections.set(
+        connection.name,
+        Object.freeze({ name: connection.name, provider: connection.provider, settings }),
+      );
+    }
+    if (problems.length > 0) return { ok: false, problems };
+
+    const policies = parsed.policies.map((policy): PolicyConfig => {
+      const connection = connections.get(policy.connection);
+      const action = connection?.provider.actions[policy.action];
+      if (!connection || !action) throw new Error(`policy ${policy.id} lost its connection while resolving`);
+      const { schedule } = policy;
+      return Object.freeze({
+        id: policy.id,
+        connection,
+        action: policy.action,
+        capability: action.capability,
+        target: policy.target,
+        schedule:
+          schedule.cron !== undefined
+            ? { kind: 'cron', pattern: schedule.cron, tz: schedule.tz ?? 'UTC' }
+            : schedule.every !== undefined
+              ? { kind: 'every', everyMs: schedule.every }
+              : schedule.beforeExpiry !== undefined
+                ? { kind: 'beforeExpiry', leadMs: schedule.beforeExpiry }
+                : { kind: 'manual' },
+        jitterMs: schedule.jitter,
+        paused: schedule.paused,
+        gracePeriodMs: policy.gracePeriodMs,
+        verify: policy.verify,
+        secret: Object.freeze({ ...policy.secret }),
+        retry: Object.freeze({
+          attempts: policy.retry.attempts,
+          backoffMs: policy.retry.backoff,
+          maxBackoffMs: policy.retry.maxBackoff,
+        }),
+      });
+    });
+    const config: RotorConfig = {
+      file: source.file,
+      redis: {
+        url: redis.url,
+        prefix: redis.prefix,
+        ...(password === undefined ? {} : { password: password as Secret<string> }),
+      },
+      journal: { keys, activeKeyId: journal.active },
+      worker: {
+        concurrency: worker.concurrency,
+        lockDurationMs: worker.lockDuration,
+        stalledIntervalMs: worker.stalledInterval,
+        maxStalledCount: worker.maxStalledCount,
+      },
+      sink: resolvedSink,
+      connections,
+      policies: Object.freeze(policies),
+    };
+    return { ok: true, config: Object.freeze(config) };
+  } finally {
+    reader?.close();
+  }
+}

@@ -1,0 +1,50 @@
+import type { Secret } from '../domain/secret.js';
+import type { Resolved } from '../domain/secret-reference.js';
+import type { AnyProvider, Capability } from '../providers/provider.js';
+import type { AwsSecretsManagerSettings } from '../sinks/aws-secrets-manager/aws-sm.settings.js';
+
+export type Schedule =
+  | { readonly kind: 'cron'; readonly pattern: string; readonly tz: string }
+  | { readonly kind: 'every'; readonly everyMs: number }
+  | { readonly kind: 'beforeExpiry'; readonly leadMs: number }
+  | { readonly kind: 'manual' };
+
+export interface ConnectionConfig {
+  readonly name: string;
+  readonly provider: AnyProvider;
+  /** Parsed by the provider's connection schema, secret references resolved. */
+  readonly settings: unknown;
+}
+
+export interface PolicyConfig {
+  readonly id: string;
+  readonly connection: ConnectionConfig;
+  readonly action: string;
+  readonly capability: Capability;
+  /** Parsed by the provider's target schema. */
+  readonly target: unknown;
+  readonly schedule: Schedule;
+  readonly jitterMs: number;
+  readonly paused: boolean;
+  readonly gracePeriodMs: number;
+  /** Parsed by the provider's verify schema, when the policy has a `verify` block. */
+  readonly verify: unknown;
+  readonly secret: { readonly id: string; readonly adopt: boolean };
+  readonly retry: { readonly attempts: number; readonly backoffMs: number; readonly maxBackoffMs: number };
+}
+
+/** The whole config, parsed once at the edge: typed values, secret references resolved. */
+export interface RotorConfig {
+  readonly file: string;
+  readonly redis: { readonly url: string; readonly password?: Secret<string>; readonly prefix: string };
+  readonly journal: { readonly keys: ReadonlyMap<string, Secret<Buffer>>; readonly activeKeyId: string };
+  readonly worker: {
+    readonly concurrency: number;
+    readonly lockDurationMs: number;
+    readonly stalledIntervalMs: number;
+    readonly maxStalledCount: number;
+  };
+  readonly sink: Resolved<AwsSecretsManagerSettings>;
+  readonly connections: ReadonlyMap<string, ConnectionConfig>;
+  readonly policies: readonly PolicyConfig[];
+}

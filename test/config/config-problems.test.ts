@@ -1,0 +1,192 @@
+import { describe, expect, it } from 'vitest';
+import type { ConfigProblem } from '../../src/config/config-problem.js';
+import { formatProblem } from '../../src/config/config-problem.js';
+import { apiToken, load, validYaml } from './config-fixtures.js';
+
+async function problemsOf(yaml: string, env?: Record<string, string>): Promise<readonly ConfigProblem[]> {
+  const result = await load(yaml, env ? { env } : {});
+  if (result.ok) throw new Error('expected problems, the config loaded');
+  return result.problems;
+}
+
+const edit = (from: string, to: string) => {
+  if (!validYaml.includes(from)) throw new Error(`fixture has no "${from}"`);
+  return validYaml.replace(from, to);
+};
+
+describe('a broken config names the path and what was expected', () => {
+  it.each([
+    ['unknown top-level key', `${validYaml}\nalerts: {}\n`, 'alerts', 'unknown key "alerts"'],
+    ['unknown nested key', edit('prefix: rotor }', 'prefix: rotor, db: 2 }'), 'redis.db', 'unknown key "db"'],
+    [
+      'bad policy id',
+      edit('id: ci-runner', 'id: CI_Runner'),
+      'policies[0].id',
+      'lowercase letters, digits and hyphens',
+    ],
+    [
+      'duplicate policy id',
+      edit('id: deploy', 'id: ci-runner'),
+      'policies[1].id',
+      'duplicate policy id "ci-runner"',
+    ],
+    [
+      'unknown connection',
+      edit('connection: cf-zone', 'connection: cf-staging'),
+      'policies[1].connection',
+      'unknown connection "cf-staging"; defined: cf-prod, cf-zone',
+    ],
+    [
+      'unknown provider',
+      edit('{ provider: cloudflare, zoneId', '{ provider: cloudflair, zoneId'),
+      'connections.cf-zone.provider',
+      'unknown provider "cloudflair"; expected one of cloudflare',
+    ],
+    [
+      'action the provider lacks',
+      edit(
+        'action: rotate\n    target: { serviceTokenId: f174',
+        'action: delete\n    target: { serviceTokenId: f174',
+      ),
+      'policies[0].action',
+      'has no action "delete"; expected one of rotate, refresh',
+    ],
+    [
+      'action impossible on the connection',
+      edit('    connection: cf-zone\n    action: rotate', '    connection: cf-zone\n    action: refresh'),
+      'policies[1].action',
+      'account-scoped',
+    ],
+    [
+      'bad cron',
+      edit('"0 3 * * 1"', '"61 3 * * 1"'),
+      'policies[0].schedule.cron',
+      'expected a valid cron expression',
+    ],
+    [
+      'cron with too few fields',
+      edit('"0 3 * * 1"', '"0 3 *"'),
+      'policies[0].schedule.cron',
+      'expected a cron expression with 5 fields',
+    ],
+    [
+      'bad time zone',
+      edit('tz: Europe/Oslo', 'tz: Europe/Olso'),
+      'policies[0].schedule.tz',
+      'expected an IANA time zone',
+    ],
+    [
+      'two schedule kinds',
+      edit('schedule: { every: 1d }', 'schedule: { every: 1d, cron: "0 3 * * *" }'),
+      'policies[1].schedule',
+      'exactly one of cron, every, beforeExpiry or manualOnly',
+    ],
+    [
+      'bad duration',
+      edit('jitter: 10m', 'jitter: 10 minutes'),
+      'policies[0].schedule.jitter',
+      'expected a duration such as 30s',
+    ],
+    [
+      'grace longer than every',
+      edit('schedule: { every: 1d }', 'schedule: { every: 1d }\n    gracePeriod: 2d'),
+      'policies[1].gracePeriod',
+      "expected at most the schedule's interval",
+    ],
+    [
+      'grace longer than the cron gap',
+      edit('gracePeriod: 24h', 'gracePeriod: 8d'),
+      'policies[0].gracePeriod',
+      "expected at most the schedule's interval",
+    ],
+    [
+      'bad verify url',
+      edit('gracePeriod: 24h', 'gracePeriod: 24h\n    verify: { url: not-a-url }'),
+      'policies[0].verify.url',
+      'Invalid URL',
+    ],
+    [
+      'inline secret',
+      edit('apiToken: { env: CLOUDFLARE_API_TOKEN }', 'apiToken: abc123'),
+      'connections.cf-prod.apiToken',
+      'inline secret values are not allowed',
+    ],
+    [
+      'missing file',
+      edit('/secrets/zone-token', '/secrets/nope'),
+      'connections.cf-zone.apiToken',
+      'cannot read file /secrets/nope (ENOENT)',
+    ],
+    [
+      'active journal key not defined',
+      edit('active: k1', 'active: k2'),
+      'journal.active',
+      'expected the id of a key in journal.keys (k1)',
+    ],
+    [
+      'same secret for two policies',
+      edit('id: prod/deploy/cloudflare-access', 'id: prod/ci/cloudflare-access'),
+      'policies[1].secret.id',
+      'already written by policy ci-runner',
+    ],
+    [
+      'AWS credentials from AWS',
+      edit(
+        'region: eu-north-1 }',
+        'region: eu-north-1, credentials: { accessKeyId: { awsSecret: a, key: b }, secretAccessKey: { env: X } } }',
+      ),
+      'sink.credentials.accessKeyId',
+      'cannot come from AWS Secrets Manager',
+    ],
+  ])('%s', async (_, yaml, path, message) => {
+    const problems = await problemsOf(yaml);
+    const match = problems.find((problem) => problem.path === path);
+    expect(match, problems.map(formatProblem).join('\n')).toBeDefined();
+    expect(match?.message).toContain(message);
+    expect(match?.line).toBeGreaterThan(0);
+  });
+
+  it('names a missing environment variable', async () => {
+    const problems = await problemsOf(validYaml, { ROTOR_JOURNAL_KEY: Buffer.alloc(32).toString('base64') });
+    expect(problems.map((problem) => [problem.path, problem.message])).toEqual([
+      ['connections.cf-prod.apiToken', 'environment variable CLOUDFLARE_API_TOKEN is not set'],
+    ]);
+  });
+
+  it('refuses a journal key that is not 32 bytes', async () => {
+    const problems = await problemsOf(validYaml, {
+      ROTOR_JOURNAL_KEY: Buffer.alloc(16).toString('base64'),
+      CLOUDFLARE_API_TOKEN: apiToken,
+    });
+    expect(problems[0]).toMatchObject({
+      path: 'journal.keys.k1',
+      message: expect.stringContaining('exactly 32 random bytes'),
+    });
+  });
+
+  it('reports a YAML syntax error with its line', async () => {
+    const problems = await problemsOf('redis: { url: redis://x\npolicies: [\n');
+    expect(problems[0]).toMatchObject({ path: '', message: expect.stringContaining('YAML syntax') });
+    expect(problems[0]?.line).toBeGreaterThan(0);
+  });
+
+  it('reports problems of every section together', async () => {
+    const yaml = edit('prefix: rotor }', 'prefix: rotor, db: 2 }')
+      .replace('id: ci-runner', 'id: Bad')
+      .replace('"0 3 * * 1"', '"x"');
+    const paths = (await problemsOf(yaml)).map((problem) => problem.path);
+    expect(paths).toEqual(
+      expect.arrayContaining(['redis.db', 'policies[0].id', 'policies[0].schedule.cron']),
+    );
+  });
+
+  it('never prints a resolved secret or an inline value', async () => {
+    const yaml = edit(
+      'apiToken: { env: CLOUDFLARE_API_TOKEN }',
+      'apiToken: inline-Kq93hd8Fj2Lk5Mz7Xc1Vb4',
+    ).replace('active: k1', 'active: k9');
+    const text = (await problemsOf(yaml)).map(formatProblem).join('\n');
+    expect(text).not.toContain('inline-Kq93hd8Fj2Lk5Mz7Xc1Vb4');
+    expect(text).not.toContain(apiToken);
+  });
+});

@@ -1,0 +1,60 @@
+import { readFile } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
+import { formatProblem } from '../../src/config/config-problem.js';
+import { apiToken, env, journalKey, load, validYaml } from './config-fixtures.js';
+
+describe('loading a valid config', () => {
+  it('yields typed policies with schedules, defaults and resolved secrets', async () => {
+    const result = await load(validYaml);
+    if (!result.ok) throw new Error(result.problems.map(formatProblem).join('\n'));
+    const [ci, deploy] = result.config.policies;
+    expect(ci).toMatchObject({
+      id: 'ci-runner',
+      action: 'rotate',
+      capability: 'native-grace',
+      schedule: { kind: 'cron', pattern: '0 3 * * 1', tz: 'Europe/Oslo' },
+      jitterMs: 600_000,
+      gracePeriodMs: 86_400_000,
+      secret: { id: 'prod/ci/cloudflare-access', adopt: false },
+      retry: { attempts: 8, backoffMs: 5_000, maxBackoffMs: 600_000 },
+    });
+    expect(deploy).toMatchObject({
+      schedule: { kind: 'every', everyMs: 86_400_000 },
+      gracePeriodMs: 3_600_000,
+    });
+    const settings = ci?.connection.settings as { apiToken: { reveal(): string } };
+    expect(settings.apiToken.reveal()).toBe(apiToken);
+    const zone = deploy?.connection.settings as { apiToken: { reveal(): string } };
+    expect(zone.apiToken.reveal()).toBe('zone-token-Hq2Wm8Rt5Yu1Io4Pa7Sd0Fg3Jk6');
+    expect(result.config.journal.keys.get('k1')?.reveal()).toEqual(Buffer.from(journalKey, 'base64'));
+    expect(result.config.worker).toEqual({
+      concurrency: 4,
+      lockDurationMs: 30_000,
+      stalledIntervalMs: 30_000,
+      maxStalledCount: 1,
+    });
+  });
+
+  it('resolves an AWS Secrets Manager reference', async () => {
+    const yaml = validYaml.replace(
+      'apiToken: { env: CLOUDFLARE_API_TOKEN }',
+      'apiToken: { awsSecret: prod/admin, key: token }',
+    );
+    const result = await load(yaml);
+    expect(result.ok).toBe(true);
+  });
+
+  it('accepts the documented example', async () => {
+    const example = await readFile(new URL('../../config/rotor.example.yaml', import.meta.url), 'utf8');
+    const result = await load('', {
+      env,
+      readFile: async (path) => (path === 'rotor.yaml' ? example : 'global-key-from-file\n'),
+    });
+    if (!result.ok) throw new Error(result.problems.map(formatProblem).join('\n'));
+    expect(result.config.policies.map((policy) => policy.id)).toEqual([
+      'ci-runner-access',
+      'deploy-access-expiry',
+      'partner-zone-token',
+    ]);
+  });
+});

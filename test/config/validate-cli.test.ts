@@ -1,0 +1,83 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { journalKey, validYaml } from './config-fixtures.js';
+
+const run = promisify(execFile);
+const cli = new URL('../../src/cli.ts', import.meta.url).pathname;
+
+async function validate(
+  yaml: string,
+  env: Record<string, string>,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const dir = await mkdtemp(join(tmpdir(), 'rotor-validate-'));
+  const file = join(dir, 'rotor.yaml');
+  await writeFile(file, yaml);
+  try {
+    const { stdout, stderr } = await run(
+      process.execPath,
+      ['--import', 'tsx', cli, 'validate', '--config', file],
+      {
+        env: { PATH: process.env.PATH ?? '', ...env },
+      },
+    );
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+describe('rotor validate', () => {
+  it('exits 0 on the documented example', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'rotor-example-'));
+    const keyFile = join(dir, 'global-key');
+    await writeFile(keyFile, 'global-key\n');
+    const example = (
+      await readFile(new URL('../../config/rotor.example.yaml', import.meta.url), 'utf8')
+    ).replace('/run/secrets/cloudflare-global-key', keyFile);
+    const result = await validate(example, {
+      ROTOR_JOURNAL_KEY: journalKey,
+      CLOUDFLARE_API_TOKEN: 'token-value',
+    });
+    expect(result).toMatchObject({
+      code: 0,
+      stdout: expect.stringContaining('valid (2 connections, 3 policies)'),
+    });
+  });
+
+  it('exits 2 with every problem, each with file, line and path, and no stack trace', async () => {
+    const yaml = validYaml
+      .replace('id: ci-runner', 'id: Bad')
+      .replace('tz: Europe/Oslo', 'tz: Nowhere/Atall');
+    const result = await validate(yaml, {
+      ROTOR_JOURNAL_KEY: journalKey,
+      CLOUDFLARE_API_TOKEN: 'token-value',
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/rotor\.yaml:\d+:\d+: policies\[0\]\.id: expected lowercase letters/);
+    expect(result.stderr).toMatch(
+      /rotor\.yaml:\d+:\d+: policies\[0\]\.schedule\.tz: expected an IANA time zone/,
+    );
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('exits 2 for a missing file', async () => {
+    const { stderr, code } = await run(process.execPath, [
+      '--import',
+      'tsx',
+      cli,
+      'validate',
+      '--config',
+      '/nonexistent/rotor.yaml',
+    ]).then(
+      (ok) => ({ ...ok, code: 0 }),
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(code).toBe(2);
+    expect(stderr).toContain('/nonexistent/rotor.yaml: cannot read the config file (ENOENT)');
+  });
+});

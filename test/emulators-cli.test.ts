@@ -1,0 +1,58 @@
+import { type ChildProcessByStdio, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import {
+  CreateSecretCommand,
+  DescribeSecretCommand,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import Cloudflare from 'cloudflare';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const cli = new URL('../src/cli.ts', import.meta.url).pathname;
+let child: ChildProcessByStdio<null, Readable, Readable> | undefined;
+
+afterAll(() => {
+  child?.kill('SIGTERM');
+});
+
+async function firstLine(): Promise<string> {
+  child = spawn(process.execPath, ['--import', 'tsx', cli, 'emulators', '--port', '0'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines = createInterface({ input: child.stdout });
+  for await (const line of lines) return line;
+  throw new Error('rotor emulators printed nothing');
+}
+
+describe('rotor emulators', () => {
+  it('prints one JSON line with what the official clients need, and they work', async () => {
+    const info = JSON.parse(await firstLine()) as {
+      cloudflare: { baseUrl: string; accountId: string; apiToken: string };
+      aws: { endpoint: string; region: string; accessKeyId: string; secretAccessKey: string };
+    };
+    expect(info.cloudflare.baseUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/client\/v4$/);
+    expect(info.aws.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+
+    const cf = new Cloudflare({
+      apiToken: info.cloudflare.apiToken,
+      baseURL: info.cloudflare.baseUrl,
+      maxRetries: 0,
+    });
+    const created = await cf.zeroTrust.access.serviceTokens.create({
+      account_id: info.cloudflare.accountId,
+      name: 'from-cli',
+    });
+    expect(created.name).toBe('from-cli');
+
+    const aws = new SecretsManagerClient({
+      endpoint: info.aws.endpoint,
+      region: info.aws.region,
+      credentials: { accessKeyId: info.aws.accessKeyId, secretAccessKey: info.aws.secretAccessKey },
+    });
+    await aws.send(new CreateSecretCommand({ Name: 'from-cli', SecretString: '{"a":"b"}' }));
+    const described = await aws.send(new DescribeSecretCommand({ SecretId: 'from-cli' }));
+    expect(described.Name).toBe('from-cli');
+    aws.destroy();
+  });
+});
