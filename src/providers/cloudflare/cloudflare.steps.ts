@@ -1,4 +1,6 @@
+import { httpFailure } from '../../domain/classify-http.js';
 import { RotationError } from '../../domain/errors.js';
+import { parseRetryAfter } from '../../domain/retry-after.js';
 import { Secret } from '../../domain/secret.js';
 import type { Resolved } from '../../domain/secret-reference.js';
 import type {
@@ -141,6 +143,15 @@ export async function verifyServiceToken(
           status: response.status,
         },
       );
+    }
+    if (response.status === 429 || response.status >= 500) {
+      // The edge or the origin failed before saying whether Access admits the pair: try again later.
+      throw httpFailure({
+        system: 'cloudflare-access',
+        operation: 'verify through Access',
+        status: response.status,
+        retryAfterMs: parseRetryAfter(response.headers['retry-after'], ctx.clock.now()),
+      });
     }
     return { kind: 'end-to-end' };
   }
