@@ -3,6 +3,9 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { register as registerEmulators } from './commands/emulators.js';
 import { CommandFailure } from './commands/load-config-for-command.js';
+import { register as registerRotate } from './commands/rotate.js';
+import { register as registerStart } from './commands/start.js';
+import { register as registerStatus } from './commands/status.js';
 import { register as registerValidate } from './commands/validate.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
@@ -15,6 +18,9 @@ const program = new Command('rotor')
   .showHelpAfterError();
 
 registerValidate(program);
+registerStart(program);
+registerRotate(program);
+registerStatus(program);
 registerEmulators(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {

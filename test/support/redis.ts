@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { inject } from 'vitest';
 
@@ -6,7 +6,7 @@ import { inject } from 'vitest';
 export function testRedis(): { redis: Redis; prefix: string; url: string; cleanup: () => Promise<void> } {
   const url = inject('redisUrl');
   const redis = new Redis(url, { maxRetriesPerRequest: null });
-  const prefix = `rotor-test-${randomUUID()}`;
+  const prefix = `rt-${randomBytes(8).toString('hex')}`;
   return {
     redis,
     prefix,

@@ -1,0 +1,59 @@
+import { QueueEvents } from 'bullmq';
+import type { Command } from 'commander';
+import { connectRedis } from '../daemon/redis-infrastructure.js';
+import { parseDuration } from '../domain/duration.js';
+import { ROTATION_QUEUE } from '../queue/queue-name.js';
+import { requestRotation } from '../queue/rotation-requests.js';
+import { CommandFailure, loadConfigForCommand } from './load-config-for-command.js';
+
+interface RotateOptions {
+  readonly config: string;
+  readonly wait?: boolean;
+  readonly timeout: string;
+}
+
+/** `rotor rotate POLICY`: asks the daemon for a rotation now; `--wait` reports its outcome. */
+export function register(program: Command): void {
+  program
+    .command('rotate')
+    .description('rotate a policy now (the running daemon does the work)')
+    .argument('<policy>', 'policy id')
+    .requiredOption('--config <file>', 'rotor config file (YAML)')
+    .option('--wait', 'wait for the outcome; exit 0 on success, 1 on failure')
+    .option('--timeout <duration>', 'how long --wait waits', '60s')
+    .action(async (policyId: string, options: RotateOptions) => {
+      const timeoutMs = parseDuration(options.timeout);
+      if (timeoutMs === undefined)
+        throw new CommandFailure(`--timeout expects a duration such as 60s, got "${options.timeout}"`, 2);
+      const config = await loadConfigForCommand(options.config);
+      const policy = config.policies.find((candidate) => candidate.id === policyId);
+      if (!policy) throw new CommandFailure(`no policy "${policyId}" in ${options.config}`, 2);
+      const infra = connectRedis(config);
+      const events = options.wait
+        ? new QueueEvents(ROTATION_QUEUE, {
+            connection: infra.redis.duplicate(),
+            prefix: config.redis.prefix,
+          })
+        : undefined;
+      try {
+        await events?.waitUntilReady();
+        const requested = await requestRotation(infra.queue, policy, 'manual', { nowMs: Date.now() });
+        process.stdout.write(
+          `${policy.id}: rotation ${requested.jobId} ${requested.joined ? 'already pending or running; joined it' : 'requested'}\n`,
+        );
+        if (!events) return;
+        const job = await infra.queue.getJob(requested.jobId);
+        if (!job) throw new CommandFailure(`rotation ${requested.jobId} disappeared before it finished`, 1);
+        try {
+          const result = (await job.waitUntilFinished(events, timeoutMs)) as { versionId?: string };
+          process.stdout.write(`${policy.id}: rotated; AWS version ${result.versionId ?? 'unknown'}\n`);
+        } catch (error) {
+          const reason = error instanceof Error ? error.message : String(error);
+          throw new CommandFailure(`${policy.id}: rotation failed: ${reason}`, 1);
+        }
+      } finally {
+        await events?.close();
+        await infra.close();
+      }
+    });
+}

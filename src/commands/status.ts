@@ -1,0 +1,50 @@
+import type { Command } from 'commander';
+import { connectRedis } from '../daemon/redis-infrastructure.js';
+import { type PolicyStatus, policyStatus } from '../queue/policy-status.js';
+import { loadConfigForCommand } from './load-config-for-command.js';
+
+const iso = (ms: number | undefined) => (ms === undefined ? '-' : new Date(ms).toISOString());
+
+function render(status: PolicyStatus): string {
+  return [
+    `${status.policyId}: ${status.state}`,
+    `  last success   ${iso(status.lastSuccessAt)}`,
+    `  last attempt   ${iso(status.lastAttemptAt)}`,
+    `  next run       ${iso(status.nextRunAt)}`,
+    `  AWS version    ${status.currentVersionId ?? '-'}`,
+    `  expires        ${iso(status.expiresAt)}`,
+    ...(status.lastError
+      ? [
+          `  last error     ${status.lastError.message} (${status.lastError.kind}, ${iso(status.lastError.at)})`,
+        ]
+      : []),
+  ].join('\n');
+}
+
+/** `rotor status`: every policy's state, last and next runs, current AWS version and expiry. */
+export function register(program: Command): void {
+  program
+    .command('status')
+    .description(
+      'show every policy: state, last success and attempt, last error, next run, AWS version, expiry',
+    )
+    .requiredOption('--config <file>', 'rotor config file (YAML)')
+    .option('--json', 'one JSON document')
+    .action(async (options: { config: string; json?: boolean }) => {
+      const config = await loadConfigForCommand(options.config);
+      const infra = connectRedis(config);
+      try {
+        const statuses: PolicyStatus[] = [];
+        for (const policy of config.policies) {
+          statuses.push(await policyStatus(infra.queue, policy, await infra.records.get(policy.id)));
+        }
+        process.stdout.write(
+          options.json
+            ? `${JSON.stringify({ policies: statuses })}\n`
+            : `${statuses.map(render).join('\n\n')}\n`,
+        );
+      } finally {
+        await infra.close();
+      }
+    });
+}

@@ -1,0 +1,46 @@
+import type { PolicyConfig, RotorConfig } from '../config/rotor-config.js';
+import type { StepObserver } from '../engine/ports.js';
+import type { Clock } from '../lib/clock.js';
+import { createHttpClientFactory } from '../lib/http-client.js';
+import type { Logger } from '../lib/logger.js';
+import type { ProcessorDeps } from '../queue/rotation-processor.js';
+import { createAwsSecretsManagerSink } from '../sinks/aws-secrets-manager/aws-sm.sink.js';
+import { Journal } from '../state/journal.js';
+import type { RedisInfrastructure } from './redis-infrastructure.js';
+
+/** Deadline of one vendor API call. */
+const PROVIDER_TIMEOUT_MS = 30_000;
+
+export interface RotationWiring {
+  readonly deps: ProcessorDeps;
+  close(): void;
+}
+
+/** Builds everything a rotation needs from the parsed config and the Redis connections. */
+export function wireRotations(
+  config: RotorConfig,
+  infra: RedisInfrastructure,
+  options: { readonly clock: Clock; readonly log: Logger; readonly observe?: StepObserver },
+): RotationWiring {
+  const sink = createAwsSecretsManagerSink(config.sink, { clock: options.clock });
+  const policies = new Map<string, PolicyConfig>(config.policies.map((policy) => [policy.id, policy]));
+  return {
+    deps: {
+      queue: infra.queue,
+      policies,
+      sink,
+      records: infra.records,
+      history: infra.history,
+      journal: new Journal(infra.redis, {
+        prefix: config.redis.prefix,
+        keys: config.journal.keys,
+        activeKeyId: config.journal.activeKeyId,
+      }),
+      http: createHttpClientFactory({ timeoutMs: PROVIDER_TIMEOUT_MS }),
+      clock: options.clock,
+      log: options.log,
+      ...(options.observe === undefined ? {} : { observe: options.observe }),
+    },
+    close: () => sink.close(),
+  };
+}

@@ -1,0 +1,75 @@
+import { Worker } from 'bullmq';
+import type { RotorConfig } from '../config/rotor-config.js';
+import type { StepObserver } from '../engine/ports.js';
+import { type Clock, systemClock } from '../lib/clock.js';
+import type { Logger } from '../lib/logger.js';
+import { BACKOFF_TYPE, backoffDelay } from '../queue/failure-policy.js';
+import { ROTATION_QUEUE } from '../queue/queue-name.js';
+import { createRotationProcessor } from '../queue/rotation-processor.js';
+import { reconcileSchedulers } from '../queue/scheduler-reconcile.js';
+import { connectRedis } from './redis-infrastructure.js';
+import { wireRotations } from './rotation-deps.js';
+import { startupRuns } from './startup-runs.js';
+
+export interface DaemonOptions {
+  readonly log: Logger;
+  readonly clock?: Clock;
+  readonly observe?: StepObserver;
+}
+
+export interface Daemon {
+  /** Stops taking jobs, lets in-flight steps finish, closes connections. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The composition root of `rotor start`: reconciles the schedulers, starts the worker and rotates at once
+ * only the policies whose secret does not exist yet.
+ */
+export async function startDaemon(config: RotorConfig, options: DaemonOptions): Promise<Daemon> {
+  const clock = options.clock ?? systemClock;
+  const { log } = options;
+  const infra = connectRedis(config);
+  const wiring = wireRotations(config, infra, {
+    clock,
+    log,
+    ...(options.observe === undefined ? {} : { observe: options.observe }),
+  });
+  const { deps } = wiring;
+
+  for (const change of await reconcileSchedulers(infra.queue, config.policies, clock.now())) {
+    const next = change.nextMs === undefined ? undefined : new Date(change.nextMs).toISOString();
+    log.info({ policyId: change.policyId, scheduler: change.action, next }, 'schedule reconciled');
+  }
+
+  const worker = new Worker(ROTATION_QUEUE, createRotationProcessor(deps), {
+    connection: infra.redis.duplicate(),
+    prefix: config.redis.prefix,
+    concurrency: config.worker.concurrency,
+    lockDuration: config.worker.lockDurationMs,
+    stalledInterval: config.worker.stalledIntervalMs,
+    maxStalledCount: config.worker.maxStalledCount,
+    settings: {
+      backoffStrategy: (attemptsMade, type, _error, job) => {
+        const policyId = (job?.data as { policyId?: unknown } | undefined)?.policyId;
+        const policy = typeof policyId === 'string' ? deps.policies.get(policyId) : undefined;
+        if (type !== BACKOFF_TYPE || !policy) return 1000;
+        return backoffDelay(attemptsMade, policy.retry);
+      },
+    },
+  });
+  worker.on('error', (error) => log.error({ err: error }, 'worker error'));
+
+  await startupRuns(config.policies, deps);
+  log.info({ policies: config.policies.length, queue: ROTATION_QUEUE }, 'rotor started');
+
+  return {
+    stop: async () => {
+      log.info('stopping: waiting for in-flight steps');
+      await worker.close();
+      await infra.close();
+      wiring.close();
+      log.info('stopped');
+    },
+  };
+}

@@ -1,0 +1,50 @@
+import type { RotationError } from '../domain/errors.js';
+import type { Clock } from '../lib/clock.js';
+import type { Trigger } from '../state/policy-record.js';
+import type { RecordStore, RunHistoryLog } from './ports.js';
+
+/**
+ * Books a failed attempt on the policy's record. The in-flight checkpoint is kept, so the next run resumes the
+ * unfinished rotation (a journaled or staged credential is never thrown away). Only a final failure counts
+ * towards the policy's consecutive failures and enters the run history.
+ */
+export async function recordFailure(
+  deps: { readonly records: RecordStore; readonly history: RunHistoryLog; readonly clock: Clock },
+  failure: {
+    policyId: string;
+    runId: string;
+    trigger: Trigger;
+    startedAt: number;
+    error: RotationError;
+    final: boolean;
+  },
+): Promise<void> {
+  const now = deps.clock.now();
+  const lastError = {
+    kind: failure.error.kind,
+    message: failure.error.message,
+    at: now,
+    ...(failure.error.details.step === undefined ? {} : { step: failure.error.details.step }),
+  };
+  await deps.records.update(failure.policyId, (record) => ({
+    ...record,
+    lastAttemptAt: now,
+    lastError,
+    consecutiveFailures: record.consecutiveFailures + (failure.final ? 1 : 0),
+  }));
+  if (!failure.final) return;
+  await deps.history.append(failure.policyId, {
+    runId: failure.runId,
+    trigger: failure.trigger,
+    startedAt: failure.startedAt,
+    finishedAt: now,
+    durationMs: now - failure.startedAt,
+    outcome: 'failed',
+    steps: [],
+    error: {
+      kind: lastError.kind,
+      message: lastError.message,
+      ...(lastError.step === undefined ? {} : { step: lastError.step }),
+    },
+  });
+}

@@ -1,0 +1,412 @@
+import type { PolicyConfig } from '../config/rotor-config.js';
+import { isRotationError, RotationError, type Step } from '../domain/errors.js';
+import { fingerprint, versionIdFor } from '../domain/ids.js';
+import { Secret } from '../domain/secret.js';
+import type { Clock } from '../lib/clock.js';
+import type { HttpClientFactory } from '../lib/http-client.js';
+import type { Logger } from '../lib/logger.js';
+import type { ProviderAction, StepContext } from '../providers/provider.js';
+import type { SecretSink, SinkTarget } from '../sinks/sink.js';
+import type { CredentialRef, InFlight, PolicyRecord, RunStep, Trigger } from '../state/policy-record.js';
+import { decodeCredential, encodeCredential } from './credential-codec.js';
+import { fromJournalPayload, type IssuedCredential, toJournalPayload } from './journal-payload.js';
+import type { CredentialJournal, RecordStore, RunHistoryLog, StepObserver } from './ports.js';
+
+export interface RotationDeps {
+  readonly sink: SecretSink;
+  readonly records: RecordStore;
+  readonly journal: CredentialJournal;
+  readonly history: RunHistoryLog;
+  readonly http: HttpClientFactory;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly observe?: StepObserver;
+}
+
+export interface RotationRequest {
+  readonly policy: PolicyConfig;
+  readonly runId: string;
+  readonly trigger: Trigger;
+  readonly signal: AbortSignal;
+}
+
+export interface RotationResult {
+  /** The run that completed: the requested one, or an unfinished earlier run this one finished. */
+  readonly runId: string;
+  readonly versionId: string;
+  readonly expiresAt: number | undefined;
+  /** For overlap actions: the displaced credential, to revoke once the grace period is over. */
+  readonly revoke:
+    | { readonly handle: string; readonly versionId: string; readonly dueAt: number }
+    | undefined;
+  /** True when the run had already committed (a re-delivered job): nothing was done. */
+  readonly alreadyDone: boolean;
+}
+
+const stepOrder: readonly RunStep[] = ['issuing', 'journaled', 'staged', 'verified', 'promoted'];
+const reached = (inFlight: InFlight | undefined, step: RunStep): boolean =>
+  inFlight !== undefined && stepOrder.indexOf(inFlight.step) >= stepOrder.indexOf(step);
+
+/**
+ * Runs one rotation of one policy as the design's durable state machine:
+ * issue → journal → stage → verify → promote → commit (→ revoke, by the caller, after the grace period).
+ * Each step is checkpointed in the policy's record, so a retried or re-delivered job resumes where the last
+ * attempt stopped and never issues twice for one checkpoint. Failures are RotationErrors naming the
+ * policy and the step.
+ */
+export async function runRotation(deps: RotationDeps, request: RotationRequest): Promise<RotationResult> {
+  const { policy } = request;
+  const action = policy.connection.provider.actions[policy.action];
+  if (!action) {
+    throw new RotationError(
+      'invalid-config',
+      `policy ${policy.id}: provider has no action "${policy.action}"`,
+      {
+        policyId: policy.id,
+      },
+    );
+  }
+  return new RotationRun(deps, request, action).run();
+}
+
+class RotationRun {
+  readonly #deps: RotationDeps;
+  readonly #request: RotationRequest;
+  readonly #action: ProviderAction<unknown, unknown, unknown>;
+  readonly #policy: PolicyConfig;
+  readonly #target: SinkTarget;
+  readonly #log: Logger;
+  readonly #steps: string[] = [];
+  #runId: string;
+  #step: Step = 'issue';
+
+  constructor(
+    deps: RotationDeps,
+    request: RotationRequest,
+    action: ProviderAction<unknown, unknown, unknown>,
+  ) {
+    this.#deps = deps;
+    this.#request = request;
+    this.#action = action;
+    this.#policy = request.policy;
+    this.#runId = request.runId;
+    this.#target = {
+      secretId: request.policy.secret.id,
+      policyId: request.policy.id,
+      adopt: request.policy.secret.adopt,
+    };
+    this.#log = deps.log.child({
+      policyId: request.policy.id,
+      provider: request.policy.connection.provider.id,
+    });
+  }
+
+  async run(): Promise<RotationResult> {
+    const startedAt = this.#deps.clock.now();
+    try {
+      return await this.#run(startedAt);
+    } catch (error) {
+      throw isRotationError(error)
+        ? error.within({ policyId: this.#policy.id, step: this.#step })
+        : new RotationError('protocol', `policy ${this.#policy.id}, step ${this.#step}: unexpected failure`, {
+            policyId: this.#policy.id,
+            step: this.#step,
+          });
+    }
+  }
+
+  async #run(startedAt: number): Promise<RotationResult> {
+    let record = await this.#deps.records.get(this.#policy.id);
+    if (record.current?.runId === this.#request.runId && record.inFlight === undefined) {
+      // A re-delivered job of a committed run: hand back its revoke again (the revoke job id is stable).
+      return this.#result(record.current, this.#revokeOf(record.previous, record.current), true);
+    }
+    const journaled = await this.#deps.journal.get(this.#policy.id);
+    // An unfinished earlier run is finished first, under its own run id, so its version ids stay stable.
+    this.#runId = journaled?.runId ?? record.inFlight?.runId ?? this.#request.runId;
+    record = await this.#update((r) => ({ ...r, lastAttemptAt: this.#deps.clock.now() }));
+    const displaced = record.current;
+
+    let issued: IssuedCredential | undefined;
+    let inFlight = record.inFlight;
+    if (!reached(inFlight, 'staged')) {
+      await this.#prepareSink();
+      if (journaled) {
+        issued = fromJournalPayload(journaled.credential, this.#policy.id);
+        inFlight = await this.#checkpoint({
+          ...this.#newInFlight(journaled.issueAttempt),
+          ...facts(issued),
+          step: 'journaled',
+        });
+      } else {
+        ({ issued, inFlight } = await this.#issue(record));
+      }
+      inFlight = await this.#stage(issued, inFlight);
+    }
+    let staged = requireStaged(inFlight, this.#policy.id);
+    const versionId = staged.versionId;
+
+    if (!reached(staged, 'verified')) {
+      this.#step = 'verify';
+      await this.#verify(issued, staged, versionId);
+      staged = await this.#checkpoint({ ...staged, step: 'verified' });
+    }
+    if (!reached(staged, 'promoted')) {
+      this.#step = 'promote';
+      await this.#deps.sink.promote(this.#target, versionId, this.#request.signal);
+      staged = await this.#checkpoint({ ...staged, step: 'promoted' });
+      this.#done('promote', versionId);
+    }
+
+    this.#step = 'commit';
+    const committed = await this.#commit(staged, versionId, startedAt);
+    const revoke = this.#revokeOf(displaced, committed);
+    return this.#result(committed, revoke, false);
+  }
+
+  async #prepareSink(): Promise<void> {
+    if (this.#action.capability === 'extend') {
+      this.#step = 'issue';
+      const state = await this.#deps.sink.inspect(this.#target, this.#request.signal);
+      if (state?.currentVersionId === undefined) {
+        throw new RotationError(
+          'invalid-config',
+          `action ${this.#policy.action} extends an existing credential, but secret ${this.#target.secretId} has no current version to extend`,
+        );
+      }
+      return;
+    }
+    this.#step = 'stage';
+    await this.#deps.sink.ensure(this.#target, this.#request.signal);
+  }
+
+  async #issue(record: PolicyRecord): Promise<{ issued: IssuedCredential; inFlight: InFlight }> {
+    this.#step = 'issue';
+    const previous = record.inFlight;
+    if (previous?.step === 'issuing') {
+      this.#log.warn(
+        { runId: this.#runId, issueAttempt: previous.issueAttempt },
+        'an earlier issue attempt of this run did not reach the journal; issuing again',
+      );
+    }
+    const attempt = (previous?.issueAttempt ?? 0) + 1;
+    await this.#checkpoint({ ...this.#newInFlight(attempt), step: 'issuing' });
+    const current = await this.#currentCredential();
+    const provider = this.#policy.connection.provider;
+    const result = await this.#action.issue(
+      {
+        connection: this.#policy.connection.settings,
+        target: this.#policy.target,
+        current,
+        gracePeriodMs: this.#policy.gracePeriodMs,
+      },
+      this.#context(),
+    );
+    const parsed = provider.schemas.credential.safeParse(result.credential.reveal());
+    if (!parsed.success) {
+      throw new RotationError(
+        'protocol',
+        `provider ${provider.id} issued a credential that does not match its own schema`,
+      );
+    }
+    const credential = parsed.data;
+    const issued: IssuedCredential = {
+      document: encodeCredential(Secret.of(credential)),
+      handle: result.handle,
+      expiresAt: result.expiresAt?.getTime() ?? provider.expiresAt(credential)?.getTime(),
+    };
+    this.#done('issue');
+    this.#step = 'journal';
+    await this.#deps.journal.put(this.#policy.id, {
+      runId: this.#runId,
+      issueAttempt: attempt,
+      credential: toJournalPayload(issued),
+    });
+    const inFlight = await this.#checkpoint({
+      ...this.#newInFlight(attempt),
+      ...facts(issued),
+      step: 'journaled',
+    });
+    this.#done('journal');
+    return { issued, inFlight };
+  }
+
+  async #stage(issued: IssuedCredential, inFlight: InFlight): Promise<InFlight> {
+    this.#step = 'stage';
+    const versionId = versionIdFor(this.#runId, inFlight.issueAttempt);
+    await this.#deps.sink.stage(this.#target, versionId, issued.document, this.#request.signal);
+    const staged = await this.#checkpoint({ ...inFlight, versionId, step: 'staged' });
+    await this.#deps.journal.delete(this.#policy.id, this.#runId);
+    this.#done('stage', versionId);
+    return staged;
+  }
+
+  async #verify(issued: IssuedCredential | undefined, inFlight: InFlight, versionId: string): Promise<void> {
+    const provider = this.#policy.connection.provider;
+    if (!provider.verify) {
+      this.#done('verify', versionId, 'the provider offers no verification');
+      return;
+    }
+    const document =
+      issued?.document ?? (await this.#deps.sink.read(this.#target, { versionId }, this.#request.signal));
+    if (!document) {
+      throw new RotationError(
+        'not-found',
+        `staged version ${versionId} of secret ${this.#target.secretId} is gone`,
+      );
+    }
+    const credential = decodeCredential(document, provider.schemas.credential, {
+      policyId: this.#policy.id,
+      secretId: this.#target.secretId,
+      version: 'staged',
+    });
+    const outcome = await provider.verify(
+      {
+        connection: this.#policy.connection.settings,
+        target: this.#policy.target,
+        credential,
+        handle: inFlight.handle ?? '',
+        settings: this.#policy.verify,
+      },
+      this.#context(),
+    );
+    const note =
+      outcome.kind === 'metadata'
+        ? `metadata only, end-to-end verification is off: ${outcome.reason}`
+        : undefined;
+    if (note) this.#log.warn({ runId: this.#runId }, `verify: ${note}`);
+    this.#done('verify', versionId, note);
+  }
+
+  async #commit(inFlight: InFlight, versionId: string, startedAt: number): Promise<CredentialRef> {
+    const committed: CredentialRef = {
+      runId: this.#runId,
+      handle: inFlight.handle ?? '',
+      versionId,
+      ...(inFlight.fingerprint === undefined ? {} : { fingerprint: inFlight.fingerprint }),
+      ...(inFlight.expiresAt === undefined ? {} : { expiresAt: inFlight.expiresAt }),
+    };
+    const now = this.#deps.clock.now();
+    await this.#update((record) => {
+      const { inFlight: _finished, lastError: _cleared, ...rest } = record;
+      return {
+        ...rest,
+        ...(record.current === undefined ? {} : { previous: record.current }),
+        current: committed,
+        lastSuccessAt: now,
+        consecutiveFailures: 0,
+      };
+    });
+    this.#done('commit', versionId);
+    await this.#deps.history.append(this.#policy.id, {
+      runId: this.#runId,
+      trigger: inFlight.trigger,
+      startedAt,
+      finishedAt: now,
+      durationMs: now - startedAt,
+      outcome: 'succeeded',
+      steps: [...this.#steps],
+      versionId,
+    });
+    return committed;
+  }
+
+  #revokeOf(displaced: CredentialRef | undefined, committed: CredentialRef): RotationResult['revoke'] {
+    if (this.#action.capability !== 'overlap' || !displaced || displaced.handle === committed.handle)
+      return undefined;
+    return {
+      handle: displaced.handle,
+      versionId: displaced.versionId,
+      dueAt: this.#deps.clock.now() + this.#policy.gracePeriodMs,
+    };
+  }
+
+  /** The credential now current in the sink. Only an extend action insists on a readable one. */
+  async #currentCredential(): Promise<Secret<unknown> | undefined> {
+    const stored = await this.#deps.sink.read(this.#target, 'current', this.#request.signal);
+    if (!stored) return undefined;
+    try {
+      return decodeCredential(stored, this.#policy.connection.provider.schemas.credential, {
+        policyId: this.#policy.id,
+        secretId: this.#target.secretId,
+        version: 'current',
+      });
+    } catch (error) {
+      if (this.#action.capability === 'extend') throw error;
+      this.#log.warn(
+        { runId: this.#runId },
+        'the current secret value is not a credential of this provider; issuing without it',
+      );
+      return undefined;
+    }
+  }
+
+  #newInFlight(issueAttempt: number): InFlight {
+    return {
+      runId: this.#runId,
+      trigger: this.#request.trigger,
+      issueAttempt,
+      step: 'issuing',
+      startedAt: this.#deps.clock.now(),
+    };
+  }
+
+  async #checkpoint<T extends InFlight>(inFlight: T): Promise<T> {
+    await this.#update((record) => ({ ...record, inFlight }));
+    return inFlight;
+  }
+
+  #update(change: (record: PolicyRecord) => PolicyRecord): Promise<PolicyRecord> {
+    return this.#deps.records.update(this.#policy.id, change);
+  }
+
+  #context(): StepContext {
+    return {
+      http: this.#deps.http,
+      log: this.#log.child({ runId: this.#runId, step: this.#step }),
+      signal: this.#request.signal,
+      clock: this.#deps.clock,
+      policyId: this.#policy.id,
+      runId: this.#runId,
+    };
+  }
+
+  #done(step: string, versionId?: string, note?: string): void {
+    this.#steps.push(step);
+    this.#log.info({ runId: this.#runId, step, versionId }, `step ${step} done`);
+    this.#deps.observe?.({
+      policyId: this.#policy.id,
+      runId: this.#runId,
+      step,
+      ...(versionId === undefined ? {} : { versionId }),
+      ...(note === undefined ? {} : { note }),
+    });
+  }
+
+  #result(current: CredentialRef, revoke: RotationResult['revoke'], alreadyDone: boolean): RotationResult {
+    return {
+      runId: current.runId,
+      versionId: current.versionId,
+      expiresAt: current.expiresAt,
+      revoke,
+      alreadyDone,
+    };
+  }
+}
+
+function facts(issued: IssuedCredential): Pick<InFlight, 'handle' | 'fingerprint' | 'expiresAt'> {
+  return {
+    handle: issued.handle,
+    fingerprint: fingerprint(issued.document.reveal()),
+    ...(issued.expiresAt === undefined ? {} : { expiresAt: issued.expiresAt }),
+  };
+}
+
+function requireStaged(inFlight: InFlight | undefined, policyId: string): InFlight & { versionId: string } {
+  if (inFlight?.versionId === undefined) {
+    throw new RotationError('protocol', `policy ${policyId}: the run's record has no staged version id`, {
+      policyId,
+    });
+  }
+  return { ...inFlight, versionId: inFlight.versionId };
+}

@@ -1,0 +1,55 @@
+import { z } from 'zod';
+import { POLICY_ID_PATTERN } from '../domain/ids.js';
+
+/** Job names on rotor's queue. Payloads carry ids only, never secret values. */
+export const JOB = {
+  /** Fired by a policy's Job Scheduler or its before-expiry timer; adds the real rotation job. */
+  trigger: 'trigger',
+  rotate: 'rotate',
+  /** Revokes a displaced credential once its grace period is over. */
+  revoke: 'revoke',
+} as const;
+
+const policyId = z.string().regex(POLICY_ID_PATTERN, 'expected a policy id');
+const runId = z.string().regex(/^[a-z0-9][a-z0-9-]*-m?\d+$/, 'expected a run id (<policy>-<epoch ms>)');
+
+export const triggerPayloadSchema = z.strictObject({
+  policyId,
+  source: z.enum(['schedule', 'expiry']).default('schedule'),
+});
+export type TriggerPayload = z.infer<typeof triggerPayloadSchema>;
+
+export const rotatePayloadSchema = z.strictObject({
+  policyId,
+  runId,
+  trigger: z.enum(['schedule', 'manual', 'expiry', 'initial']),
+});
+export type RotatePayload = z.infer<typeof rotatePayloadSchema>;
+
+export const revokePayloadSchema = z.strictObject({
+  policyId,
+  /** The displaced credential's non-secret handle (token id or fingerprint). */
+  handle: z.string().min(1).max(256),
+  versionId: z.string().min(32).max(64),
+});
+export type RevokePayload = z.infer<typeof revokePayloadSchema>;
+
+/** What rotate jobs return (stored by BullMQ as the job's return value): ids only. */
+export interface RotateJobResult {
+  readonly runId: string;
+  readonly versionId: string;
+  readonly alreadyDone: boolean;
+}
+
+export const schedulerIdFor = (policyIdValue: string): string => `rotate-${policyIdValue}`;
+export const expiryJobIdFor = (policyIdValue: string): string => `expiry-${policyIdValue}`;
+export const revokeJobIdFor = (policyIdValue: string, versionId: string): string =>
+  `revoke-${policyIdValue}-${versionId}`;
+
+/** A payload that fails its schema: the job fails with this reason, the daemon keeps running. */
+export function payloadProblem(jobName: string, error: z.ZodError): string {
+  const where = error.issues
+    .map((issue) => `${issue.path.join('.') || '(payload)'}: ${issue.message}`)
+    .join('; ');
+  return `malformed ${jobName} job: ${where}`;
+}

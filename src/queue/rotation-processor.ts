@@ -1,0 +1,155 @@
+import type { Job, Queue } from 'bullmq';
+import { UnrecoverableError } from 'bullmq';
+import type { PolicyConfig } from '../config/rotor-config.js';
+import { RotationError } from '../domain/errors.js';
+import { recordFailure } from '../engine/record-failure.js';
+import { revokeDisplaced } from '../engine/revoke-displaced.js';
+import { type RotationDeps, runRotation } from '../engine/run-rotation.js';
+import { armExpiryTimer } from './expiry-timer.js';
+import { applyFailure, asRotationError, isFinalFailure } from './failure-policy.js';
+import {
+  JOB,
+  payloadProblem,
+  type RotateJobResult,
+  revokeJobIdFor,
+  revokePayloadSchema,
+  rotatePayloadSchema,
+  triggerPayloadSchema,
+} from './job-payloads.js';
+import { requestRotation } from './rotation-requests.js';
+
+export interface ProcessorDeps extends RotationDeps {
+  readonly queue: Queue;
+  readonly policies: ReadonlyMap<string, PolicyConfig>;
+  readonly random?: () => number;
+}
+
+function policyFor(deps: ProcessorDeps, policyId: string, jobName: string): PolicyConfig {
+  const policy = deps.policies.get(policyId);
+  if (!policy)
+    throw new UnrecoverableError(`${jobName} job for policy ${policyId}, which is not in the config`);
+  return policy;
+}
+
+function parse<T>(
+  job: Job,
+  schema: {
+    safeParse(data: unknown): { success: true; data: T } | { success: false; error: import('zod').ZodError };
+  },
+): T {
+  const parsed = schema.safeParse(job.data);
+  if (!parsed.success) throw new UnrecoverableError(payloadProblem(job.name, parsed.error));
+  return parsed.data;
+}
+
+/** One processor for rotor's queue: dispatches by job name; a malformed job fails alone, with its reason. */
+export function createRotationProcessor(deps: ProcessorDeps) {
+  return async (job: Job, token?: string): Promise<RotateJobResult | string> => {
+    switch (job.name) {
+      case JOB.trigger:
+        return trigger(deps, job);
+      case JOB.rotate:
+        return rotate(deps, job, token);
+      case JOB.revoke:
+        return revoke(deps, job, token);
+      default:
+        throw new UnrecoverableError(`unknown job name "${job.name}"`);
+    }
+  };
+}
+
+async function trigger(deps: ProcessorDeps, job: Job): Promise<string> {
+  const payload = parse(job, triggerPayloadSchema);
+  const policy = policyFor(deps, payload.policyId, job.name);
+  const nowMs = deps.clock.now();
+  const random = deps.random ?? Math.random;
+  const delayMs = policy.jitterMs > 0 ? Math.floor(random() * policy.jitterMs) : 0;
+  const dueMs = job.opts.prevMillis ?? job.timestamp + (job.opts.delay ?? 0);
+  const requested = await requestRotation(deps.queue, policy, payload.source, { dueMs, delayMs, nowMs });
+  return requested.jobId;
+}
+
+async function rotate(deps: ProcessorDeps, job: Job, token: string | undefined): Promise<RotateJobResult> {
+  const payload = parse(job, rotatePayloadSchema);
+  const policy = policyFor(deps, payload.policyId, job.name);
+  const startedAt = deps.clock.now();
+  const controller = new AbortController();
+  try {
+    const result = await runRotation(deps, {
+      policy,
+      runId: payload.runId,
+      trigger: payload.trigger,
+      signal: controller.signal,
+    });
+    if (result.revoke) {
+      await deps.queue.add(
+        JOB.revoke,
+        { policyId: policy.id, handle: result.revoke.handle, versionId: result.revoke.versionId },
+        {
+          jobId: revokeJobIdFor(policy.id, result.revoke.versionId),
+          delay: Math.max(result.revoke.dueAt - deps.clock.now(), 0),
+          attempts: policy.retry.attempts,
+          backoff: { type: 'rotor-exponential-jitter', delay: policy.retry.backoffMs },
+          stackTraceLimit: 0,
+          removeOnComplete: { count: 200 },
+          removeOnFail: { count: 1000 },
+        },
+      );
+    }
+    await armExpiryTimer(deps.queue, policy, result.expiresAt, deps.clock.now());
+    return { runId: result.runId, versionId: result.versionId, alreadyDone: result.alreadyDone };
+  } catch (caught) {
+    const error = asRotationError(caught);
+    if (error.kind === 'protocol' && !(caught instanceof RotationError)) {
+      deps.log.error({ err: caught, policyId: policy.id }, 'unexpected failure in a rotation');
+    }
+    const nowMs = deps.clock.now();
+    const final = isFinalFailure(error, job.attemptsMade, job.opts.attempts ?? 1, nowMs);
+    await recordFailure(deps, {
+      policyId: policy.id,
+      runId: payload.runId,
+      trigger: payload.trigger,
+      startedAt,
+      error,
+      final,
+    });
+    deps.log[final ? 'error' : 'warn'](
+      { err: error, policyId: policy.id, runId: payload.runId, final },
+      'rotation failed',
+    );
+    return applyFailure(job, token, error, nowMs);
+  }
+}
+
+async function revoke(deps: ProcessorDeps, job: Job, token: string | undefined): Promise<string> {
+  const payload = parse(job, revokePayloadSchema);
+  const policy = policyFor(deps, payload.policyId, job.name);
+  const log = deps.log.child({ policyId: policy.id, step: 'revoke' });
+  try {
+    const outcome = await revokeDisplaced(
+      deps,
+      { policy, handle: payload.handle, versionId: payload.versionId },
+      {
+        http: deps.http,
+        log,
+        signal: new AbortController().signal,
+        clock: deps.clock,
+        policyId: policy.id,
+        runId: job.id ?? payload.versionId,
+      },
+    );
+    log.info({ handle: payload.handle, outcome }, 'displaced credential revoked');
+    deps.observe?.({
+      policyId: policy.id,
+      runId: job.id ?? '',
+      step: 'revoke',
+      versionId: payload.versionId,
+      note: outcome,
+    });
+    return outcome;
+  } catch (caught) {
+    const error = asRotationError(caught);
+    log.warn({ err: error }, 'revoke failed');
+    return applyFailure(job, token, error, deps.clock.now());
+  }
+}

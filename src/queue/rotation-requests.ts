@@ -1,0 +1,51 @@
+import type { Queue } from 'bullmq';
+import type { PolicyConfig } from '../config/rotor-config.js';
+import { manualRunId, scheduledRunId } from '../domain/ids.js';
+import type { Trigger } from '../state/policy-record.js';
+import { BACKOFF_TYPE } from './failure-policy.js';
+import { JOB, type RotatePayload } from './job-payloads.js';
+
+export interface RotationRequestOptions {
+  /** When the run was due (scheduled and expiry runs); names the run. */
+  readonly dueMs?: number;
+  /** Delay before the rotation starts (jitter). */
+  readonly delayMs?: number;
+  readonly nowMs: number;
+}
+
+export interface RequestedRotation {
+  /** The rotation job that will run: the one just added, or the one already pending or running for the policy. */
+  readonly jobId: string;
+  /** True when the policy already had a rotation pending or running, and this request joined it. */
+  readonly joined: boolean;
+}
+
+/**
+ * Adds the real rotation job. Deduplicated by policy id, so a policy never rotates twice at once: a request
+ * while one is pending or running is answered with that job.
+ */
+export async function requestRotation(
+  queue: Queue,
+  policy: PolicyConfig,
+  trigger: Trigger,
+  options: RotationRequestOptions,
+): Promise<RequestedRotation> {
+  const runId =
+    trigger === 'manual' || trigger === 'initial' || options.dueMs === undefined
+      ? manualRunId(policy.id, options.nowMs)
+      : scheduledRunId(policy.id, options.dueMs);
+  const payload: RotatePayload = { policyId: policy.id, runId, trigger };
+  const job = await queue.add(JOB.rotate, payload, {
+    jobId: runId,
+    deduplication: { id: policy.id },
+    attempts: policy.retry.attempts,
+    backoff: { type: BACKOFF_TYPE, delay: policy.retry.backoffMs },
+    ...(options.delayMs ? { delay: options.delayMs } : {}),
+    // Failure reasons are sanitised messages; stack traces add nothing an operator needs.
+    stackTraceLimit: 0,
+    removeOnComplete: { count: 200 },
+    removeOnFail: { count: 1000 },
+  });
+  const jobId = job.id ?? runId;
+  return { jobId, joined: jobId !== runId };
+}

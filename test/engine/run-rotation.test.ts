@@ -1,0 +1,297 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { RotorConfig } from '../../src/config/rotor-config.js';
+import { connectRedis, type RedisInfrastructure } from '../../src/daemon/redis-infrastructure.js';
+import { type RotationWiring, wireRotations } from '../../src/daemon/rotation-deps.js';
+import { isRotationError, type RotationError } from '../../src/domain/errors.js';
+import { manualRunId } from '../../src/domain/ids.js';
+import { type RotationResult, runRotation } from '../../src/engine/run-rotation.js';
+import { Journal } from '../../src/state/journal.js';
+import { type EmulatedWorld, policyNamed, startEmulatedWorld } from '../support/emulated-world.js';
+import { memoryLogger } from '../support/memory-log.js';
+
+const HOUR = 3_600_000;
+let offsetMs = 0;
+const clock = { now: () => Date.now() + offsetMs };
+
+let world: EmulatedWorld;
+let config: RotorConfig;
+let infra: RedisInfrastructure;
+let wiring: RotationWiring;
+let tokens: Record<
+  'rotating' | 'refreshing' | 'broken',
+  { id: string; clientId: string; clientSecret: string }
+>;
+const logged = memoryLogger();
+
+beforeAll(async () => {
+  world = await startEmulatedWorld({ clock });
+  tokens = {
+    rotating: world.cloudflare.seedToken({ name: 'ci-runner', duration: '8760h' }),
+    refreshing: world.cloudflare.seedToken({ name: 'deploy', duration: '720h' }),
+    broken: world.cloudflare.seedToken({ name: 'broken', duration: '8760h' }),
+  };
+  config = await world.config(`
+    - id: ci-runner
+      connection: cf
+      action: rotate
+      target: { serviceTokenId: ${tokens.rotating.id} }
+      schedule: { every: 1d }
+      gracePeriod: 2h
+      verify: { url: ${world.cloudflare.client.accessUrl} }
+      secret: { id: ci/cloudflare-access }
+    - id: deploy
+      connection: cf
+      action: refresh
+      target: { serviceTokenId: ${tokens.refreshing.id} }
+      schedule: { every: 1d }
+      secret: { id: deploy/cloudflare-access }
+    - id: broken
+      connection: cf
+      action: rotate
+      target: { serviceTokenId: ${tokens.broken.id} }
+      schedule: { every: 1d }
+      secret: { id: broken/cloudflare-access }
+  `);
+  infra = connectRedis(config);
+  wiring = wireRotations(config, infra, { clock, log: logged.log });
+});
+
+afterAll(async () => {
+  wiring?.close();
+  await infra?.close();
+  await world.close();
+});
+
+beforeEach(() => {
+  world.cloudflare.server.faults.clear();
+  world.aws.server.faults.clear();
+  world.cloudflare.server.calls.clear();
+  world.aws.server.calls.clear();
+});
+
+function rotate(policyId: string, runId = manualRunId(policyId, clock.now())): Promise<RotationResult> {
+  return runRotation(wiring.deps, {
+    policy: policyNamed(config, policyId),
+    runId,
+    trigger: 'manual',
+    signal: new AbortController().signal,
+  });
+}
+
+async function failure(promise: Promise<unknown>): Promise<RotationError> {
+  const error = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
+  if (!isRotationError(error)) throw new Error(`expected a RotationError, got ${String(error)}`);
+  return error;
+}
+
+interface StoredCredential {
+  serviceTokenId: string;
+  clientId: string;
+  clientSecret: string;
+  expiresAt: string | null;
+}
+
+function stored(secretId: string, selector: { versionId?: string; versionStage?: string } = {}) {
+  const text = world.aws.store.valueOf(secretId, selector);
+  if (text === undefined) throw new Error(`no string value in ${secretId}`);
+  return JSON.parse(text) as StoredCredential;
+}
+
+async function accessAdmits(credential: { clientId: string; clientSecret: string }): Promise<boolean> {
+  const response = await fetch(world.cloudflare.client.accessUrl ?? '', {
+    headers: {
+      'cf-access-client-id': credential.clientId,
+      'cf-access-client-secret': credential.clientSecret,
+    },
+    redirect: 'manual',
+  });
+  await response.arrayBuffer();
+  return response.status === 200;
+}
+
+const stagesOf = (secretId: string) =>
+  Object.fromEntries(world.aws.store.view(secretId).versions.map((v) => [v.versionId, [...v.stages].sort()]));
+
+describe('rotate (native grace)', () => {
+  it('creates the missing secret, tagged as rotor’s, with the new credential as AWSCURRENT', async () => {
+    const result = await rotate('ci-runner');
+
+    const view = world.aws.store.view('ci/cloudflare-access');
+    expect(view.tags).toMatchObject({ 'managed-by': 'rotor', 'rotor-policy': 'ci-runner' });
+    expect(stagesOf('ci/cloudflare-access')).toEqual({ [result.versionId]: ['AWSCURRENT'] });
+    const credential = stored('ci/cloudflare-access');
+    expect(credential.serviceTokenId).toBe(tokens.rotating.id);
+    expect(credential.clientSecret).not.toBe(tokens.rotating.clientSecret);
+    expect(await accessAdmits(credential)).toBe(true);
+
+    const record = await infra.records.get('ci-runner');
+    expect(record.current).toMatchObject({ runId: result.runId, versionId: result.versionId });
+    expect(record.inFlight).toBeUndefined();
+    const [entry] = await infra.history.recent('ci-runner');
+    expect(entry).toMatchObject({
+      outcome: 'succeeded',
+      versionId: result.versionId,
+      steps: ['issue', 'journal', 'stage', 'verify', 'promote', 'commit'],
+    });
+  });
+
+  it('keeps the displaced secret working for the grace period, then Cloudflare refuses it', async () => {
+    const before = stored('ci/cloudflare-access');
+    const beforeVersion = world.aws.store.view('ci/cloudflare-access').versions.at(-1)?.versionId ?? '';
+    offsetMs += 1;
+    const result = await rotate('ci-runner');
+
+    expect(stagesOf('ci/cloudflare-access')).toEqual({
+      [beforeVersion]: ['AWSPREVIOUS'],
+      [result.versionId]: ['AWSCURRENT'],
+    });
+    const after = stored('ci/cloudflare-access');
+    expect(after.clientId).toBe(before.clientId);
+    expect(await accessAdmits(after)).toBe(true);
+    expect(await accessAdmits(before)).toBe(true);
+    expect(result.revoke).toBeUndefined();
+
+    offsetMs += 2 * HOUR + 1000;
+    expect(await accessAdmits(before)).toBe(false);
+    expect(await accessAdmits(after)).toBe(true);
+  });
+
+  it('answers a re-delivered job of a committed run without issuing again', async () => {
+    const runId = manualRunId('ci-runner', clock.now());
+    const first = await rotate('ci-runner', runId);
+    world.cloudflare.server.calls.clear();
+
+    const again = await rotate('ci-runner', runId);
+
+    expect(again).toMatchObject({ runId, versionId: first.versionId, alreadyDone: true });
+    expect(world.cloudflare.server.calls.handled('rotateServiceToken')).toHaveLength(0);
+  });
+});
+
+describe('the journal', () => {
+  it('survives an AWS outage during staging: the next attempt stages the journaled credential, issuing once', async () => {
+    world.aws.server.faults.add({ route: 'PutSecretValue', fault: { kind: 'status', status: 503 } });
+    const firstRunId = manualRunId('ci-runner', clock.now());
+
+    const error = await failure(rotate('ci-runner', firstRunId));
+    expect(error.kind).toBe('transient');
+    expect(error.details).toMatchObject({ policyId: 'ci-runner', step: 'stage' });
+    expect((await infra.records.get('ci-runner')).inFlight).toMatchObject({
+      runId: firstRunId,
+      step: 'journaled',
+    });
+    const journal = new Journal(infra.redis, {
+      prefix: config.redis.prefix,
+      keys: config.journal.keys,
+      activeKeyId: config.journal.activeKeyId,
+    });
+    expect((await journal.get('ci-runner'))?.runId).toBe(firstRunId);
+
+    world.aws.server.faults.clear();
+    offsetMs += 1;
+    const result = await rotate('ci-runner');
+
+    expect(result.runId).toBe(firstRunId);
+    expect(world.cloudflare.server.calls.handled('rotateServiceToken')).toHaveLength(1);
+    expect(await journal.get('ci-runner')).toBeUndefined();
+    expect(await accessAdmits(stored('ci/cloudflare-access'))).toBe(true);
+  });
+
+  it('resumes a run that stopped after staging at verify, without issuing or staging again', async () => {
+    world.cloudflare.server.faults.add({
+      route: 'accessApplication',
+      fault: { kind: 'status', status: 502 },
+      times: 1,
+    });
+    const runId = manualRunId('ci-runner', clock.now());
+    const error = await failure(rotate('ci-runner', runId));
+    expect(error).toMatchObject({ kind: 'transient', details: { step: 'verify', status: 502 } });
+    expect((await infra.records.get('ci-runner')).inFlight?.step).toBe('staged');
+
+    const result = await rotate('ci-runner', runId);
+
+    expect(result.runId).toBe(runId);
+    expect(world.cloudflare.server.calls.handled('rotateServiceToken')).toHaveLength(1);
+    expect(world.aws.server.calls.handled('PutSecretValue')).toHaveLength(1);
+    expect(stagesOf('ci/cloudflare-access')[result.versionId]).toEqual(['AWSCURRENT']);
+  });
+});
+
+describe('refresh (extend)', () => {
+  it('refuses to run without an existing secret, naming the policy and the step', async () => {
+    const error = await failure(rotate('deploy'));
+
+    expect(error.kind).toBe('invalid-config');
+    expect(error.message).toMatch(/deploy/);
+    expect(error.details).toMatchObject({ policyId: 'deploy', step: 'issue' });
+    expect(world.cloudflare.server.calls.handled('refreshServiceToken')).toHaveLength(0);
+  });
+
+  it('writes a new version with the same credential and the later expiry', async () => {
+    const original = {
+      serviceTokenId: tokens.refreshing.id,
+      clientId: tokens.refreshing.clientId,
+      clientSecret: tokens.refreshing.clientSecret,
+      expiresAt: new Date(clock.now() + 720 * HOUR).toISOString(),
+    };
+    await wiring.deps.sink.ensure(
+      { secretId: 'deploy/cloudflare-access', policyId: 'deploy', adopt: false },
+      new AbortController().signal,
+    );
+    world.aws.store.putValue('deploy/cloudflare-access', {
+      clientRequestToken: '11111111-2222-4333-8444-555555555555',
+      value: { kind: 'string', text: JSON.stringify(original) },
+    });
+    offsetMs += 24 * HOUR;
+
+    const result = await rotate('deploy');
+
+    const refreshed = stored('deploy/cloudflare-access');
+    expect(refreshed.clientSecret).toBe(original.clientSecret);
+    expect(Date.parse(refreshed.expiresAt ?? '')).toBeGreaterThan(Date.parse(original.expiresAt));
+    expect(stagesOf('deploy/cloudflare-access')[result.versionId]).toEqual(['AWSCURRENT']);
+    expect(result.expiresAt).toBe(Date.parse(refreshed.expiresAt ?? ''));
+  });
+});
+
+describe('classified failures', () => {
+  it('stops on a Cloudflare auth failure with the policy, the step and the status', async () => {
+    world.cloudflare.server.faults.add({
+      route: 'rotateServiceToken',
+      fault: { kind: 'status', status: 403 },
+    });
+
+    const error = await failure(rotate('broken'));
+
+    expect(error.kind).toBe('auth');
+    expect(error.details).toMatchObject({ policyId: 'broken', step: 'issue', status: 403 });
+    expect(error.message).toMatch(/broken/);
+    expect(error.message).toMatch(/issue/);
+    expect(error.message).toMatch(/403/);
+  });
+
+  it('fails a malformed provider response as a protocol error and leaves no half-issued state behind', async () => {
+    world.cloudflare.server.faults.add({ route: 'rotateServiceToken', fault: { kind: 'malformed' } });
+
+    const error = await failure(rotate('broken'));
+
+    expect(error.kind).toBe('protocol');
+    expect(error.details).toMatchObject({ policyId: 'broken', step: 'issue' });
+    expect((await infra.records.get('broken')).inFlight?.step).toBe('issuing');
+  });
+
+  it('reports a rate limit with its Retry-After', async () => {
+    world.cloudflare.server.faults.add({
+      route: 'rotateServiceToken',
+      fault: { kind: 'rate-limit', retryAfterSeconds: 42 },
+    });
+
+    const error = await failure(rotate('broken'));
+
+    expect(error.kind).toBe('rate-limited');
+    expect(error.details.retryAfterMs).toBe(42_000);
+  });
+});
