@@ -29,11 +29,10 @@ export function register(program: Command): void {
       const policy = config.policies.find((candidate) => candidate.id === policyId);
       if (!policy) throw new CommandFailure(`no policy "${policyId}" in ${options.config}`, 2);
       const infra = connectRedis(config);
-      const events = options.wait
-        ? new QueueEvents(ROTATION_QUEUE, {
-            connection: infra.redis.duplicate(),
-            prefix: config.redis.prefix,
-          })
+      // BullMQ leaves a connection it was handed open on close(); this one is ours to disconnect.
+      const eventsConnection = options.wait ? infra.redis.duplicate() : undefined;
+      const events = eventsConnection
+        ? new QueueEvents(ROTATION_QUEUE, { connection: eventsConnection, prefix: config.redis.prefix })
         : undefined;
       try {
         await events?.waitUntilReady();
@@ -53,6 +52,7 @@ export function register(program: Command): void {
         }
       } finally {
         await events?.close();
+        eventsConnection?.disconnect();
         await infra.close();
       }
     });

@@ -10,7 +10,7 @@ import { requestRotation } from '../queue/rotation-requests.js';
  */
 export async function startupRuns(policies: readonly PolicyConfig[], deps: ProcessorDeps): Promise<void> {
   for (const policy of policies) {
-    if (policy.paused) continue;
+    if (policy.paused || policy.schedule.kind === 'manual') continue;
     const target = { secretId: policy.secret.id, policyId: policy.id, adopt: policy.secret.adopt };
     try {
       const record = await deps.records.get(policy.id);

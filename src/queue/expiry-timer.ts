@@ -27,6 +27,8 @@ export async function armExpiryTimer(
   const data: TriggerPayload = { policyId: policy.id, source: 'expiry' };
   await queue.add(JOB.trigger, data, {
     jobId,
+    // With the timestamp given, the job is due exactly at timestamp + delay.
+    timestamp: nowMs,
     delay: Math.max(dueMs - nowMs, 0),
     attempts: 3,
     backoff: { type: 'exponential', delay: 1000 },
