@@ -100,8 +100,9 @@ export async function startEmulatorServer(
   async function applyFault(fault: Fault, res: ServerResponse): Promise<'answered' | 'continue'> {
     switch (fault.kind) {
       case 'delay':
-        await sleep(fault.delayMs);
-        return 'continue';
+        // A client that hangs up while the request is held (a timeout, a killed process) never reaches the
+        // handler, so a held request cannot change state long after its test has moved on.
+        return (await heldUntilClientLeaves(fault.delayMs, res)) ? 'answered' : 'continue';
       case 'drop':
         res.socket?.destroy();
         return 'answered';
@@ -174,4 +175,19 @@ export async function startEmulatorServer(
         server.close(() => resolve());
       }),
   };
+}
+
+/** Waits `ms`; true when the client closed the connection first. */
+async function heldUntilClientLeaves(ms: number, res: ServerResponse): Promise<boolean> {
+  const left = new AbortController();
+  const onClose = () => left.abort();
+  res.once('close', onClose);
+  try {
+    await sleep(ms, undefined, { signal: left.signal });
+    return false;
+  } catch {
+    return true;
+  } finally {
+    res.off('close', onClose);
+  }
 }

@@ -53,6 +53,7 @@ export class CloudflareStore {
   readonly #clock: Clock;
   readonly #tokens = new Map<string, StoredToken>();
   readonly #teamDomain: string;
+  readonly #minted: string[] = [];
 
   constructor(clock: Clock, teamDomain: string) {
     this.#clock = clock;
@@ -73,7 +74,7 @@ export class CloudflareStore {
       scope: input.scope,
       name: input.name,
       clientId: `${randomBytes(16).toString('hex')}.access.${this.#teamDomain}`,
-      secret: newClientSecret(),
+      secret: this.#mint(),
       previousSecret: undefined,
       previousExpiresAt: undefined,
       clientSecretVersion: 1,
@@ -107,7 +108,7 @@ export class CloudflareStore {
   rotate(token: StoredToken, previousExpiresAt: number | undefined): void {
     token.previousSecret = token.secret;
     token.previousExpiresAt = previousExpiresAt ?? this.now();
-    token.secret = newClientSecret();
+    token.secret = this.#mint();
     token.clientSecretVersion += 1;
     token.updatedAt = this.now();
   }
@@ -135,7 +136,18 @@ export class CloudflareStore {
     return false;
   }
 
+  /** Every client secret this emulator has handed out, for tests that scan for leaks. */
+  mintedSecrets(): readonly string[] {
+    return [...this.#minted];
+  }
+
   clear(): void {
     this.#tokens.clear();
+  }
+
+  #mint(): string {
+    const secret = newClientSecret();
+    this.#minted.push(secret);
+    return secret;
   }
 }

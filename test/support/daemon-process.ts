@@ -1,0 +1,54 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { eventually } from './eventually.js';
+
+const cli = new URL('../../src/cli.ts', import.meta.url).pathname;
+
+/** `rotor start` in a child process, as an operator would run it; everything it prints is kept. */
+export interface DaemonProcess {
+  readonly child: ChildProcess;
+  output(): string;
+  /** SIGKILL: no cleanup, no lock release, exactly what a crash or OOM kill does. */
+  kill(): Promise<void>;
+  /** SIGTERM, then waits for the exit code. */
+  stop(): Promise<number | null>;
+}
+
+export async function startDaemonProcess(
+  configFile: string,
+  env: Readonly<Record<string, string>>,
+  collected: string[] = [],
+): Promise<DaemonProcess> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', cli, 'start', '--config', configFile, '--log-level', 'debug'],
+    { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const chunks: string[] = [];
+  const keep = (chunk: Buffer) => {
+    const text = chunk.toString('utf8');
+    chunks.push(text);
+    collected.push(text);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const exited = once(child, 'exit');
+  const output = () => chunks.join('');
+  await eventually('the daemon to start', () => {
+    if (child.exitCode !== null) throw new Error(`rotor start exited with ${child.exitCode}:\n${output()}`);
+    return output().includes('"msg":"rotor started"') ? true : undefined;
+  });
+  return {
+    child,
+    output,
+    kill: async () => {
+      child.kill('SIGKILL');
+      await exited;
+    },
+    stop: async () => {
+      child.kill('SIGTERM');
+      const [code] = (await exited) as [number | null];
+      return code;
+    },
+  };
+}
