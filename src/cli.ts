@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { register as registerDemo } from './commands/demo.js';
 import { register as registerEmulators } from './commands/emulators.js';
 import { CommandFailure } from './commands/load-config-for-command.js';
 import { register as registerRotate } from './commands/rotate.js';
@@ -21,6 +22,7 @@ registerValidate(program);
 registerStart(program);
 registerRotate(program);
 registerStatus(program);
+registerDemo(program);
 registerEmulators(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {

@@ -14,14 +14,26 @@ export class CommandFailure extends Error {
   }
 }
 
-/** The edge: the only place that hands `process.env` to the config loader. */
-export function loadConfigFromProcess(file: string): Promise<LoadResult> {
-  return loadConfig(file, { env: process.env, awsSecretReader: (sink) => createAwsSecretReader(sink) });
+/**
+ * The edge: the only place that hands `process.env` to the config loader. `extraEnv` adds variables the
+ * command itself provides (the demo's generated secrets).
+ */
+export function loadConfigFromProcess(
+  file: string,
+  extraEnv: Readonly<Record<string, string>> = {},
+): Promise<LoadResult> {
+  return loadConfig(file, {
+    env: { ...process.env, ...extraEnv },
+    awsSecretReader: (sink) => createAwsSecretReader(sink),
+  });
 }
 
 /** Loads the config for a command; a config with problems ends the command with exit code 2. */
-export async function loadConfigForCommand(file: string): Promise<RotorConfig> {
-  const result = await loadConfigFromProcess(file);
+export async function loadConfigForCommand(
+  file: string,
+  extraEnv: Readonly<Record<string, string>> = {},
+): Promise<RotorConfig> {
+  const result = await loadConfigFromProcess(file, extraEnv);
   if (result.ok) return result.config;
   throw new CommandFailure(result.problems.map(formatProblem).join('\n'), 2);
 }

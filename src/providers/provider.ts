@@ -74,6 +74,21 @@ export interface ProviderAction<Conn, Target, Cred> {
   issue(input: IssueInput<Conn, Target, Cred>, ctx: StepContext): Promise<Issued<Cred>>;
 }
 
+/** A policy of the demo config, as a provider's demo sees it. */
+export interface DemoPolicy<Target> {
+  readonly id: string;
+  readonly target: Target;
+}
+
+/** A provider's emulator started for `rotor demo`. */
+export interface DemoEmulator<Cred> {
+  /** One line: what runs where. */
+  readonly description: string;
+  /** The credential the policy's target held before rotor ran, as an operator would have stored it. */
+  credentialOf(policyId: string): Cred;
+  close(): Promise<void>;
+}
+
 /**
  * One vendor. `ConnConfig` is the connection as written in config (secret references unresolved);
  * steps receive it resolved. Providers are frozen data plus functions.
@@ -109,6 +124,14 @@ export interface Provider<ConnConfig, Target, Cred, Verify = never> {
     ctx: StepContext,
   ): Promise<'revoked' | 'already-gone'>;
   readonly emulator: Emulator;
+  /**
+   * For `rotor demo`: starts the emulator where the connection points (its URL's port), admitting the
+   * connection's own admin credentials, with a credential for each policy's target.
+   */
+  startDemo?(
+    connection: Resolved<ConnConfig>,
+    policies: readonly DemoPolicy<Target>[],
+  ): Promise<DemoEmulator<Cred>>;
 }
 
 /**

@@ -6,7 +6,7 @@ import { recordFailure } from '../engine/record-failure.js';
 import { revokeDisplaced } from '../engine/revoke-displaced.js';
 import { type RotationDeps, runRotation } from '../engine/run-rotation.js';
 import { armExpiryTimer } from './expiry-timer.js';
-import { applyFailure, asRotationError, isFinalFailure } from './failure-policy.js';
+import { applyFailure, asRotationError, isFinalFailure, outcomeFor } from './failure-policy.js';
 import {
   JOB,
   payloadProblem,
@@ -117,6 +117,13 @@ async function rotate(deps: ProcessorDeps, job: Job, token: string | undefined):
       { err: error, policyId: policy.id, runId: payload.runId, final },
       'rotation failed',
     );
+    const next = outcomeFor(error, nowMs).kind;
+    deps.observe?.({
+      policyId: policy.id,
+      runId: payload.runId,
+      step: final ? 'failed' : next === 'delay' ? 'delayed' : 'retrying',
+      note: error.message,
+    });
     return applyFailure(job, token, error, nowMs);
   }
 }

@@ -64,13 +64,19 @@ export class CloudflareStore {
     return this.#clock.now();
   }
 
-  create(input: { scope: TokenScope; name: string; duration?: string; enabled?: boolean }): StoredToken {
+  create(input: {
+    scope: TokenScope;
+    name: string;
+    duration?: string;
+    enabled?: boolean;
+    id?: string;
+  }): StoredToken {
     const now = this.now();
     const duration = input.duration ?? DEFAULT_DURATION;
     const lifetime = parseGoDuration(duration);
     if (lifetime === undefined) throw new Error(`invalid duration ${duration}`);
     const token: StoredToken = {
-      id: randomUUID(),
+      id: input.id ?? randomUUID(),
       scope: input.scope,
       name: input.name,
       clientId: `${randomBytes(16).toString('hex')}.access.${this.#teamDomain}`,

@@ -25,11 +25,20 @@ export interface RunningCloudflareEmulator extends RunningEmulator {
   readonly store: CloudflareStore;
   readonly admin: AdminCredentials;
   /** Seeds a service token as an operator would have made it; returns what its creator sees once. */
-  seedToken(input: { name: string; duration?: string; scope?: 'account' | 'zone' }): {
+  seedToken(input: { name: string; duration?: string; scope?: 'account' | 'zone'; id?: string }): {
     id: string;
     clientId: string;
     clientSecret: string;
   };
+}
+
+export interface CloudflareEmulatorOptions extends EmulatorStartOptions {
+  /** Random per start when absent; fixed values let a config file name the account (the demo does). */
+  readonly accountId?: string;
+  readonly zoneId?: string;
+  readonly apiToken?: string;
+  readonly email?: string;
+  readonly apiKey?: string;
 }
 
 const V4 = '/client/v4';
@@ -48,16 +57,16 @@ function scopeOf(params: Record<string, string>): TokenScope | undefined {
  * pagination and errors, plus an Access-protected application under `/access/`.
  */
 export async function startCloudflareEmulator(
-  options: EmulatorStartOptions = {},
+  options: CloudflareEmulatorOptions = {},
 ): Promise<RunningCloudflareEmulator> {
   const teamDomain = `rotor-${randomBytes(3).toString('hex')}.cloudflareaccess.com`;
   const store = new CloudflareStore(options.clock ?? systemClock, teamDomain);
   const admin: AdminCredentials = {
-    accountId: randomBytes(16).toString('hex'),
-    zoneId: randomBytes(16).toString('hex'),
-    apiToken: randomBytes(30).toString('base64url'),
-    email: 'admin@rotor.example',
-    apiKey: randomBytes(19).toString('hex'),
+    accountId: options.accountId ?? randomBytes(16).toString('hex'),
+    zoneId: options.zoneId ?? randomBytes(16).toString('hex'),
+    apiToken: options.apiToken ?? randomBytes(30).toString('base64url'),
+    email: options.email ?? 'admin@rotor.example',
+    apiKey: options.apiKey ?? randomBytes(19).toString('hex'),
   };
 
   /** Authorises and finds the token, or answers as the API would. */
@@ -138,9 +147,11 @@ export async function startCloudflareEmulator(
       input.scope === 'zone'
         ? { kind: 'zones', id: admin.zoneId }
         : { kind: 'accounts', id: admin.accountId };
+    if (input.id !== undefined && store.find(scope, input.id)) throw new Error(`token ${input.id} exists`);
     const token = store.create({
       scope,
       name: input.name,
+      ...(input.id === undefined ? {} : { id: input.id }),
       ...(input.duration === undefined ? {} : { duration: input.duration }),
     });
     return { id: token.id, clientId: token.clientId, clientSecret: token.secret };

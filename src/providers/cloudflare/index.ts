@@ -1,4 +1,5 @@
 import type { Provider } from '../provider.js';
+import { startCloudflareDemo } from './cloudflare.demo.js';
 import { cloudflareEmulator } from './cloudflare.emulator.js';
 import {
   type CloudflareConnectionConfig,
@@ -50,4 +51,5 @@ export const cloudflareProvider: Provider<
   preflight: preflightServiceToken,
   verify: verifyServiceToken,
   emulator: cloudflareEmulator,
+  startDemo: startCloudflareDemo,
 };
