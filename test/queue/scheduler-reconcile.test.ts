@@ -1,0 +1,107 @@
+import type { Queue } from 'bullmq';
+import { CronExpressionParser } from 'cron-parser';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RotorConfig } from '../../src/config/rotor-config.js';
+import { connectRedis, type RedisInfrastructure } from '../../src/daemon/redis-infrastructure.js';
+import { wireRotations } from '../../src/daemon/rotation-deps.js';
+import { JOB, schedulerIdFor } from '../../src/queue/job-payloads.js';
+import { createRotationProcessor } from '../../src/queue/rotation-processor.js';
+import { reconcileSchedulers } from '../../src/queue/scheduler-reconcile.js';
+import { type EmulatedWorld, policyNamed, startEmulatedWorld } from '../support/emulated-world.js';
+import { memoryLogger } from '../support/memory-log.js';
+
+let world: EmulatedWorld;
+let infra: RedisInfrastructure;
+let queue: Queue;
+
+const policy = (id: string, schedule: string) => `
+  - id: ${id}
+    connection: cf
+    action: rotate
+    target: { serviceTokenId: 00000000-0000-4000-8000-000000000000 }
+    schedule: ${schedule}
+    secret: { id: reconcile/${id} }
+`;
+
+async function configWith(...policies: string[]): Promise<RotorConfig> {
+  return world.config(policies.join(''));
+}
+
+beforeAll(async () => {
+  world = await startEmulatedWorld();
+  const config = await configWith(policy('placeholder', '{ manualOnly: true }'));
+  infra = connectRedis(config);
+  queue = infra.queue;
+});
+
+afterAll(async () => {
+  await infra?.close();
+  await world?.close();
+});
+
+const byPolicy = (changes: Awaited<ReturnType<typeof reconcileSchedulers>>) =>
+  Object.fromEntries(changes.map((change) => [change.policyId, change]));
+
+describe('reconciling Job Schedulers with the config', () => {
+  const nowMs = Date.now();
+
+  it('creates one per scheduled policy; an `every` schedule first fires one interval from now', async () => {
+    const config = await configWith(
+      policy('nightly', '{ cron: "0 3 * * *", tz: Europe/Oslo }'),
+      policy('hourly', '{ every: 1h }'),
+      policy('manual', '{ manualOnly: true }'),
+      policy('expiry', '{ beforeExpiry: 7d }'),
+      policy('paused', '{ every: 1h, paused: true }'),
+    );
+
+    const changes = byPolicy(await reconcileSchedulers(queue, config.policies, nowMs));
+
+    expect(Object.keys(changes).sort()).toEqual(['hourly', 'nightly']);
+    expect(changes.hourly).toMatchObject({ action: 'created', nextMs: nowMs + 3_600_000 });
+    const oslo3am = CronExpressionParser.parse('0 3 * * *', { tz: 'Europe/Oslo', currentDate: new Date() })
+      .next()
+      .getTime();
+    expect(changes.nightly).toMatchObject({ action: 'created', nextMs: oslo3am });
+    const osloHour = new Intl.DateTimeFormat('en-GB', {
+      timeZone: 'Europe/Oslo',
+      hour: '2-digit',
+      hourCycle: 'h23',
+    });
+    expect(osloHour.format(oslo3am)).toBe('03');
+  });
+
+  it('leaves unchanged schedulers alone, updates changed ones and removes those of deleted policies', async () => {
+    const before = await queue.getJobScheduler(schedulerIdFor('hourly'));
+    const config = await configWith(
+      policy('nightly', '{ cron: "30 4 * * 1", tz: America/New_York }'),
+      policy('hourly', '{ every: 1h }'),
+    );
+
+    const changes = byPolicy(await reconcileSchedulers(queue, config.policies, nowMs + 60_000));
+
+    expect(changes.hourly).toMatchObject({ action: 'unchanged', nextMs: before?.next });
+    expect(changes.nightly?.action).toBe('updated');
+    const nightly = await queue.getJobScheduler(schedulerIdFor('nightly'));
+    expect(nightly).toMatchObject({ pattern: '30 4 * * 1', tz: 'America/New_York' });
+
+    const removed = byPolicy(await reconcileSchedulers(queue, [policyNamed(config, 'hourly')], nowMs));
+    expect(removed.nightly).toMatchObject({ action: 'removed', nextMs: undefined });
+    expect(await queue.getJobScheduler(schedulerIdFor('nightly'))).toBeUndefined();
+  });
+
+  it('a trigger adds the rotation job named for its due time, delayed by jitter below the policy’s bound', async () => {
+    const config = await configWith(policy('jittery', '{ every: 1d, jitter: 10m }'));
+    const wiring = wireRotations(config, infra, { clock: { now: () => nowMs }, log: memoryLogger().log });
+    const process = createRotationProcessor({ ...wiring.deps, random: () => 0.25 });
+    const trigger = await queue.add(JOB.trigger, { policyId: 'jittery', source: 'schedule' });
+    const dueMs = trigger.timestamp;
+
+    const rotationJobId = await process(trigger);
+
+    const rotation = await queue.getJob(String(rotationJobId));
+    expect(rotation?.id).toBe(`jittery-${dueMs}`);
+    expect(rotation?.opts.delay).toBe(150_000);
+    expect(rotation?.data).toEqual({ policyId: 'jittery', runId: `jittery-${dueMs}`, trigger: 'schedule' });
+    wiring.close();
+  });
+});
