@@ -119,7 +119,8 @@ class RotationRun {
     let record = await this.#deps.records.get(this.#policy.id);
     if (record.current?.runId === this.#request.runId && record.inFlight === undefined) {
       // A re-delivered job of a committed run: hand back its revoke again (the revoke job id is stable).
-      return this.#result(record.current, this.#revokeOf(record.previous, record.current), true);
+      const committedAt = record.lastSuccessAt ?? this.#deps.clock.now();
+      return this.#result(record.current, this.#revokeOf(record.previous, record.current, committedAt), true);
     }
     const journaled = await this.#deps.journal.get(this.#policy.id);
     // An unfinished earlier run is finished first, under its own run id, so its version ids stay stable.
@@ -159,8 +160,9 @@ class RotationRun {
     }
 
     this.#step = 'commit';
-    const committed = await this.#commit(staged, versionId, startedAt);
-    const revoke = this.#revokeOf(displaced, committed);
+    const committedAt = this.#deps.clock.now();
+    const committed = await this.#commit(staged, versionId, startedAt, committedAt);
+    const revoke = this.#revokeOf(displaced, committed, committedAt);
     return this.#result(committed, revoke, false);
   }
 
@@ -278,7 +280,12 @@ class RotationRun {
     this.#done('verify', versionId, note);
   }
 
-  async #commit(inFlight: InFlight, versionId: string, startedAt: number): Promise<CredentialRef> {
+  async #commit(
+    inFlight: InFlight,
+    versionId: string,
+    startedAt: number,
+    now: number,
+  ): Promise<CredentialRef> {
     const committed: CredentialRef = {
       runId: this.#runId,
       handle: inFlight.handle ?? '',
@@ -286,7 +293,6 @@ class RotationRun {
       ...(inFlight.fingerprint === undefined ? {} : { fingerprint: inFlight.fingerprint }),
       ...(inFlight.expiresAt === undefined ? {} : { expiresAt: inFlight.expiresAt }),
     };
-    const now = this.#deps.clock.now();
     await this.#update((record) => {
       const { inFlight: _finished, lastError: _cleared, ...rest } = record;
       return {
@@ -311,13 +317,18 @@ class RotationRun {
     return committed;
   }
 
-  #revokeOf(displaced: CredentialRef | undefined, committed: CredentialRef): RotationResult['revoke'] {
+  /** The displaced credential of an overlap action, due for revocation one grace period after the commit. */
+  #revokeOf(
+    displaced: CredentialRef | undefined,
+    committed: CredentialRef,
+    committedAt: number,
+  ): RotationResult['revoke'] {
     if (this.#action.capability !== 'overlap' || !displaced || displaced.handle === committed.handle)
       return undefined;
     return {
       handle: displaced.handle,
       versionId: displaced.versionId,
-      dueAt: this.#deps.clock.now() + this.#policy.gracePeriodMs,
+      dueAt: committedAt + this.#policy.gracePeriodMs,
     };
   }
 

@@ -11,11 +11,11 @@ import {
   JOB,
   payloadProblem,
   type RotateJobResult,
-  revokeJobIdFor,
   revokePayloadSchema,
   rotatePayloadSchema,
   triggerPayloadSchema,
 } from './job-payloads.js';
+import { scheduleRevoke } from './revoke-scheduling.js';
 import { requestRotation } from './rotation-requests.js';
 
 export interface ProcessorDeps extends RotationDeps {
@@ -81,21 +81,7 @@ async function rotate(deps: ProcessorDeps, job: Job, token: string | undefined):
       trigger: payload.trigger,
       signal: controller.signal,
     });
-    if (result.revoke) {
-      await deps.queue.add(
-        JOB.revoke,
-        { policyId: policy.id, handle: result.revoke.handle, versionId: result.revoke.versionId },
-        {
-          jobId: revokeJobIdFor(policy.id, result.revoke.versionId),
-          delay: Math.max(result.revoke.dueAt - deps.clock.now(), 0),
-          attempts: policy.retry.attempts,
-          backoff: { type: 'rotor-exponential-jitter', delay: policy.retry.backoffMs },
-          stackTraceLimit: 0,
-          removeOnComplete: { count: 200 },
-          removeOnFail: { count: 1000 },
-        },
-      );
-    }
+    if (result.revoke) await scheduleRevoke(deps.queue, policy, result.revoke, deps.clock.now());
     await armExpiryTimer(deps.queue, policy, result.expiresAt, deps.clock.now());
     return { runId: result.runId, versionId: result.versionId, alreadyDone: result.alreadyDone };
   } catch (caught) {

@@ -1,0 +1,38 @@
+import { startCloudflareEmulator } from '../../src/providers/cloudflare/cloudflare.emulator.js';
+import type { ProviderFixture } from '../support/provider-fixture.js';
+
+/** Cloudflare Access service tokens, rotated with `rotate` (native grace: Cloudflare retires the old secret). */
+export async function startCloudflareFixture(): Promise<ProviderFixture> {
+  const emulator = await startCloudflareEmulator();
+  const accessUrl = emulator.client.accessUrl ?? '';
+  return {
+    providerId: 'cloudflare',
+    action: 'rotate',
+    server: emulator.server,
+    env: { FIXTURE_CF_API_TOKEN: emulator.admin.apiToken },
+    connectionYaml: [
+      `accountId: ${emulator.admin.accountId}`,
+      'apiToken: { env: FIXTURE_CF_API_TOKEN }',
+      `baseUrl: ${emulator.client.baseUrl}`,
+    ].join('\n'),
+    newTarget: async (policyId) => {
+      const token = emulator.seedToken({ name: policyId, duration: '8760h' });
+      return {
+        targetYaml: `{ serviceTokenId: ${token.id} }`,
+        extraPolicyYaml: `verify: { url: ${accessUrl} }`,
+      };
+    },
+    issueRoute: 'rotateServiceToken',
+    accepts: async (credential) => {
+      const { clientId, clientSecret } = credential as { clientId: string; clientSecret: string };
+      const response = await fetch(accessUrl, {
+        headers: { 'cf-access-client-id': clientId, 'cf-access-client-secret': clientSecret },
+        redirect: 'manual',
+      });
+      await response.arrayBuffer();
+      return response.status === 200;
+    },
+    secrets: () => [...emulator.store.mintedSecrets(), emulator.admin.apiToken, emulator.admin.apiKey],
+    close: () => emulator.server.close(),
+  };
+}
