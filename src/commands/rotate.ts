@@ -10,6 +10,7 @@ interface RotateOptions {
   readonly config: string;
   readonly wait?: boolean;
   readonly timeout: string;
+  readonly reason?: string;
 }
 
 /** `rotor rotate POLICY`: asks the daemon for a rotation now; `--wait` reports its outcome. */
@@ -21,6 +22,7 @@ export function register(program: Command): void {
     .requiredOption('--config <file>', 'rotor config file (YAML)')
     .option('--wait', 'wait for the outcome; exit 0 on success, 1 on failure')
     .option('--timeout <duration>', 'how long --wait waits', '60s')
+    .option('--reason <text>', 'why (kept with the job, for audit)')
     .action(async (policyId: string, options: RotateOptions) => {
       const timeoutMs = parseDuration(options.timeout);
       if (timeoutMs === undefined)
@@ -36,7 +38,11 @@ export function register(program: Command): void {
         : undefined;
       try {
         await events?.waitUntilReady();
-        const requested = await requestRotation(infra.queue, policy, 'manual', { nowMs: Date.now() });
+        const requested = await requestRotation(infra.queue, policy, 'manual', {
+          nowMs: Date.now(),
+          requestedBy: 'rotor rotate',
+          ...(options.reason === undefined ? {} : { reason: options.reason }),
+        });
         process.stdout.write(
           `${policy.id}: rotation ${requested.jobId} ${requested.joined ? 'already pending or running; joined it' : 'requested'}\n`,
         );

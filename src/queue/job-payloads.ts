@@ -6,6 +6,8 @@ export const JOB = {
   /** Fired by a policy's Job Scheduler or its before-expiry timer; adds the real rotation job. */
   trigger: 'trigger',
   rotate: 'rotate',
+  /** Added by other services (or anything with queue access): asks for a rotation like `rotor rotate`. */
+  request: 'request',
   /** Revokes a displaced credential once its grace period is over. */
   revoke: 'revoke',
 } as const;
@@ -19,12 +21,24 @@ export const triggerPayloadSchema = z.strictObject({
 });
 export type TriggerPayload = z.infer<typeof triggerPayloadSchema>;
 
+const requester = {
+  /** Free text for audit: why the rotation was asked for. */
+  reason: z.string().min(1).max(500).optional(),
+  /** Who asked: a service or person name, for audit. */
+  requestedBy: z.string().min(1).max(200).optional(),
+};
+
 export const rotatePayloadSchema = z.strictObject({
   policyId,
   runId,
   trigger: z.enum(['schedule', 'manual', 'expiry', 'initial']),
+  ...requester,
 });
 export type RotatePayload = z.infer<typeof rotatePayloadSchema>;
+
+/** The public contract for other services: `{ policyId, reason?, requestedBy? }` on job name `request`. */
+export const requestPayloadSchema = z.strictObject({ policyId, ...requester });
+export type RequestPayload = z.infer<typeof requestPayloadSchema>;
 
 export const revokePayloadSchema = z.strictObject({
   policyId,

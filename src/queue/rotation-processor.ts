@@ -11,6 +11,7 @@ import {
   JOB,
   payloadProblem,
   type RotateJobResult,
+  requestPayloadSchema,
   revokePayloadSchema,
   rotatePayloadSchema,
   triggerPayloadSchema,
@@ -52,6 +53,8 @@ export function createRotationProcessor(deps: ProcessorDeps) {
         return rotate(deps, job, token);
       case JOB.revoke:
         return revoke(deps, job, token);
+      case JOB.request:
+        return request(deps, job);
       default:
         throw new UnrecoverableError(`unknown job name "${job.name}"`);
     }
@@ -66,6 +69,27 @@ async function trigger(deps: ProcessorDeps, job: Job): Promise<string> {
   const delayMs = policy.jitterMs > 0 ? Math.floor(random() * policy.jitterMs) : 0;
   const dueMs = job.opts.prevMillis ?? job.timestamp + (job.opts.delay ?? 0);
   const requested = await requestRotation(deps.queue, policy, payload.source, { dueMs, delayMs, nowMs });
+  return requested.jobId;
+}
+
+/** A rotation asked for by another service through the queue: exactly what `rotor rotate` does. */
+async function request(deps: ProcessorDeps, job: Job): Promise<string> {
+  const payload = parse(job, requestPayloadSchema);
+  const policy = policyFor(deps, payload.policyId, job.name);
+  const requested = await requestRotation(deps.queue, policy, 'manual', {
+    nowMs: deps.clock.now(),
+    ...(payload.reason === undefined ? {} : { reason: payload.reason }),
+    ...(payload.requestedBy === undefined ? {} : { requestedBy: payload.requestedBy }),
+  });
+  deps.log.info(
+    {
+      policyId: policy.id,
+      jobId: requested.jobId,
+      joined: requested.joined,
+      requestedBy: payload.requestedBy,
+    },
+    'rotation requested through the queue',
+  );
   return requested.jobId;
 }
 

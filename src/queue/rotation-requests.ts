@@ -11,6 +11,8 @@ export interface RotationRequestOptions {
   /** Delay before the rotation starts (jitter). */
   readonly delayMs?: number;
   readonly nowMs: number;
+  readonly reason?: string;
+  readonly requestedBy?: string;
 }
 
 export interface RequestedRotation {
@@ -34,7 +36,13 @@ export async function requestRotation(
     trigger === 'manual' || trigger === 'initial' || options.dueMs === undefined
       ? manualRunId(policy.id, options.nowMs)
       : scheduledRunId(policy.id, options.dueMs);
-  const payload: RotatePayload = { policyId: policy.id, runId, trigger };
+  const payload: RotatePayload = {
+    policyId: policy.id,
+    runId,
+    trigger,
+    ...(options.reason === undefined ? {} : { reason: options.reason }),
+    ...(options.requestedBy === undefined ? {} : { requestedBy: options.requestedBy }),
+  };
   const job = await queue.add(JOB.rotate, payload, {
     jobId: runId,
     deduplication: { id: policy.id },

@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { Job } from 'bullmq';
+import { type Job, Queue } from 'bullmq';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { RotorConfig } from '../../src/config/rotor-config.js';
 import { connectRedis, type RedisInfrastructure } from '../../src/daemon/redis-infrastructure.js';
@@ -190,6 +190,40 @@ describe('on-demand rotations', () => {
     expect(await job.getState()).toBe('failed');
     expect(job.failedReason).toMatch(/on-demand.*issue/);
     expect(job.attemptsMade).toBe(1);
+  });
+});
+
+describe('requests from other services through the queue', () => {
+  it('a `request` job with {policyId, reason, requestedBy} rotates like rotor rotate, deduplicated', async () => {
+    const producer = new Queue(ROTATION_QUEUE, {
+      connection: infra.redis.duplicate(),
+      prefix: config.redis.prefix,
+    });
+    const payload = { policyId: 'on-demand', reason: 'leaked in a CI log', requestedBy: 'incident-bot' };
+    const [first, second] = await Promise.all([
+      producer.add(JOB.request, payload),
+      producer.add(JOB.request, payload),
+    ]);
+
+    const rotationIds = await Promise.all(
+      [first, second].map(async (job) => (await finished(job.id ?? '')).returnvalue as string),
+    );
+
+    expect(rotationIds[0]).toBe(rotationIds[1]);
+    const rotation = await finished(rotationIds[0] ?? '');
+    expect(await rotation.getState()).toBe('completed');
+    expect(rotation.data).toMatchObject({
+      trigger: 'manual',
+      reason: payload.reason,
+      requestedBy: 'incident-bot',
+    });
+    await producer.close();
+  });
+
+  it('fails a malformed request with the reason, naming the field', async () => {
+    const job = await infra.queue.add(JOB.request, { policy: 'on-demand' });
+
+    expect((await finished(job.id ?? '')).failedReason).toMatch(/malformed request job: policyId/);
   });
 });
 
