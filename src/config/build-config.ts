@@ -59,6 +59,7 @@ export function buildConfig(
   const redis = parseSection('redis');
   const journal = parseSection('journal');
   const worker = parseSection('worker');
+  const api = parseSection('api');
   const sink = parseSection('sink');
   const connectionInputs = parseSection('connections');
   if (journal && !Object.hasOwn(journal.keys, journal.active)) {
@@ -90,7 +91,8 @@ export function buildConfig(
 
   const policies = parsePolicies(source, document.policies, connections, connectionInputs, nowMs, problems);
   if (!redis || !journal || !worker || !sink || !connectionInputs || problems.length > 0) return { problems };
-  return { config: { sections: { redis, journal, worker, sink }, connections, policies }, problems };
+  const sections = { redis, journal, worker, sink, ...(api === undefined ? {} : { api }) };
+  return { config: { sections, connections, policies }, problems };
 }
 
 function parsePolicies(

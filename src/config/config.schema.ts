@@ -33,6 +33,15 @@ const journalSchema = z.strictObject({
   active: nameSchema,
 });
 
+/** The HTTP API; absent = no API server. */
+const apiSchema = z.strictObject({
+  /** Address to listen on; 0.0.0.0 in a container. */
+  host: z.string().min(1).default('127.0.0.1'),
+  port: z.number().int().min(0).max(65_535).default(8080),
+  /** Bearer tokens accepted, by reference; several allow rotating them without downtime. */
+  tokens: z.array(secretReferenceSchema).min(1, 'expected at least one token reference'),
+});
+
 const workerSchema = z.strictObject({
   concurrency: z.number().int().min(1).max(256).default(4),
   lockDuration: durationSchema.default(30_000),
@@ -72,6 +81,7 @@ export const configSchema = z.strictObject({
   redis: redisSchema.prefault({}),
   journal: journalSchema,
   worker: workerSchema.prefault({}),
+  api: apiSchema.optional(),
   sink: awsSecretsManagerSettingsSchema,
   connections: z.record(
     nameSchema,

@@ -8,6 +8,8 @@ import { type ReferenceResolver, resolveReferences } from './resolve-references.
 import type { ConnectionConfig, PolicyConfig, RotorConfig } from './rotor-config.js';
 import { parseYaml, type YamlSource } from './yaml-source.js';
 
+const MIN_API_TOKEN_LENGTH = 24;
+
 export type LoadResult =
   | { readonly ok: true; readonly config: RotorConfig }
   | { readonly ok: false; readonly problems: readonly ConfigProblem[] };
@@ -56,7 +58,7 @@ async function resolveConfig(
   read: (path: string) => Promise<string>,
 ): Promise<LoadResult> {
   const problems: ConfigProblem[] = [];
-  const { redis, journal, worker, sink } = parsed.sections;
+  const { redis, journal, worker, sink, api } = parsed.sections;
   const baseResolver = { env: options.env, readFile: read };
   const noAws = async (): Promise<Secret<string>> => {
     throw new Error('unreachable: AWS references are refused here');
@@ -94,6 +96,21 @@ async function resolveConfig(
           source.problem(
             ['journal', 'keys', id],
             'expected base64 of exactly 32 random bytes (openssl rand -base64 32)',
+          ),
+        );
+    }
+    const apiTokens: Secret<string>[] = [];
+    for (const [index, reference] of (api?.tokens ?? []).entries()) {
+      const token = (await resolveReferences(reference, ['api', 'tokens', index], context)) as
+        | Secret<string>
+        | undefined;
+      if (!token) continue;
+      if (token.reveal().length >= MIN_API_TOKEN_LENGTH) apiTokens.push(token);
+      else
+        problems.push(
+          source.problem(
+            ['api', 'tokens', index],
+            `expected a token of at least ${MIN_API_TOKEN_LENGTH} characters (openssl rand -base64 32)`,
           ),
         );
     }
@@ -157,6 +174,7 @@ async function resolveConfig(
         maxStalledCount: worker.maxStalledCount,
       },
       sink: resolvedSink,
+      ...(api === undefined ? {} : { api: { host: api.host, port: api.port, tokens: apiTokens } }),
       connections,
       policies: Object.freeze(policies),
     };

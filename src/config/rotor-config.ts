@@ -45,6 +45,13 @@ export interface RotorConfig {
     readonly maxStalledCount: number;
   };
   readonly sink: Resolved<AwsSecretsManagerSettings>;
+  /** The HTTP API, when configured. */
+  readonly api?: {
+    readonly host: string;
+    readonly port: number;
+    /** Accepted bearer tokens (several, so they can be rotated without downtime). */
+    readonly tokens: readonly Secret<string>[];
+  };
   readonly connections: ReadonlyMap<string, ConnectionConfig>;
   readonly policies: readonly PolicyConfig[];
 }

@@ -7,6 +7,7 @@ import { BACKOFF_TYPE, backoffDelay } from '../queue/failure-policy.js';
 import { ROTATION_QUEUE } from '../queue/queue-name.js';
 import { createRotationProcessor } from '../queue/rotation-processor.js';
 import { reconcileSchedulers } from '../queue/scheduler-reconcile.js';
+import { startApi } from './api-listener.js';
 import { connectRedis } from './redis-infrastructure.js';
 import { wireRotations } from './rotation-deps.js';
 import { startupRuns } from './startup-runs.js';
@@ -18,6 +19,8 @@ export interface DaemonOptions {
 }
 
 export interface Daemon {
+  /** Where the HTTP API listens (`http://host:port`), when the config has an `api` section. */
+  readonly apiUrl: string | undefined;
   /** Stops taking jobs, lets in-flight steps finish, closes connections. */
   stop(): Promise<void>;
 }
@@ -61,11 +64,26 @@ export async function startDaemon(config: RotorConfig, options: DaemonOptions): 
   worker.on('error', (error) => log.error({ err: error }, 'worker error'));
 
   await startupRuns(config.policies, deps);
-  log.info({ policies: config.policies.length, queue: ROTATION_QUEUE }, 'rotor started');
+  const api = config.api
+    ? await startApi(config.api, {
+        redis: infra.redis,
+        queue: infra.queue,
+        records: infra.records,
+        history: infra.history,
+        sink: deps.sink,
+        policies: deps.policies,
+        tokens: config.api.tokens,
+        clock,
+        log,
+      })
+    : undefined;
+  log.info({ policies: config.policies.length, queue: ROTATION_QUEUE, api: api?.url }, 'rotor started');
 
   return {
+    apiUrl: api?.url,
     stop: async () => {
       log.info('stopping: waiting for in-flight steps');
+      await api?.close();
       await worker.close();
       await infra.close();
       wiring.close();

@@ -164,6 +164,19 @@ describe('a broken config names the path and what was expected', () => {
     });
   });
 
+  it('refuses an API token shorter than 24 characters, naming its place in the list', async () => {
+    const yaml = `${validYaml}\napi:\n  tokens:\n    - { env: API_TOKEN_OK }\n    - { env: API_TOKEN_SHORT }\n`;
+    const problems = await problemsOf(yaml, {
+      ROTOR_JOURNAL_KEY: Buffer.alloc(32).toString('base64'),
+      CLOUDFLARE_API_TOKEN: apiToken,
+      API_TOKEN_OK: 'x'.repeat(24),
+      API_TOKEN_SHORT: 'short',
+    });
+    expect(problems.map((problem) => [problem.path, problem.message])).toEqual([
+      ['api.tokens[1]', 'expected a token of at least 24 characters (openssl rand -base64 32)'],
+    ]);
+  });
+
   it('reports a YAML syntax error with its line', async () => {
     const problems = await problemsOf('redis: { url: redis://x\npolicies: [\n');
     expect(problems[0]).toMatchObject({ path: '', message: expect.stringContaining('YAML syntax') });

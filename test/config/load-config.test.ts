@@ -47,7 +47,7 @@ describe('loading a valid config', () => {
   it('accepts the documented example', async () => {
     const example = await readFile(new URL('../../config/rotor.example.yaml', import.meta.url), 'utf8');
     const result = await load('', {
-      env,
+      env: { ...env, ROTOR_API_TOKEN: 'an-api-token-of-enough-length' },
       readFile: async (path) => (path === 'rotor.yaml' ? example : 'global-key-from-file\n'),
     });
     if (!result.ok) throw new Error(result.problems.map(formatProblem).join('\n'));

@@ -42,6 +42,7 @@ describe('rotor validate', () => {
     const result = await validate(example, {
       ROTOR_JOURNAL_KEY: journalKey,
       CLOUDFLARE_API_TOKEN: 'token-value',
+      ROTOR_API_TOKEN: 'an-api-token-of-enough-length',
     });
     expect(result).toMatchObject({
       code: 0,

@@ -27,9 +27,16 @@ export interface EmulatedWorld {
   readonly env: Readonly<Record<string, string>>;
   /** Every admin secret of the world, for leak scans. */
   readonly adminSecrets: readonly string[];
-  yaml(policies: string, options?: { worker?: string }): string;
-  config(policies: string, options?: { worker?: string }): Promise<RotorConfig>;
+  yaml(policies: string, options?: WorldOptions): string;
+  config(policies: string, options?: WorldOptions): Promise<RotorConfig>;
   close(): Promise<void>;
+}
+
+export interface WorldOptions {
+  /** The `worker:` section's body. */
+  readonly worker?: string;
+  /** The `api:` section's body. */
+  readonly api?: string;
 }
 
 export async function startEmulatedWorld(options: { clock?: Clock } = {}): Promise<EmulatedWorld> {
@@ -42,9 +49,11 @@ export async function startEmulatedWorld(options: { clock?: Clock } = {}): Promi
     AWS_KEY_ID: aws.client.accessKeyId,
     AWS_SECRET_KEY: aws.client.secretAccessKey,
     ROTOR_JOURNAL_KEY: randomBytes(32).toString('base64'),
+    API_TOKEN_A: randomBytes(24).toString('base64url'),
+    API_TOKEN_B: randomBytes(24).toString('base64url'),
   };
 
-  const yaml = (policies: string, extra: { worker?: string } = {}) =>
+  const yaml = (policies: string, extra: WorldOptions = {}) =>
     [
       'redis:',
       `  url: ${url}`,
@@ -54,6 +63,7 @@ export async function startEmulatedWorld(options: { clock?: Clock } = {}): Promi
       '    k1: { env: ROTOR_JOURNAL_KEY }',
       '  active: k1',
       ...(extra.worker ? ['worker:', ...indent(extra.worker)] : []),
+      ...(extra.api ? ['api:', ...indent(extra.api)] : []),
       'sink:',
       '  type: aws-secrets-manager',
       `  region: ${aws.client.region}`,
@@ -80,7 +90,13 @@ export async function startEmulatedWorld(options: { clock?: Clock } = {}): Promi
     redisUrl: url,
     prefix,
     env,
-    adminSecrets: [env.CF_API_TOKEN, env.AWS_SECRET_KEY, env.ROTOR_JOURNAL_KEY],
+    adminSecrets: [
+      env.CF_API_TOKEN,
+      env.AWS_SECRET_KEY,
+      env.ROTOR_JOURNAL_KEY,
+      env.API_TOKEN_A,
+      env.API_TOKEN_B,
+    ],
     yaml,
     config: async (policies, extra) => {
       const file = 'test-world.yaml';

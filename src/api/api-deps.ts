@@ -1,0 +1,22 @@
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { PolicyConfig } from '../config/rotor-config.js';
+import type { Secret } from '../domain/secret.js';
+import type { Clock } from '../lib/clock.js';
+import type { Logger } from '../lib/logger.js';
+import type { SecretSink } from '../sinks/sink.js';
+import type { RedisStateStore } from '../state/redis-state-store.js';
+import type { RunHistory } from '../state/run-history.js';
+
+/** What the HTTP API reads and does: the same state and queue the daemon uses, never provider internals. */
+export interface ApiDeps {
+  readonly redis: Redis;
+  readonly queue: Queue;
+  readonly records: RedisStateStore;
+  readonly history: RunHistory;
+  readonly sink: SecretSink;
+  readonly policies: ReadonlyMap<string, PolicyConfig>;
+  readonly tokens: readonly Secret<string>[];
+  readonly clock: Clock;
+  readonly log: Logger;
+}

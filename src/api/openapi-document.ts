@@ -1,0 +1,173 @@
+/** The API's OpenAPI 3.1 description, served at /openapi.json. */
+const errorBody = {
+  type: 'object',
+  required: ['error', 'message'],
+  properties: {
+    error: { type: 'string', enum: ['unauthorized', 'not_found', 'invalid_request', 'internal'] },
+    message: { type: 'string' },
+  },
+};
+const errorResponse = (description: string) => ({
+  description,
+  content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+});
+const policyIdParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
+
+const policyStatus = {
+  type: 'object',
+  required: ['policyId', 'state', 'provider', 'action', 'secretId', 'consecutiveFailures'],
+  properties: {
+    policyId: { type: 'string' },
+    state: { type: 'string', enum: ['idle', 'scheduled', 'running', 'failed', 'paused'] },
+    provider: { type: 'string' },
+    action: { type: 'string' },
+    secretId: { type: 'string', description: 'AWS Secrets Manager secret name or ARN' },
+    lastSuccessAt: { type: 'integer', description: 'epoch ms' },
+    lastAttemptAt: { type: 'integer', description: 'epoch ms' },
+    nextRunAt: { type: 'integer', description: 'epoch ms' },
+    currentVersionId: { type: 'string', description: 'AWS version id holding AWSCURRENT' },
+    expiresAt: { type: 'integer', description: 'epoch ms; the credential expiry, when it has one' },
+    consecutiveFailures: { type: 'integer' },
+    lastError: {
+      type: 'object',
+      properties: { kind: { type: 'string' }, message: { type: 'string' }, at: { type: 'integer' } },
+    },
+  },
+};
+
+const runEntry = {
+  type: 'object',
+  required: ['runId', 'trigger', 'startedAt', 'finishedAt', 'durationMs', 'outcome', 'steps'],
+  properties: {
+    runId: { type: 'string' },
+    trigger: { type: 'string', enum: ['schedule', 'manual', 'expiry', 'initial'] },
+    startedAt: { type: 'integer' },
+    finishedAt: { type: 'integer' },
+    durationMs: { type: 'integer' },
+    outcome: { type: 'string', enum: ['succeeded', 'failed'] },
+    steps: { type: 'array', items: { type: 'string' } },
+    versionId: { type: 'string' },
+    error: {
+      type: 'object',
+      properties: { kind: { type: 'string' }, message: { type: 'string' }, step: { type: 'string' } },
+    },
+  },
+};
+
+export const openApiDocument = {
+  openapi: '3.1.0',
+  info: {
+    title: 'rotor',
+    description:
+      'Secret-rotation daemon: policy status, run history and on-demand rotations. No response carries a secret value.',
+    version: '1',
+  },
+  security: [{ bearer: [] }],
+  components: {
+    securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+    schemas: { Error: errorBody, PolicyStatus: policyStatus, RunEntry: runEntry },
+  },
+  paths: {
+    '/healthz': {
+      get: {
+        summary: 'The process is alive',
+        security: [],
+        responses: { '200': { description: 'alive' } },
+      },
+    },
+    '/readyz': {
+      get: {
+        summary: 'Redis and the sink are reachable',
+        security: [],
+        responses: {
+          '200': { description: 'ready' },
+          '503': { description: 'not ready; `problems` says why' },
+        },
+      },
+    },
+    '/v1/policies': {
+      get: {
+        summary: 'Every policy with its status',
+        responses: {
+          '200': {
+            description: 'the policies',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  properties: {
+                    policies: { type: 'array', items: { $ref: '#/components/schemas/PolicyStatus' } },
+                  },
+                },
+              },
+            },
+          },
+          '401': errorResponse('missing or wrong bearer token'),
+        },
+      },
+    },
+    '/v1/policies/{id}': {
+      get: {
+        summary: 'One policy: status and recent runs',
+        parameters: [policyIdParam],
+        responses: {
+          '200': {
+            description: 'the policy',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  properties: {
+                    policy: { $ref: '#/components/schemas/PolicyStatus' },
+                    history: { type: 'array', items: { $ref: '#/components/schemas/RunEntry' } },
+                  },
+                },
+              },
+            },
+          },
+          '401': errorResponse('missing or wrong bearer token'),
+          '404': errorResponse('no such policy'),
+        },
+      },
+    },
+    '/v1/policies/{id}/rotations': {
+      post: {
+        summary: 'Rotate now; joins the run already pending or running',
+        parameters: [policyIdParam],
+        requestBody: {
+          required: false,
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                additionalProperties: false,
+                properties: {
+                  reason: { type: 'string', maxLength: 500 },
+                  requestedBy: { type: 'string', maxLength: 200 },
+                },
+              },
+            },
+          },
+        },
+        responses: {
+          '202': { description: 'a new run is queued; `runId` names it' },
+          '200': { description: 'a run was already pending or running; `runId` names that run' },
+          '400': errorResponse('invalid body'),
+          '401': errorResponse('missing or wrong bearer token'),
+          '404': errorResponse('no such policy'),
+        },
+      },
+    },
+    '/v1/runs/{runId}': {
+      get: {
+        summary: 'One run: state, attempts, steps, AWS version id, error',
+        parameters: [{ name: 'runId', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: {
+          '200': { description: 'the run' },
+          '401': errorResponse('missing or wrong bearer token'),
+          '404': errorResponse('no such run'),
+        },
+      },
+    },
+  },
+} as const;

@@ -1,0 +1,60 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import type { PolicyConfig } from '../config/rotor-config.js';
+import { policyStatus } from '../queue/policy-status.js';
+import { requestRotation } from '../queue/rotation-requests.js';
+import type { ApiDeps } from './api-deps.js';
+import { sendError } from './api-errors.js';
+
+const HISTORY_SHOWN = 20;
+
+const rotationRequestSchema = z
+  .strictObject({
+    reason: z.string().min(1).max(500).optional(),
+    requestedBy: z.string().min(1).max(200).optional(),
+  })
+  .default({});
+
+async function statusOf(deps: ApiDeps, policy: PolicyConfig) {
+  const status = await policyStatus(deps.queue, policy, await deps.records.get(policy.id));
+  return {
+    ...status,
+    provider: policy.connection.provider.id,
+    action: policy.action,
+    secretId: policy.secret.id,
+  };
+}
+
+/** Policies and on-demand rotations: ids, times, states and sanitised errors only. */
+export function registerPolicyRoutes(app: FastifyInstance, deps: ApiDeps): void {
+  app.get('/v1/policies', async () => ({
+    policies: await Promise.all([...deps.policies.values()].map((policy) => statusOf(deps, policy))),
+  }));
+
+  app.get<{ Params: { id: string } }>('/v1/policies/:id', async (request, reply) => {
+    const policy = deps.policies.get(request.params.id);
+    if (!policy) return sendError(reply, 404, 'not_found', `no policy "${request.params.id}" in the config`);
+    return {
+      policy: await statusOf(deps, policy),
+      history: await deps.history.recent(policy.id, HISTORY_SHOWN),
+    };
+  });
+
+  app.post<{ Params: { id: string } }>('/v1/policies/:id/rotations', async (request, reply) => {
+    const policy = deps.policies.get(request.params.id);
+    if (!policy) return sendError(reply, 404, 'not_found', `no policy "${request.params.id}" in the config`);
+    const body = rotationRequestSchema.safeParse(request.body ?? undefined);
+    if (!body.success) {
+      const where = body.error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`);
+      return sendError(reply, 400, 'invalid_request', where.join('; '));
+    }
+    const requested = await requestRotation(deps.queue, policy, 'manual', {
+      nowMs: deps.clock.now(),
+      requestedBy: body.data.requestedBy ?? 'http-api',
+      ...(body.data.reason === undefined ? {} : { reason: body.data.reason }),
+    });
+    return reply
+      .code(requested.joined ? 200 : 202)
+      .send({ runId: requested.jobId, status: requested.joined ? 'already-pending' : 'queued' });
+  });
+}

@@ -1,0 +1,61 @@
+import type { FastifyInstance } from 'fastify';
+import { JOB, type RotateJobResult, rotatePayloadSchema } from '../queue/job-payloads.js';
+import type { RunHistoryEntry } from '../state/policy-record.js';
+import type { ApiDeps } from './api-deps.js';
+import { sendError } from './api-errors.js';
+
+const RUN_ID = /^([a-z0-9][a-z0-9-]*)-m?\d+$/;
+
+function fromHistory(entry: RunHistoryEntry) {
+  return {
+    trigger: entry.trigger,
+    steps: entry.steps,
+    startedAt: entry.startedAt,
+    finishedAt: entry.finishedAt,
+    durationMs: entry.durationMs,
+    ...(entry.versionId === undefined ? {} : { versionId: entry.versionId }),
+    ...(entry.error === undefined ? {} : { error: entry.error }),
+  };
+}
+
+/** When a delayed job is due: BullMQ keeps it in the delayed set, scored by due time × 4096 + a counter. */
+async function delayedUntil(deps: ApiDeps, jobId: string): Promise<number | undefined> {
+  const score = await deps.redis.zscore(deps.queue.keys.delayed ?? '', jobId);
+  return score === null ? undefined : Math.floor(Number(score) / 0x1000);
+}
+
+/** One run: its job's state while BullMQ keeps it, its history entry once it has finished. */
+export function registerRunRoutes(app: FastifyInstance, deps: ApiDeps): void {
+  app.get<{ Params: { runId: string } }>('/v1/runs/:runId', async (request, reply) => {
+    const { runId } = request.params;
+    const job = await deps.queue.getJob(runId);
+    const payload = job?.name === JOB.rotate ? rotatePayloadSchema.safeParse(job.data) : undefined;
+    const policyId = payload?.success ? payload.data.policyId : RUN_ID.exec(runId)?.[1];
+    const policy = policyId === undefined ? undefined : deps.policies.get(policyId);
+    if (!policy) return sendError(reply, 404, 'not_found', `no run "${runId}"`);
+
+    const result = job?.returnvalue as RotateJobResult | null | undefined;
+    // A run that finished an earlier unfinished run is recorded under that run's id.
+    const recordedAs = result?.runId ?? runId;
+    const entry = (await deps.history.recent(policy.id)).find((candidate) => candidate.runId === recordedAs);
+    if (!job && !entry) return sendError(reply, 404, 'not_found', `no run "${runId}"`);
+
+    const state = job ? await job.getState() : entry?.outcome === 'succeeded' ? 'completed' : 'failed';
+    return {
+      runId,
+      policyId: policy.id,
+      state,
+      ...(recordedAs === runId ? {} : { finishedRun: recordedAs }),
+      ...(job
+        ? {
+            attemptsMade: job.attemptsMade,
+            ...(payload?.success ? { trigger: payload.data.trigger } : {}),
+            ...(state === 'delayed' ? { dueAt: await delayedUntil(deps, runId) } : {}),
+            ...(job.failedReason ? { failedReason: job.failedReason } : {}),
+            ...(result?.versionId === undefined ? {} : { versionId: result.versionId }),
+          }
+        : {}),
+      ...(entry ? fromHistory(entry) : {}),
+    };
+  });
+}

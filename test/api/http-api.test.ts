@@ -1,0 +1,180 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RotorConfig } from '../../src/config/rotor-config.js';
+import { type Daemon, startDaemon } from '../../src/daemon/start-daemon.js';
+import { type EmulatedWorld, startEmulatedWorld } from '../support/emulated-world.js';
+import { eventually } from '../support/eventually.js';
+import { memoryLogger } from '../support/memory-log.js';
+
+let world: EmulatedWorld;
+let config: RotorConfig;
+let daemon: Daemon;
+let base: string;
+const bodies: string[] = [];
+
+beforeAll(async () => {
+  world = await startEmulatedWorld();
+  const token = world.cloudflare.seedToken({ name: 'api', duration: '8760h' });
+  config = await world.config(
+    `
+    - id: api-managed
+      connection: cf
+      action: rotate
+      target: { serviceTokenId: ${token.id} }
+      schedule: { manualOnly: true }
+      secret: { id: api/cloudflare-access }
+    `,
+    { api: 'host: 127.0.0.1\nport: 0\ntokens:\n  - { env: API_TOKEN_A }\n  - { env: API_TOKEN_B }' },
+  );
+  daemon = await startDaemon(config, { log: memoryLogger().log });
+  base = daemon.apiUrl ?? '';
+});
+
+afterAll(async () => {
+  await daemon?.stop();
+  await world?.close();
+});
+
+async function call(
+  method: string,
+  path: string,
+  options: { token?: string | null; body?: unknown } = {},
+): Promise<{ status: number; body: Record<string, unknown>; headers: Headers }> {
+  const token = options.token === undefined ? world.env.API_TOKEN_A : options.token;
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers: {
+      ...(token === null ? {} : { authorization: `Bearer ${token}` }),
+      ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
+  });
+  const text = await response.text();
+  bodies.push(text);
+  return {
+    status: response.status,
+    body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
+    headers: response.headers,
+  };
+}
+
+describe('probes', () => {
+  it('GET /healthz answers without a token', async () => {
+    expect(await call('GET', '/healthz', { token: null })).toMatchObject({
+      status: 200,
+      body: { status: 'ok' },
+    });
+  });
+
+  it('GET /readyz is 200 when Redis and AWS answer, 503 with the reason when AWS does not', async () => {
+    expect((await call('GET', '/readyz', { token: null })).status).toBe(200);
+    world.aws.server.faults.add({ route: '*', fault: { kind: 'status', status: 503 } });
+    const unready = await call('GET', '/readyz', { token: null });
+    world.aws.server.faults.clear();
+
+    expect(unready.status).toBe(503);
+    expect(unready.body).toMatchObject({ status: 'unready' });
+    expect(String(unready.body.problems)).toMatch(/aws-secrets-manager.*503/);
+  });
+});
+
+describe('bearer auth', () => {
+  it.each([
+    ['no token', null],
+    ['a wrong token', 'not-the-token-at-all-0123456789'],
+    ['an empty token', ''],
+  ])('answers 401 to %s', async (_case, token) => {
+    const response = await call('GET', '/v1/policies', { token });
+
+    expect(response.status).toBe(401);
+    expect(response.headers.get('www-authenticate')).toBe('Bearer');
+    expect(response.body).toEqual({ error: 'unauthorized', message: 'a valid bearer token is required' });
+  });
+
+  it('accepts every configured token, so one can be rotated while the other works', async () => {
+    expect((await call('GET', '/v1/policies', { token: world.env.API_TOKEN_A ?? '' })).status).toBe(200);
+    expect((await call('GET', '/v1/policies', { token: world.env.API_TOKEN_B ?? '' })).status).toBe(200);
+  });
+});
+
+describe('policies and runs', () => {
+  it('lists the policies with their status', async () => {
+    const { status, body } = await call('GET', '/v1/policies');
+
+    expect(status).toBe(200);
+    expect(body.policies).toEqual([
+      expect.objectContaining({
+        policyId: 'api-managed',
+        state: 'idle',
+        provider: 'cloudflare',
+        action: 'rotate',
+        secretId: 'api/cloudflare-access',
+      }),
+    ]);
+  });
+
+  it('answers 404 with a clear body for an unknown policy or run', async () => {
+    expect(await call('GET', '/v1/policies/nope')).toMatchObject({
+      status: 404,
+      body: { error: 'not_found', message: 'no policy "nope" in the config' },
+    });
+    expect((await call('POST', '/v1/policies/nope/rotations')).status).toBe(404);
+    expect((await call('GET', '/v1/runs/api-managed-m1')).status).toBe(404);
+  });
+
+  it('refuses an invalid rotation request body with 400', async () => {
+    const response = await call('POST', '/v1/policies/api-managed/rotations', { body: { because: 'x' } });
+
+    expect(response.status).toBe(400);
+    expect(response.body).toMatchObject({ error: 'invalid_request' });
+  });
+
+  it('POST rotations: 202 with the run id; a second request while it is pending joins it with 200', async () => {
+    world.cloudflare.server.faults.add({
+      route: 'rotateServiceToken',
+      fault: { kind: 'delay', delayMs: 300 },
+      times: 1,
+    });
+    const first = await call('POST', '/v1/policies/api-managed/rotations', { body: { reason: 'drill' } });
+    const second = await call('POST', '/v1/policies/api-managed/rotations');
+
+    expect(first).toMatchObject({ status: 202, body: { status: 'queued' } });
+    expect(second).toMatchObject({
+      status: 200,
+      body: { runId: first.body.runId, status: 'already-pending' },
+    });
+
+    const run = await eventually('the run to finish', async () => {
+      const response = await call('GET', `/v1/runs/${String(first.body.runId)}`);
+      return response.body.state === 'completed' ? response.body : undefined;
+    });
+    expect(run).toMatchObject({
+      runId: first.body.runId,
+      policyId: 'api-managed',
+      trigger: 'manual',
+      attemptsMade: 1,
+      steps: ['issue', 'journal', 'stage', 'verify', 'promote', 'commit'],
+    });
+    const detail = await call('GET', '/v1/policies/api-managed');
+    expect(detail.body.policy).toMatchObject({ currentVersionId: run.versionId });
+    expect(detail.body.history).toEqual([
+      expect.objectContaining({ runId: first.body.runId, outcome: 'succeeded' }),
+    ]);
+  });
+
+  it('serves its OpenAPI document', async () => {
+    const { status, body } = await call('GET', '/openapi.json', { token: null });
+
+    expect(status).toBe(200);
+    expect(body.openapi).toBe('3.1.0');
+    expect(Object.keys(body.paths as object)).toEqual(
+      expect.arrayContaining(['/v1/policies', '/v1/policies/{id}/rotations', '/v1/runs/{runId}']),
+    );
+  });
+
+  it('never puts a secret value in a response', () => {
+    const secrets = [...world.cloudflare.store.mintedSecrets(), ...world.adminSecrets];
+    expect(secrets.length).toBeGreaterThan(5);
+    const all = bodies.join('\n');
+    expect(secrets.filter((secret) => all.includes(secret))).toEqual([]);
+  });
+});
