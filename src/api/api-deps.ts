@@ -1,5 +1,6 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { Registry } from 'prom-client';
 import type { PolicyConfig } from '../config/rotor-config.js';
 import type { Secret } from '../domain/secret.js';
 import type { Clock } from '../lib/clock.js';
@@ -17,6 +18,8 @@ export interface ApiDeps {
   readonly sink: SecretSink;
   readonly policies: ReadonlyMap<string, PolicyConfig>;
   readonly tokens: readonly Secret<string>[];
+  /** Served at /metrics. */
+  readonly metrics: Registry;
   readonly clock: Clock;
   readonly log: Logger;
 }

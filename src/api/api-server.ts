@@ -32,6 +32,9 @@ export function buildApiServer(deps: ApiDeps): FastifyInstance {
     return sendError(reply, 500, 'internal', 'internal error (see the daemon log)');
   });
   app.get('/openapi.json', async () => openApiDocument);
+  app.get('/metrics', async (_request, reply) =>
+    reply.header('content-type', deps.metrics.contentType).send(await deps.metrics.metrics()),
+  );
   registerHealthRoutes(app, deps);
   registerPolicyRoutes(app, deps);
   registerRunRoutes(app, deps);

@@ -85,6 +85,15 @@ export const openApiDocument = {
         },
       },
     },
+    '/metrics': {
+      get: {
+        summary: 'Prometheus metrics (text exposition format)',
+        responses: {
+          '200': { description: 'metrics', content: { 'text/plain': { schema: { type: 'string' } } } },
+          '401': errorResponse('missing or wrong bearer token'),
+        },
+      },
+    },
     '/v1/policies': {
       get: {
         summary: 'Every policy with its status',

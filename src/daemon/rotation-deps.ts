@@ -3,6 +3,7 @@ import type { StepObserver } from '../engine/ports.js';
 import type { Clock } from '../lib/clock.js';
 import { createHttpClientFactory } from '../lib/http-client.js';
 import type { Logger } from '../lib/logger.js';
+import type { RotationMetrics } from '../metrics/rotor-metrics.js';
 import type { ProcessorDeps } from '../queue/rotation-processor.js';
 import { createAwsSecretsManagerSink } from '../sinks/aws-secrets-manager/aws-sm.sink.js';
 import { Journal } from '../state/journal.js';
@@ -20,7 +21,12 @@ export interface RotationWiring {
 export function wireRotations(
   config: RotorConfig,
   infra: RedisInfrastructure,
-  options: { readonly clock: Clock; readonly log: Logger; readonly observe?: StepObserver },
+  options: {
+    readonly clock: Clock;
+    readonly log: Logger;
+    readonly observe?: StepObserver;
+    readonly metrics?: RotationMetrics;
+  },
 ): RotationWiring {
   const sink = createAwsSecretsManagerSink(config.sink, { clock: options.clock });
   const policies = new Map<string, PolicyConfig>(config.policies.map((policy) => [policy.id, policy]));
@@ -36,10 +42,14 @@ export function wireRotations(
         keys: config.journal.keys,
         activeKeyId: config.journal.activeKeyId,
       }),
-      http: createHttpClientFactory({ timeoutMs: PROVIDER_TIMEOUT_MS }),
+      http: createHttpClientFactory({
+        timeoutMs: PROVIDER_TIMEOUT_MS,
+        ...(options.metrics === undefined ? {} : { onCall: (call) => options.metrics?.providerCall(call) }),
+      }),
       clock: options.clock,
       log: options.log,
       ...(options.observe === undefined ? {} : { observe: options.observe }),
+      ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
     },
     close: () => sink.close(),
   };

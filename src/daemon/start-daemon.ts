@@ -3,6 +3,7 @@ import type { RotorConfig } from '../config/rotor-config.js';
 import type { StepObserver } from '../engine/ports.js';
 import { type Clock, systemClock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
+import { RotorMetrics } from '../metrics/rotor-metrics.js';
 import { BACKOFF_TYPE, backoffDelay } from '../queue/failure-policy.js';
 import { ROTATION_QUEUE } from '../queue/queue-name.js';
 import { createRotationProcessor } from '../queue/rotation-processor.js';
@@ -33,9 +34,11 @@ export async function startDaemon(config: RotorConfig, options: DaemonOptions): 
   const clock = options.clock ?? systemClock;
   const { log } = options;
   const infra = connectRedis(config);
+  const metrics = new RotorMetrics({ queue: infra.queue, records: infra.records, policies: config.policies });
   const wiring = wireRotations(config, infra, {
     clock,
     log,
+    metrics,
     ...(options.observe === undefined ? {} : { observe: options.observe }),
   });
   const { deps } = wiring;
@@ -73,6 +76,7 @@ export async function startDaemon(config: RotorConfig, options: DaemonOptions): 
         sink: deps.sink,
         policies: deps.policies,
         tokens: config.api.tokens,
+        metrics: metrics.registry,
         clock,
         log,
       })

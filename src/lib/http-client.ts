@@ -35,6 +35,8 @@ export interface HttpClientOptions {
   /** Overall deadline for one request, response body included. */
   readonly timeoutMs: number;
   readonly dispatcher?: Dispatcher;
+  /** Told of every call (for metrics); `status` is undefined when no response came. */
+  readonly onCall?: (call: { system: string; operation: string; status: number | undefined }) => void;
 }
 
 export function encodePathSegment(segment: string): string {
@@ -93,8 +95,10 @@ export function createHttpClientFactory(options: HttpClientOptions): HttpClientF
           dispatcher,
         });
         const text = await response.body.text();
+        options.onCall?.({ system, operation: req.operation, status: response.statusCode });
         return { status: response.statusCode, headers: flattenHeaders(response.headers), text };
       } catch (error) {
+        options.onCall?.({ system, operation: req.operation, status: undefined });
         throw networkFailure(system, req.operation, errorCode(error));
       }
     },

@@ -5,6 +5,7 @@ import { RotationError } from '../domain/errors.js';
 import { recordFailure } from '../engine/record-failure.js';
 import { revokeDisplaced } from '../engine/revoke-displaced.js';
 import { type RotationDeps, runRotation } from '../engine/run-rotation.js';
+import type { RotationMetrics } from '../metrics/rotor-metrics.js';
 import { armExpiryTimer } from './expiry-timer.js';
 import { applyFailure, asRotationError, isFinalFailure, outcomeFor } from './failure-policy.js';
 import {
@@ -23,6 +24,7 @@ export interface ProcessorDeps extends RotationDeps {
   readonly queue: Queue;
   readonly policies: ReadonlyMap<string, PolicyConfig>;
   readonly random?: () => number;
+  readonly metrics?: RotationMetrics;
 }
 
 function policyFor(deps: ProcessorDeps, policyId: string, jobName: string): PolicyConfig {
@@ -107,6 +109,7 @@ async function rotate(deps: ProcessorDeps, job: Job, token: string | undefined):
     });
     if (result.revoke) await scheduleRevoke(deps.queue, policy, result.revoke, deps.clock.now());
     await armExpiryTimer(deps.queue, policy, result.expiresAt, deps.clock.now());
+    if (!result.alreadyDone) deps.metrics?.runFinished(policy, 'succeeded', deps.clock.now() - startedAt);
     return { runId: result.runId, versionId: result.versionId, alreadyDone: result.alreadyDone };
   } catch (caught) {
     const error = asRotationError(caught);
@@ -128,6 +131,11 @@ async function rotate(deps: ProcessorDeps, job: Job, token: string | undefined):
       'rotation failed',
     );
     const next = outcomeFor(error, nowMs).kind;
+    deps.metrics?.runFinished(
+      policy,
+      final ? 'failed' : next === 'delay' ? 'delayed' : 'retrying',
+      nowMs - startedAt,
+    );
     deps.observe?.({
       policyId: policy.id,
       runId: payload.runId,

@@ -161,6 +161,26 @@ describe('policies and runs', () => {
     ]);
   });
 
+  it('exposes Prometheus metrics behind the token, labelled by policy and provider', async () => {
+    expect((await call('GET', '/metrics', { token: null })).status).toBe(401);
+    const response = await fetch(`${base}/metrics`, {
+      headers: { authorization: `Bearer ${world.env.API_TOKEN_A ?? ''}` },
+    });
+    const text = await response.text();
+    bodies.push(text);
+
+    expect(response.headers.get('content-type')).toMatch(/^text\/plain/);
+    const labels = 'policy="api-managed",provider="cloudflare"';
+    expect(text).toContain(`rotor_rotations_total{${labels},outcome="succeeded"} 1`);
+    expect(text).toContain(`rotor_rotation_duration_seconds_count{${labels}} 1`);
+    expect(text).toMatch(/rotor_last_success_timestamp_seconds\{policy="api-managed"\} \d+/);
+    expect(text).toContain(
+      'rotor_provider_requests_total{provider="cloudflare",operation="rotate service token",status="200"} 1',
+    );
+    expect(text).toMatch(/rotor_queue_jobs\{state="completed"\} [1-9]/);
+    expect(text).toContain('process_cpu_user_seconds_total');
+  });
+
   it('serves its OpenAPI document', async () => {
     const { status, body } = await call('GET', '/openapi.json', { token: null });
 

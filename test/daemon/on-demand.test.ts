@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { type Job, Queue } from 'bullmq';
+import { Queue } from 'bullmq';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { RotorConfig } from '../../src/config/rotor-config.js';
 import { connectRedis, type RedisInfrastructure } from '../../src/daemon/redis-infrastructure.js';
@@ -14,6 +14,7 @@ import { ROTATION_QUEUE } from '../../src/queue/queue-name.js';
 import { requestRotation } from '../../src/queue/rotation-requests.js';
 import { type EmulatedWorld, policyNamed, startEmulatedWorld } from '../support/emulated-world.js';
 import { eventually } from '../support/eventually.js';
+import { finishedJob } from '../support/finished-job.js';
 import { memoryLogger } from '../support/memory-log.js';
 
 const run = promisify(execFile);
@@ -61,14 +62,6 @@ beforeEach(() => {
   world.cloudflare.server.calls.clear();
 });
 
-async function finished(jobId: string): Promise<Job> {
-  return eventually(`job ${jobId} to finish`, async () => {
-    const job = await infra.queue.getJob(jobId);
-    const state = await job?.getState();
-    return state === 'completed' || state === 'failed' ? job : undefined;
-  });
-}
-
 async function requestOnDemand(nowMs = Date.now()) {
   return requestRotation(infra.queue, policyNamed(config, 'on-demand'), 'manual', { nowMs });
 }
@@ -108,7 +101,7 @@ describe('on-demand rotations', () => {
 
     expect(new Set([first.jobId, second.jobId, third.jobId]).size).toBe(1);
     expect([first.joined, second.joined, third.joined].filter(Boolean)).toHaveLength(2);
-    expect(await (await finished(first.jobId)).getState()).toBe('completed');
+    expect(await (await finishedJob(infra.queue, first.jobId)).getState()).toBe('completed');
     expect(world.cloudflare.server.calls.handled('rotateServiceToken')).toHaveLength(1);
   });
 
@@ -120,7 +113,7 @@ describe('on-demand rotations', () => {
     });
     const { jobId } = await requestOnDemand();
 
-    const job = await finished(jobId);
+    const job = await finishedJob(infra.queue, jobId);
 
     expect(await job.getState()).toBe('completed');
     expect(job.attemptsMade).toBe(3);
@@ -153,7 +146,7 @@ describe('on-demand rotations', () => {
     expect(job.attemptsMade).toBe(0);
 
     await job.promote();
-    expect(await (await finished(jobId)).getState()).toBe('completed');
+    expect(await (await finishedJob(infra.queue, jobId)).getState()).toBe('completed');
   });
 
   it('stops at once on a permanent failure, naming the policy, the step and the status', async () => {
@@ -185,7 +178,7 @@ describe('on-demand rotations', () => {
     });
     const { jobId } = await requestOnDemand();
 
-    const job = await finished(jobId);
+    const job = await finishedJob(infra.queue, jobId);
 
     expect(await job.getState()).toBe('failed');
     expect(job.failedReason).toMatch(/on-demand.*issue/);
@@ -206,11 +199,13 @@ describe('requests from other services through the queue', () => {
     ]);
 
     const rotationIds = await Promise.all(
-      [first, second].map(async (job) => (await finished(job.id ?? '')).returnvalue as string),
+      [first, second].map(
+        async (job) => (await finishedJob(infra.queue, job.id ?? '')).returnvalue as string,
+      ),
     );
 
     expect(rotationIds[0]).toBe(rotationIds[1]);
-    const rotation = await finished(rotationIds[0] ?? '');
+    const rotation = await finishedJob(infra.queue, rotationIds[0] ?? '');
     expect(await rotation.getState()).toBe('completed');
     expect(rotation.data).toMatchObject({
       trigger: 'manual',
@@ -223,7 +218,9 @@ describe('requests from other services through the queue', () => {
   it('fails a malformed request with the reason, naming the field', async () => {
     const job = await infra.queue.add(JOB.request, { policy: 'on-demand' });
 
-    expect((await finished(job.id ?? '')).failedReason).toMatch(/malformed request job: policyId/);
+    expect((await finishedJob(infra.queue, job.id ?? '')).failedReason).toMatch(
+      /malformed request job: policyId/,
+    );
   });
 });
 
@@ -237,14 +234,18 @@ describe('bad jobs', () => {
     });
     const unknownName = await infra.queue.add('explode', { policyId: 'on-demand' });
 
-    expect((await finished(malformed.id ?? '')).failedReason).toMatch(/malformed rotate job: runId/);
-    expect((await finished(unknownPolicy.id ?? '')).failedReason).toMatch(
+    expect((await finishedJob(infra.queue, malformed.id ?? '')).failedReason).toMatch(
+      /malformed rotate job: runId/,
+    );
+    expect((await finishedJob(infra.queue, unknownPolicy.id ?? '')).failedReason).toMatch(
       /not-configured.*not in the config/,
     );
-    expect((await finished(unknownName.id ?? '')).failedReason).toMatch(/unknown job name "explode"/);
+    expect((await finishedJob(infra.queue, unknownName.id ?? '')).failedReason).toMatch(
+      /unknown job name "explode"/,
+    );
 
     const { jobId } = await requestOnDemand();
-    expect(await (await finished(jobId)).getState()).toBe('completed');
+    expect(await (await finishedJob(infra.queue, jobId)).getState()).toBe('completed');
   });
 });
 

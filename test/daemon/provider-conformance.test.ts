@@ -8,6 +8,7 @@ import { ROTATION_QUEUE } from '../../src/queue/queue-name.js';
 import { requestRotation } from '../../src/queue/rotation-requests.js';
 import { providerFixtures } from '../providers/all-fixtures.js';
 import { eventually } from '../support/eventually.js';
+import { finishedJob } from '../support/finished-job.js';
 import { memoryLogger } from '../support/memory-log.js';
 import { type ProviderWorld, startProviderWorld } from '../support/provider-world.js';
 
@@ -44,17 +45,9 @@ describe.each(providerFixtures)('%s through the daemon', (_providerId, startFixt
     world.fixture.server.calls.clear();
   });
 
-  async function finished(jobId: string): Promise<Job> {
-    return eventually(`job ${jobId} to finish`, async () => {
-      const job = await infra.queue.getJob(jobId);
-      const state = await job?.getState();
-      return state === 'completed' || state === 'failed' ? job : undefined;
-    });
-  }
-
   async function rotateNow(): Promise<Job> {
     const { jobId } = await requestRotation(infra.queue, policy, 'manual', { nowMs: Date.now() });
-    return finished(jobId);
+    return finishedJob(infra.queue, jobId);
   }
 
   const current = (): unknown => JSON.parse(world.aws.store.valueOf(secretId()) ?? 'null');
@@ -89,7 +82,7 @@ describe.each(providerFixtures)('%s through the daemon', (_providerId, startFixt
         (record.lastSuccessAt ?? 0) + GRACE_MS,
       );
       expect(await world.fixture.accepts(displaced)).toBe(true);
-      expect(await (await finished(revokeJob?.id ?? '')).getState()).toBe('completed');
+      expect(await (await finishedJob(infra.queue, revokeJob?.id ?? '')).getState()).toBe('completed');
       expect(world.fixture.server.calls.handled(world.fixture.revokeRoute ?? '')).toHaveLength(1);
       expect(await world.fixture.accepts(displaced)).toBe(false);
     } else {
@@ -135,7 +128,7 @@ describe.each(providerFixtures)('%s through the daemon', (_providerId, startFixt
     expect(Math.floor(score / 0x1000)).toBeLessThanOrEqual(after + 90_000);
     expect(job.attemptsMade).toBe(0);
     await job.promote();
-    expect(await (await finished(jobId)).getState()).toBe('completed');
+    expect(await (await finishedJob(infra.queue, jobId)).getState()).toBe('completed');
   });
 
   it('stops at once on an auth failure, naming the policy, the step and the status', async () => {

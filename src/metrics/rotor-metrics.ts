@@ -1,0 +1,109 @@
+import type { Queue } from 'bullmq';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { PolicyConfig } from '../config/rotor-config.js';
+import { policyStatus } from '../queue/policy-status.js';
+import type { RedisStateStore } from '../state/redis-state-store.js';
+
+export type RunOutcome = 'succeeded' | 'failed' | 'retrying' | 'delayed';
+
+/** What the daemon tells the metrics as it works. */
+export interface RotationMetrics {
+  runFinished(policy: PolicyConfig, outcome: RunOutcome, durationMs: number): void;
+  providerCall(call: { system: string; operation: string; status: number | undefined }): void;
+}
+
+const QUEUE_STATES = ['waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized'] as const;
+const seconds = (ms: number | undefined) => (ms === undefined ? undefined : ms / 1000);
+
+/**
+ * rotor's Prometheus metrics. Counters and the duration histogram are fed as runs finish; the per-policy
+ * timestamps and queue depths are read from Redis at scrape time, so every replica reports the same truth.
+ */
+export class RotorMetrics implements RotationMetrics {
+  readonly registry = new Registry();
+  readonly #rotations: Counter<'policy' | 'provider' | 'outcome'>;
+  readonly #duration: Histogram<'policy' | 'provider'>;
+  readonly #providerRequests: Counter<'provider' | 'operation' | 'status'>;
+
+  constructor(source: {
+    readonly queue: Queue;
+    readonly records: RedisStateStore;
+    readonly policies: readonly PolicyConfig[];
+  }) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry });
+    this.#rotations = new Counter({
+      name: 'rotor_rotations_total',
+      help: 'Rotation attempts by outcome (succeeded, failed for good, retrying, delayed by a rate limit)',
+      labelNames: ['policy', 'provider', 'outcome'],
+      registers,
+    });
+    this.#duration = new Histogram({
+      name: 'rotor_rotation_duration_seconds',
+      help: 'Duration of rotation attempts',
+      labelNames: ['policy', 'provider'],
+      buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+      registers,
+    });
+    this.#providerRequests = new Counter({
+      name: 'rotor_provider_requests_total',
+      help: 'HTTP calls to vendor APIs by status (network-error when none came)',
+      labelNames: ['provider', 'operation', 'status'],
+      registers,
+    });
+    const perPolicy = (
+      name: string,
+      help: string,
+      pick: (s: Awaited<ReturnType<typeof policyStatus>>) => number | undefined,
+    ) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['policy'],
+        registers,
+        async collect() {
+          this.reset();
+          for (const policy of source.policies) {
+            const status = await policyStatus(source.queue, policy, await source.records.get(policy.id));
+            const value = seconds(pick(status));
+            if (value !== undefined) this.set({ policy: policy.id }, value);
+          }
+        },
+      });
+    perPolicy(
+      'rotor_last_success_timestamp_seconds',
+      'When the policy last rotated successfully',
+      (s) => s.lastSuccessAt,
+    );
+    perPolicy('rotor_next_rotation_timestamp_seconds', 'When the policy rotates next', (s) => s.nextRunAt);
+    perPolicy(
+      'rotor_credential_expiry_timestamp_seconds',
+      'When the current credential expires',
+      (s) => s.expiresAt,
+    );
+    new Gauge({
+      name: 'rotor_queue_jobs',
+      help: 'Jobs in rotor’s queue by state',
+      labelNames: ['state'],
+      registers,
+      async collect() {
+        const counts = await source.queue.getJobCounts(...QUEUE_STATES);
+        for (const state of QUEUE_STATES) this.set({ state }, counts[state] ?? 0);
+      },
+    });
+  }
+
+  runFinished(policy: PolicyConfig, outcome: RunOutcome, durationMs: number): void {
+    const labels = { policy: policy.id, provider: policy.connection.provider.id };
+    this.#rotations.inc({ ...labels, outcome });
+    this.#duration.observe(labels, durationMs / 1000);
+  }
+
+  providerCall(call: { system: string; operation: string; status: number | undefined }): void {
+    this.#providerRequests.inc({
+      provider: call.system,
+      operation: call.operation,
+      status: call.status === undefined ? 'network-error' : String(call.status),
+    });
+  }
+}
