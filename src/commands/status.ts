@@ -1,4 +1,7 @@
+import { Queue } from 'bullmq';
 import type { Command } from 'commander';
+import { ALERT_QUEUE } from '../alerts/alert-jobs.js';
+import { deadDeliveries } from '../alerts/dead-deliveries.js';
 import { connectRedis } from '../daemon/redis-infrastructure.js';
 import { type PolicyStatus, policyStatus } from '../queue/policy-status.js';
 import { loadConfigForCommand } from './load-config-for-command.js';
@@ -21,6 +24,15 @@ function render(status: PolicyStatus): string {
   ].join('\n');
 }
 
+function renderDead(dead: Awaited<ReturnType<typeof deadDeliveries>>): string {
+  return [
+    `alert deliveries: ${dead.count} dead`,
+    ...dead.recent.map(
+      (d) => `  ${iso(d.failedAt)}  ${d.endpoint}  ${d.eventType} (${d.policyId})  ${d.reason}`,
+    ),
+  ].join('\n');
+}
+
 /** `rotor status`: every policy's state, last and next runs, current AWS version and expiry. */
 export function register(program: Command): void {
   program
@@ -33,17 +45,22 @@ export function register(program: Command): void {
     .action(async (options: { config: string; json?: boolean }) => {
       const config = await loadConfigForCommand(options.config);
       const infra = connectRedis(config);
+      const alertQueue = config.alerts
+        ? new Queue(ALERT_QUEUE, { connection: infra.redis, prefix: config.redis.prefix })
+        : undefined;
       try {
         const statuses: PolicyStatus[] = [];
         for (const policy of config.policies) {
           statuses.push(await policyStatus(infra.queue, policy, await infra.records.get(policy.id)));
         }
+        const dead = alertQueue ? await deadDeliveries(alertQueue) : undefined;
         process.stdout.write(
           options.json
-            ? `${JSON.stringify({ policies: statuses })}\n`
-            : `${statuses.map(render).join('\n\n')}\n`,
+            ? `${JSON.stringify({ policies: statuses, ...(dead ? { alerts: { deadDeliveries: dead } } : {}) })}\n`
+            : `${[...statuses.map(render), ...(dead ? [renderDead(dead)] : [])].join('\n\n')}\n`,
         );
       } finally {
+        await alertQueue?.close();
         await infra.close();
       }
     });

@@ -60,6 +60,7 @@ export function buildConfig(
   const journal = parseSection('journal');
   const worker = parseSection('worker');
   const api = parseSection('api');
+  const alerts = parseSection('alerts');
   const sink = parseSection('sink');
   const connectionInputs = parseSection('connections');
   if (journal && !Object.hasOwn(journal.keys, journal.active)) {
@@ -91,7 +92,14 @@ export function buildConfig(
 
   const policies = parsePolicies(source, document.policies, connections, connectionInputs, nowMs, problems);
   if (!redis || !journal || !worker || !sink || !connectionInputs || problems.length > 0) return { problems };
-  const sections = { redis, journal, worker, sink, ...(api === undefined ? {} : { api }) };
+  const sections = {
+    redis,
+    journal,
+    worker,
+    sink,
+    ...(api === undefined ? {} : { api }),
+    ...(alerts === undefined ? {} : { alerts }),
+  };
   return { config: { sections, connections, policies }, problems };
 }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { alertsSchema } from '../alerts/alerts.schema.js';
 import { durationSchema } from '../domain/duration-schema.js';
 import { POLICY_ID_PATTERN } from '../domain/ids.js';
 import { secretReferenceSchema } from '../domain/secret-reference.js';
@@ -82,6 +83,7 @@ export const configSchema = z.strictObject({
   journal: journalSchema,
   worker: workerSchema.prefault({}),
   api: apiSchema.optional(),
+  alerts: alertsSchema.optional(),
   sink: awsSecretsManagerSettingsSchema,
   connections: z.record(
     nameSchema,

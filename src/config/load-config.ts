@@ -1,11 +1,12 @@
 import { readFile } from 'node:fs/promises';
-import type { Secret } from '../domain/secret.js';
+import { signingSecretProblem } from '../alerts/webhook-signing.js';
+import { Secret } from '../domain/secret.js';
 import type { Resolved } from '../domain/secret-reference.js';
 import type { AwsSecretsManagerSettings } from '../sinks/aws-secrets-manager/aws-sm.settings.js';
 import { buildConfig, type ParsedConfig } from './build-config.js';
 import type { ConfigProblem } from './config-problem.js';
 import { type ReferenceResolver, resolveReferences } from './resolve-references.js';
-import type { ConnectionConfig, PolicyConfig, RotorConfig } from './rotor-config.js';
+import type { AlertEndpointConfig, ConnectionConfig, PolicyConfig, RotorConfig } from './rotor-config.js';
 import { parseYaml, type YamlSource } from './yaml-source.js';
 
 const MIN_API_TOKEN_LENGTH = 24;
@@ -58,7 +59,7 @@ async function resolveConfig(
   read: (path: string) => Promise<string>,
 ): Promise<LoadResult> {
   const problems: ConfigProblem[] = [];
-  const { redis, journal, worker, sink, api } = parsed.sections;
+  const { redis, journal, worker, sink, api, alerts } = parsed.sections;
   const baseResolver = { env: options.env, readFile: read };
   const noAws = async (): Promise<Secret<string>> => {
     throw new Error('unreachable: AWS references are refused here');
@@ -113,6 +114,34 @@ async function resolveConfig(
             `expected a token of at least ${MIN_API_TOKEN_LENGTH} characters (openssl rand -base64 32)`,
           ),
         );
+    }
+    const alertEndpoints: AlertEndpointConfig[] = [];
+    for (const [index, endpoint] of (alerts?.endpoints ?? []).entries()) {
+      const path = ['alerts', 'endpoints', index];
+      const url =
+        typeof endpoint.url === 'string'
+          ? Secret.of(endpoint.url)
+          : ((await resolveReferences(endpoint.url, [...path, 'url'], context)) as
+              | Secret<string>
+              | undefined);
+      const secret = (await resolveReferences(endpoint.secret, [...path, 'secret'], context)) as
+        | Secret<string>
+        | undefined;
+      if (url && typeof endpoint.url !== 'string' && !/^https?:\/\//.test(url.reveal())) {
+        problems.push(source.problem([...path, 'url'], 'expected the referenced value to be an http(s) URL'));
+      }
+      const secretProblem = secret === undefined ? undefined : signingSecretProblem(secret);
+      if (secretProblem) problems.push(source.problem([...path, 'secret'], secretProblem));
+      if (!url) continue;
+      alertEndpoints.push({
+        name: endpoint.name,
+        url,
+        secret,
+        format: endpoint.format,
+        events: new Set(endpoint.events),
+        timeoutMs: endpoint.timeout,
+        attempts: endpoint.attempts,
+      });
     }
     const connections = new Map<string, ConnectionConfig>();
     for (const connection of parsed.connections.values()) {
@@ -175,6 +204,15 @@ async function resolveConfig(
       },
       sink: resolvedSink,
       ...(api === undefined ? {} : { api: { host: api.host, port: api.port, tokens: apiTokens } }),
+      ...(alerts === undefined
+        ? {}
+        : {
+            alerts: {
+              needsAttentionAfter: alerts.needsAttentionAfter,
+              expiringWithinMs: alerts.expiringWithin,
+              endpoints: alertEndpoints,
+            },
+          }),
       connections,
       policies: Object.freeze(policies),
     };

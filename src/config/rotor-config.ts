@@ -1,3 +1,4 @@
+import type { AlertEventType } from '../alerts/alert-events.js';
 import type { Secret } from '../domain/secret.js';
 import type { Resolved } from '../domain/secret-reference.js';
 import type { AnyProvider, Capability } from '../providers/provider.js';
@@ -33,6 +34,23 @@ export interface PolicyConfig {
   readonly retry: { readonly attempts: number; readonly backoffMs: number; readonly maxBackoffMs: number };
 }
 
+export interface AlertEndpointConfig {
+  readonly name: string;
+  /** Held as a secret: an incoming-webhook URL is a credential. */
+  readonly url: Secret<string>;
+  readonly secret: Secret<string> | undefined;
+  readonly format: 'json' | 'slack';
+  readonly events: ReadonlySet<AlertEventType>;
+  readonly timeoutMs: number;
+  readonly attempts: number;
+}
+
+export interface AlertsConfig {
+  readonly needsAttentionAfter: number;
+  readonly expiringWithinMs: number;
+  readonly endpoints: readonly AlertEndpointConfig[];
+}
+
 /** The whole config, parsed once at the edge: typed values, secret references resolved. */
 export interface RotorConfig {
   readonly file: string;
@@ -45,6 +63,8 @@ export interface RotorConfig {
     readonly maxStalledCount: number;
   };
   readonly sink: Resolved<AwsSecretsManagerSettings>;
+  /** Alert webhooks, when configured. */
+  readonly alerts?: AlertsConfig;
   /** The HTTP API, when configured. */
   readonly api?: {
     readonly host: string;

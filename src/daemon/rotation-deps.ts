@@ -1,3 +1,4 @@
+import type { AlertSink } from '../alerts/alert-publisher.js';
 import type { PolicyConfig, RotorConfig } from '../config/rotor-config.js';
 import type { StepObserver } from '../engine/ports.js';
 import type { Clock } from '../lib/clock.js';
@@ -26,6 +27,7 @@ export function wireRotations(
     readonly log: Logger;
     readonly observe?: StepObserver;
     readonly metrics?: RotationMetrics;
+    readonly alerts?: AlertSink;
   },
 ): RotationWiring {
   const sink = createAwsSecretsManagerSink(config.sink, { clock: options.clock });
@@ -50,6 +52,7 @@ export function wireRotations(
       log: options.log,
       ...(options.observe === undefined ? {} : { observe: options.observe }),
       ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
+      ...(options.alerts === undefined ? {} : { alerts: options.alerts }),
     },
     close: () => sink.close(),
   };

@@ -8,6 +8,7 @@ import { BACKOFF_TYPE, backoffDelay } from '../queue/failure-policy.js';
 import { ROTATION_QUEUE } from '../queue/queue-name.js';
 import { createRotationProcessor } from '../queue/rotation-processor.js';
 import { reconcileSchedulers } from '../queue/scheduler-reconcile.js';
+import { type Alerting, startAlerting } from './alerting.js';
 import { startApi } from './api-listener.js';
 import { connectRedis } from './redis-infrastructure.js';
 import { wireRotations } from './rotation-deps.js';
@@ -34,11 +35,19 @@ export async function startDaemon(config: RotorConfig, options: DaemonOptions): 
   const clock = options.clock ?? systemClock;
   const { log } = options;
   const infra = connectRedis(config);
-  const metrics = new RotorMetrics({ queue: infra.queue, records: infra.records, policies: config.policies });
+  let alerting: Alerting | undefined;
+  const metrics = new RotorMetrics({
+    queue: infra.queue,
+    records: infra.records,
+    policies: config.policies,
+    alertQueue: () => alerting?.queue,
+  });
+  alerting = await startAlerting(config, infra, { clock, log, metrics });
   const wiring = wireRotations(config, infra, {
     clock,
     log,
     metrics,
+    ...(alerting === undefined ? {} : { alerts: alerting.publisher }),
     ...(options.observe === undefined ? {} : { observe: options.observe }),
   });
   const { deps } = wiring;
@@ -89,6 +98,7 @@ export async function startDaemon(config: RotorConfig, options: DaemonOptions): 
       log.info('stopping: waiting for in-flight steps');
       await api?.close();
       await worker.close();
+      await alerting?.close();
       await infra.close();
       wiring.close();
       log.info('stopped');

@@ -1,6 +1,6 @@
 import type { RotationError } from '../domain/errors.js';
 import type { Clock } from '../lib/clock.js';
-import type { Trigger } from '../state/policy-record.js';
+import type { PolicyRecord, Trigger } from '../state/policy-record.js';
 import type { RecordStore, RunHistoryLog } from './ports.js';
 
 /**
@@ -18,7 +18,7 @@ export async function recordFailure(
     error: RotationError;
     final: boolean;
   },
-): Promise<void> {
+): Promise<PolicyRecord> {
   const now = deps.clock.now();
   const lastError = {
     kind: failure.error.kind,
@@ -26,13 +26,13 @@ export async function recordFailure(
     at: now,
     ...(failure.error.details.step === undefined ? {} : { step: failure.error.details.step }),
   };
-  await deps.records.update(failure.policyId, (record) => ({
+  const updated = await deps.records.update(failure.policyId, (record) => ({
     ...record,
     lastAttemptAt: now,
     lastError,
     consecutiveFailures: record.consecutiveFailures + (failure.final ? 1 : 0),
   }));
-  if (!failure.final) return;
+  if (!failure.final) return updated;
   await deps.history.append(failure.policyId, {
     runId: failure.runId,
     trigger: failure.trigger,
@@ -47,4 +47,5 @@ export async function recordFailure(
       ...(lastError.step === undefined ? {} : { step: lastError.step }),
     },
   });
+  return updated;
 }

@@ -24,11 +24,14 @@ export class RotorMetrics implements RotationMetrics {
   readonly #rotations: Counter<'policy' | 'provider' | 'outcome'>;
   readonly #duration: Histogram<'policy' | 'provider'>;
   readonly #providerRequests: Counter<'provider' | 'operation' | 'status'>;
+  readonly #webhookDeliveries: Counter<'endpoint' | 'outcome'>;
 
   constructor(source: {
     readonly queue: Queue;
     readonly records: RedisStateStore;
     readonly policies: readonly PolicyConfig[];
+    /** The alert deliveries' queue, when alerts are configured. */
+    readonly alertQueue?: () => Queue | undefined;
   }) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
@@ -81,6 +84,21 @@ export class RotorMetrics implements RotationMetrics {
       'When the current credential expires',
       (s) => s.expiresAt,
     );
+    this.#webhookDeliveries = new Counter({
+      name: 'rotor_webhook_deliveries_total',
+      help: 'Alert webhook delivery attempts: delivered, retrying, dead (after the last attempt)',
+      labelNames: ['endpoint', 'outcome'],
+      registers,
+    });
+    new Gauge({
+      name: 'rotor_webhook_dead_deliveries',
+      help: 'Alert deliveries kept as dead (failed after their last attempt)',
+      registers,
+      async collect() {
+        const queue = source.alertQueue?.();
+        this.set(queue ? await queue.getFailedCount() : 0);
+      },
+    });
     new Gauge({
       name: 'rotor_queue_jobs',
       help: 'Jobs in rotor’s queue by state',
@@ -97,6 +115,10 @@ export class RotorMetrics implements RotationMetrics {
     const labels = { policy: policy.id, provider: policy.connection.provider.id };
     this.#rotations.inc({ ...labels, outcome });
     this.#duration.observe(labels, durationMs / 1000);
+  }
+
+  webhookDelivery(endpoint: string, outcome: 'delivered' | 'retrying' | 'dead'): void {
+    this.#webhookDeliveries.inc({ endpoint, outcome });
   }
 
   providerCall(call: { system: string; operation: string; status: number | undefined }): void {

@@ -8,6 +8,8 @@ export const JOB = {
   rotate: 'rotate',
   /** Added by other services (or anything with queue access): asks for a rotation like `rotor rotate`. */
   request: 'request',
+  /** Periodic: looks for expiring credentials and stalled schedules (with alerts configured). */
+  sweep: 'sweep',
   /** Revokes a displaced credential once its grace period is over. */
   revoke: 'revoke',
 } as const;

@@ -28,7 +28,8 @@ async function rotationJobState(queue: Queue, policyId: string): Promise<'active
   return states.includes('active') ? 'active' : 'waiting';
 }
 
-async function nextRunAt(queue: Queue, policy: PolicyConfig): Promise<number | undefined> {
+/** When the policy runs next: its Job Scheduler, or its before-expiry timer. */
+export async function nextRunAt(queue: Queue, policy: PolicyConfig): Promise<number | undefined> {
   if (policy.schedule.kind === 'beforeExpiry') {
     const timer = await queue.getJob(expiryJobIdFor(policy.id));
     return timer ? timer.timestamp + (timer.opts.delay ?? 0) : undefined;

@@ -1,5 +1,12 @@
 import type { Job, Queue } from 'bullmq';
 import { UnrecoverableError } from 'bullmq';
+import type { AlertSink } from '../alerts/alert-publisher.js';
+import { sweepAlerts } from '../alerts/alert-sweep.js';
+import {
+  alertRevocationFailed,
+  alertRotationFailed,
+  alertRotationSucceeded,
+} from '../alerts/rotation-alerts.js';
 import type { PolicyConfig } from '../config/rotor-config.js';
 import { RotationError } from '../domain/errors.js';
 import { recordFailure } from '../engine/record-failure.js';
@@ -25,6 +32,7 @@ export interface ProcessorDeps extends RotationDeps {
   readonly policies: ReadonlyMap<string, PolicyConfig>;
   readonly random?: () => number;
   readonly metrics?: RotationMetrics;
+  readonly alerts?: AlertSink;
 }
 
 function policyFor(deps: ProcessorDeps, policyId: string, jobName: string): PolicyConfig {
@@ -47,7 +55,7 @@ function parse<T>(
 
 /** One processor for rotor's queue: dispatches by job name; a malformed job fails alone, with its reason. */
 export function createRotationProcessor(deps: ProcessorDeps) {
-  return async (job: Job, token?: string): Promise<RotateJobResult | string> => {
+  return async (job: Job, token?: string): Promise<RotateJobResult | string | number> => {
     switch (job.name) {
       case JOB.trigger:
         return trigger(deps, job);
@@ -57,6 +65,9 @@ export function createRotationProcessor(deps: ProcessorDeps) {
         return revoke(deps, job, token);
       case JOB.request:
         return request(deps, job);
+      case JOB.sweep:
+        if (!deps.alerts) throw new UnrecoverableError('sweep job, but no alerts are configured');
+        return sweepAlerts({ ...deps, alerts: deps.alerts });
       default:
         throw new UnrecoverableError(`unknown job name "${job.name}"`);
     }
@@ -109,7 +120,10 @@ async function rotate(deps: ProcessorDeps, job: Job, token: string | undefined):
     });
     if (result.revoke) await scheduleRevoke(deps.queue, policy, result.revoke, deps.clock.now());
     await armExpiryTimer(deps.queue, policy, result.expiresAt, deps.clock.now());
-    if (!result.alreadyDone) deps.metrics?.runFinished(policy, 'succeeded', deps.clock.now() - startedAt);
+    if (!result.alreadyDone) {
+      deps.metrics?.runFinished(policy, 'succeeded', deps.clock.now() - startedAt);
+      if (deps.alerts) await alertRotationSucceeded(deps.alerts, policy, result);
+    }
     return { runId: result.runId, versionId: result.versionId, alreadyDone: result.alreadyDone };
   } catch (caught) {
     const error = asRotationError(caught);
@@ -118,7 +132,7 @@ async function rotate(deps: ProcessorDeps, job: Job, token: string | undefined):
     }
     const nowMs = deps.clock.now();
     const final = isFinalFailure(error, job.attemptsMade, job.opts.attempts ?? 1, nowMs);
-    await recordFailure(deps, {
+    const record = await recordFailure(deps, {
       policyId: policy.id,
       runId: payload.runId,
       trigger: payload.trigger,
@@ -131,17 +145,12 @@ async function rotate(deps: ProcessorDeps, job: Job, token: string | undefined):
       'rotation failed',
     );
     const next = outcomeFor(error, nowMs).kind;
-    deps.metrics?.runFinished(
-      policy,
-      final ? 'failed' : next === 'delay' ? 'delayed' : 'retrying',
-      nowMs - startedAt,
-    );
-    deps.observe?.({
-      policyId: policy.id,
-      runId: payload.runId,
-      step: final ? 'failed' : next === 'delay' ? 'delayed' : 'retrying',
-      note: error.message,
-    });
+    const outcome = final ? 'failed' : next === 'delay' ? 'delayed' : 'retrying';
+    deps.metrics?.runFinished(policy, outcome, nowMs - startedAt);
+    deps.observe?.({ policyId: policy.id, runId: payload.runId, step: outcome, note: error.message });
+    if (deps.alerts) {
+      await alertRotationFailed(deps.alerts, policy, { runId: payload.runId, error, final, record });
+    }
     return applyFailure(job, token, error, nowMs);
   }
 }
@@ -174,7 +183,11 @@ async function revoke(deps: ProcessorDeps, job: Job, token: string | undefined):
     return outcome;
   } catch (caught) {
     const error = asRotationError(caught);
-    log.warn({ err: error }, 'revoke failed');
+    const final = isFinalFailure(error, job.attemptsMade, job.opts.attempts ?? 1, deps.clock.now());
+    log[final ? 'error' : 'warn']({ err: error, final }, 'revoke failed');
+    if (final && deps.alerts) {
+      await alertRevocationFailed(deps.alerts, policy, { versionId: payload.versionId, error });
+    }
     return applyFailure(job, token, error, deps.clock.now());
   }
 }

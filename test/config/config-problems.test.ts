@@ -16,7 +16,12 @@ const edit = (from: string, to: string) => {
 
 describe('a broken config names the path and what was expected', () => {
   it.each([
-    ['unknown top-level key', `${validYaml}\nalerts: {}\n`, 'alerts', 'unknown key "alerts"'],
+    [
+      'unknown top-level key',
+      `${validYaml}\nnotifications: {}\n`,
+      'notifications',
+      'unknown key "notifications"',
+    ],
     ['unknown nested key', edit('prefix: rotor }', 'prefix: rotor, db: 2 }'), 'redis.db', 'unknown key "db"'],
     [
       'bad policy id',
@@ -174,6 +179,39 @@ describe('a broken config names the path and what was expected', () => {
     });
     expect(problems.map((problem) => [problem.path, problem.message])).toEqual([
       ['api.tokens[1]', 'expected a token of at least 24 characters (openssl rand -base64 32)'],
+    ]);
+  });
+
+  it('checks alert endpoints: a json endpoint needs a valid Standard Webhooks signing secret', async () => {
+    const alerts = [
+      'alerts:',
+      '  endpoints:',
+      '    - { name: unsigned, url: "https://hooks.example.com/a" }',
+      '    - { name: badsecret, url: "https://hooks.example.com/b", secret: { env: WEBHOOK_SECRET } }',
+      '    - { name: chat, url: "https://hooks.example.com/c", format: slack, events: [rotation.exploded] }',
+    ].join('\n');
+    const problems = await problemsOf(`${validYaml}\n${alerts}\n`, {
+      ROTOR_JOURNAL_KEY: Buffer.alloc(32).toString('base64'),
+      CLOUDFLARE_API_TOKEN: apiToken,
+      WEBHOOK_SECRET: 'not base64 at all!',
+    });
+    expect(problems.map((problem) => problem.path)).toEqual([
+      'alerts.endpoints[0].secret',
+      'alerts.endpoints[2].events[0]',
+    ]);
+    expect(problems[0]?.message).toBe('a json endpoint needs a signing secret');
+  });
+
+  it('refuses an alert signing secret that is not Standard Webhooks base64', async () => {
+    const alerts =
+      'alerts:\n  endpoints:\n    - { name: ops, url: "https://hooks.example.com/a", secret: { env: WEBHOOK_SECRET } }';
+    const problems = await problemsOf(`${validYaml}\n${alerts}\n`, {
+      ROTOR_JOURNAL_KEY: Buffer.alloc(32).toString('base64'),
+      CLOUDFLARE_API_TOKEN: apiToken,
+      WEBHOOK_SECRET: 'not base64 at all!',
+    });
+    expect(problems.map((problem) => [problem.path, problem.message])).toEqual([
+      ['alerts.endpoints[0].secret', expect.stringContaining('Standard Webhooks signing secret')],
     ]);
   });
 

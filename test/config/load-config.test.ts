@@ -47,7 +47,12 @@ describe('loading a valid config', () => {
   it('accepts the documented example', async () => {
     const example = await readFile(new URL('../../config/rotor.example.yaml', import.meta.url), 'utf8');
     const result = await load('', {
-      env: { ...env, ROTOR_API_TOKEN: 'an-api-token-of-enough-length' },
+      env: {
+        ...env,
+        ROTOR_API_TOKEN: 'an-api-token-of-enough-length',
+        ROTOR_WEBHOOK_SECRET: `whsec_${Buffer.alloc(32, 7).toString('base64')}`,
+        ROTOR_SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T0/B0/xyz',
+      },
       readFile: async (path) => (path === 'rotor.yaml' ? example : 'global-key-from-file\n'),
     });
     if (!result.ok) throw new Error(result.problems.map(formatProblem).join('\n'));

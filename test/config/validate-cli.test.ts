@@ -43,6 +43,8 @@ describe('rotor validate', () => {
       ROTOR_JOURNAL_KEY: journalKey,
       CLOUDFLARE_API_TOKEN: 'token-value',
       ROTOR_API_TOKEN: 'an-api-token-of-enough-length',
+      ROTOR_WEBHOOK_SECRET: `whsec_${Buffer.alloc(32, 7).toString('base64')}`,
+      ROTOR_SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T0/B0/xyz',
     });
     expect(result).toMatchObject({
       code: 0,

@@ -37,6 +37,8 @@ export interface WorldOptions {
   readonly worker?: string;
   /** The `api:` section's body. */
   readonly api?: string;
+  /** The `alerts:` section's body. */
+  readonly alerts?: string;
 }
 
 export async function startEmulatedWorld(options: { clock?: Clock } = {}): Promise<EmulatedWorld> {
@@ -51,6 +53,7 @@ export async function startEmulatedWorld(options: { clock?: Clock } = {}): Promi
     ROTOR_JOURNAL_KEY: randomBytes(32).toString('base64'),
     API_TOKEN_A: randomBytes(24).toString('base64url'),
     API_TOKEN_B: randomBytes(24).toString('base64url'),
+    WEBHOOK_SECRET: `whsec_${randomBytes(32).toString('base64')}`,
   };
 
   const yaml = (policies: string, extra: WorldOptions = {}) =>
@@ -64,6 +67,7 @@ export async function startEmulatedWorld(options: { clock?: Clock } = {}): Promi
       '  active: k1',
       ...(extra.worker ? ['worker:', ...indent(extra.worker)] : []),
       ...(extra.api ? ['api:', ...indent(extra.api)] : []),
+      ...(extra.alerts ? ['alerts:', ...indent(extra.alerts)] : []),
       'sink:',
       '  type: aws-secrets-manager',
       `  region: ${aws.client.region}`,

@@ -1,0 +1,72 @@
+import type { PolicyConfig } from '../config/rotor-config.js';
+import type { RotationError } from '../domain/errors.js';
+import type { PolicyRecord } from '../state/policy-record.js';
+import type { AlertSink } from './alert-publisher.js';
+
+const about = (policy: PolicyConfig) => ({
+  policyId: policy.id,
+  provider: policy.connection.provider.id,
+  secretId: policy.secret.id,
+});
+
+const errorOf = (error: RotationError) => ({ kind: error.kind, message: error.message });
+
+export function alertRotationSucceeded(
+  alerts: AlertSink,
+  policy: PolicyConfig,
+  run: { readonly runId: string; readonly versionId: string },
+): Promise<void> {
+  return alerts.publish({
+    ...about(policy),
+    type: 'rotation.succeeded',
+    runId: run.runId,
+    versionId: run.versionId,
+  });
+}
+
+/**
+ * A failed attempt: rotation.failed when it was the last, rotation.retrying otherwise, and
+ * policy.needs_attention once, when the consecutive failures reach the configured count.
+ */
+export async function alertRotationFailed(
+  alerts: AlertSink,
+  policy: PolicyConfig,
+  failure: {
+    readonly runId: string;
+    readonly error: RotationError;
+    readonly final: boolean;
+    readonly record: PolicyRecord;
+  },
+): Promise<void> {
+  const { runId, error, final, record } = failure;
+  await alerts.publish({
+    ...about(policy),
+    type: final ? 'rotation.failed' : 'rotation.retrying',
+    runId,
+    step: error.details.step,
+    error: errorOf(error),
+  });
+  if (final && record.consecutiveFailures === alerts.needsAttentionAfter) {
+    await alerts.publish({
+      ...about(policy),
+      type: 'policy.needs_attention',
+      runId,
+      error: errorOf(error),
+      details: { consecutiveFailures: record.consecutiveFailures },
+    });
+  }
+}
+
+export function alertRevocationFailed(
+  alerts: AlertSink,
+  policy: PolicyConfig,
+  failure: { readonly versionId: string; readonly error: RotationError },
+): Promise<void> {
+  return alerts.publish({
+    ...about(policy),
+    type: 'revocation.failed',
+    step: 'revoke',
+    versionId: failure.versionId,
+    error: errorOf(failure.error),
+  });
+}

@@ -1,0 +1,29 @@
+import type { AlertEvent } from './alert-events.js';
+
+const headline: Record<AlertEvent['type'], string> = {
+  'rotation.succeeded': 'rotated',
+  'rotation.failed': 'rotation FAILED',
+  'rotation.retrying': 'rotation failed, retrying',
+  'revocation.failed': 'revocation FAILED: the displaced credential is still live',
+  'credential.expiring': 'credential expires soon and no rotation is due before it',
+  'policy.needs_attention': 'needs attention: failed runs in a row',
+  'schedule.stalled': 'schedule stalled: its next run is not in the future',
+};
+
+/** The JSON format: the Standard Webhooks payload shape `{type, timestamp, data}`. */
+export function jsonBody(event: AlertEvent): string {
+  return JSON.stringify({ type: event.type, timestamp: event.time, data: event });
+}
+
+/** The Slack format: an incoming-webhook message with the facts as plain text. */
+export function slackBody(event: AlertEvent): string {
+  const facts = [
+    event.runId && `run ${event.runId}`,
+    event.step && `step ${event.step}`,
+    event.versionId && `AWS version ${event.versionId}`,
+    event.error && `${event.error.kind}: ${event.error.message}`,
+    ...Object.entries(event.details ?? {}).map(([key, value]) => `${key} ${value}`),
+  ].filter(Boolean);
+  const text = `rotor: policy *${event.policyId}* (${event.provider}) ${headline[event.type]}${facts.length ? `\n${facts.join('\n')}` : ''}`;
+  return JSON.stringify({ text });
+}

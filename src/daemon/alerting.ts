@@ -1,0 +1,71 @@
+import { Queue, Worker } from 'bullmq';
+import { ALERT_QUEUE } from '../alerts/alert-jobs.js';
+import { AlertPublisher } from '../alerts/alert-publisher.js';
+import { SWEEP_EVERY_MS, SWEEP_SCHEDULER_ID } from '../alerts/alert-sweep.js';
+import { createDeliveryProcessor } from '../alerts/webhook-delivery.js';
+import type { RotorConfig } from '../config/rotor-config.js';
+import type { Clock } from '../lib/clock.js';
+import type { Logger } from '../lib/logger.js';
+import type { RotorMetrics } from '../metrics/rotor-metrics.js';
+import { JOB } from '../queue/job-payloads.js';
+import type { RedisInfrastructure } from './redis-infrastructure.js';
+
+export interface Alerting {
+  readonly publisher: AlertPublisher;
+  readonly queue: Queue;
+  close(): Promise<void>;
+}
+
+/**
+ * Alert webhooks: the publisher the rotations use, the delivery worker on its own queue, and the sweep's
+ * Job Scheduler. Without an `alerts` section the sweep scheduler is removed and nothing is started.
+ */
+export async function startAlerting(
+  config: RotorConfig,
+  infra: RedisInfrastructure,
+  options: { readonly clock: Clock; readonly log: Logger; readonly metrics: RotorMetrics },
+): Promise<Alerting | undefined> {
+  if (!config.alerts) {
+    await infra.queue.removeJobScheduler(SWEEP_SCHEDULER_ID);
+    return undefined;
+  }
+  const { endpoints } = config.alerts;
+  const queue = new Queue(ALERT_QUEUE, { connection: infra.redis, prefix: config.redis.prefix });
+  const log = options.log.child({ component: 'alerts' });
+  const publisher = new AlertPublisher(queue, config.alerts, { clock: options.clock, log });
+  const worker = new Worker(ALERT_QUEUE, createDeliveryProcessor(endpoints, options.clock), {
+    connection: infra.redis.duplicate(),
+    prefix: config.redis.prefix,
+    concurrency: 4,
+  });
+  const endpointOf = (data: unknown) => String((data as { endpoint?: unknown } | undefined)?.endpoint);
+  worker.on('completed', (job) => options.metrics.webhookDelivery(endpointOf(job.data), 'delivered'));
+  worker.on('failed', (job, error) => {
+    if (!job) return;
+    const dead = job.attemptsMade >= (job.opts.attempts ?? 1);
+    options.metrics.webhookDelivery(endpointOf(job.data), dead ? 'dead' : 'retrying');
+    log[dead ? 'error' : 'warn'](
+      {
+        endpoint: endpointOf(job.data),
+        deliveryId: job.id,
+        attempt: job.attemptsMade,
+        reason: error.message,
+      },
+      dead ? 'alert delivery is dead after its last attempt' : 'alert delivery failed; retrying',
+    );
+  });
+  worker.on('error', (error) => log.error({ err: error }, 'alert worker error'));
+  await infra.queue.upsertJobScheduler(
+    SWEEP_SCHEDULER_ID,
+    { every: SWEEP_EVERY_MS },
+    { name: JOB.sweep, data: {}, opts: { removeOnComplete: { count: 10 }, removeOnFail: { count: 50 } } },
+  );
+  return {
+    publisher,
+    queue,
+    close: async () => {
+      await worker.close();
+      await queue.close();
+    },
+  };
+}
