@@ -1,0 +1,73 @@
+import type { Command } from 'commander';
+import type { PolicyConfig } from '../config/rotor-config.js';
+import { formatDuration } from '../domain/duration.js';
+import { systemClock } from '../lib/clock.js';
+import { createHttpClientFactory } from '../lib/http-client.js';
+import { createLogger } from '../lib/logger.js';
+import { formatInZone, nextRuns } from '../plan/next-runs.js';
+import { type CheckResult, preflightChecks } from '../plan/preflight-checks.js';
+import { createAwsSecretsManagerSink } from '../sinks/aws-secrets-manager/aws-sm.sink.js';
+import { CommandFailure, loadConfigForCommand } from './load-config-for-command.js';
+
+const RUNS_SHOWN = 3;
+
+function scheduleLines(policy: PolicyConfig, nowMs: number): string {
+  const { schedule } = policy;
+  if (policy.paused) return 'paused: nothing runs';
+  if (schedule.kind === 'manual') return 'on demand only (rotor rotate, the API, the queue)';
+  if (schedule.kind === 'beforeExpiry')
+    return `${formatDuration(schedule.leadMs)} before the current credential expires`;
+  const tz = schedule.kind === 'cron' ? schedule.tz : 'UTC';
+  const jitter = policy.jitterMs > 0 ? ` (+ up to ${formatDuration(policy.jitterMs)} jitter)` : '';
+  return `${nextRuns(schedule, nowMs, RUNS_SHOWN)
+    .map((at) => formatInZone(at, tz))
+    .join(', ')}${jitter}`;
+}
+
+function render(policy: PolicyConfig, checks: readonly CheckResult[], nowMs: number): string {
+  const action = policy.connection.provider.actions[policy.action];
+  return [
+    `${policy.id}`,
+    `  does         ${policy.connection.provider.id} ${policy.action} (${policy.capability}): ${action?.summary ?? ''}`,
+    `  target       ${JSON.stringify(policy.target)}`,
+    `  AWS secret   ${policy.secret.id}${policy.secret.adopt ? ' (adopt)' : ''}`,
+    ...(policy.capability === 'extend' ? [] : [`  grace        ${formatDuration(policy.gracePeriodMs)}`]),
+    `  next runs    ${scheduleLines(policy, nowMs)}`,
+    ...checks.map((check) => `  ${(check.ok ? 'ok' : 'FAIL').padEnd(13)}${check.name}: ${check.detail}`),
+  ].join('\n');
+}
+
+/** `rotor plan`: what each policy will do and when, with read-only preflight checks. */
+export function register(program: Command): void {
+  program
+    .command('plan')
+    .description(
+      'show what each policy will do and when, and run read-only preflight checks (exit 1 if one fails)',
+    )
+    .requiredOption('--config <file>', 'rotor config file (YAML)')
+    .action(async (options: { config: string }) => {
+      const config = await loadConfigForCommand(options.config);
+      const sink = createAwsSecretsManagerSink(config.sink, { clock: systemClock });
+      const deps = {
+        sink,
+        http: createHttpClientFactory({ timeoutMs: 15_000 }),
+        clock: systemClock,
+        log: createLogger({ level: 'silent' }),
+      };
+      try {
+        const nowMs = Date.now();
+        let failed = 0;
+        const sections: string[] = [];
+        for (const policy of config.policies) {
+          const checks = await preflightChecks(policy, deps);
+          failed += checks.filter((check) => !check.ok).length;
+          sections.push(render(policy, checks, nowMs));
+        }
+        process.stdout.write(`${sections.join('\n\n')}\n`);
+        if (failed > 0) throw new CommandFailure(`${failed} check${failed === 1 ? '' : 's'} failed`, 1);
+        process.stdout.write(`\nall checks passed; nothing was issued or changed\n`);
+      } finally {
+        sink.close();
+      }
+    });
+}

@@ -1,0 +1,129 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatInZone, nextRuns } from '../src/plan/next-runs.js';
+import { type EmulatedWorld, startEmulatedWorld } from './support/emulated-world.js';
+
+const run = promisify(execFile);
+const cli = new URL('../src/cli.ts', import.meta.url).pathname;
+
+describe('next run times', () => {
+  const from = Date.parse('2026-11-24T12:00:00Z');
+
+  it('follows a cron expression in its time zone, across a DST change', () => {
+    const runs = nextRuns(
+      { kind: 'cron', pattern: '30 2 * * 0', tz: 'Europe/Oslo' },
+      Date.parse('2027-03-20T00:00:00Z'),
+      2,
+    );
+    expect(runs.map((at) => formatInZone(at, 'Europe/Oslo'))).toEqual([
+      '2027-03-21 02:30 Europe/Oslo',
+      '2027-03-28 03:30 Europe/Oslo',
+    ]);
+  });
+
+  it('spaces `every` runs one interval apart, the first one interval out', () => {
+    expect(nextRuns({ kind: 'every', everyMs: 3_600_000 }, from, 2)).toEqual([
+      from + 3_600_000,
+      from + 7_200_000,
+    ]);
+  });
+
+  it('has no fixed times for before-expiry and manual schedules', () => {
+    expect(nextRuns({ kind: 'beforeExpiry', leadMs: 1 }, from, 3)).toEqual([]);
+    expect(nextRuns({ kind: 'manual' }, from, 3)).toEqual([]);
+  });
+});
+
+describe('rotor plan', () => {
+  let world: EmulatedWorld;
+  let workDir: string;
+
+  beforeAll(async () => {
+    world = await startEmulatedWorld();
+    workDir = await mkdtemp(join(tmpdir(), 'rotor-plan-'));
+  });
+
+  afterAll(async () => {
+    await world?.close();
+    await rm(workDir, { recursive: true, force: true });
+  });
+
+  async function plan(policies: string) {
+    const file = join(workDir, `plan-${Math.random().toString(36).slice(2)}.yaml`);
+    await writeFile(file, world.yaml(policies));
+    return run(process.execPath, ['--import', 'tsx', cli, 'plan', '--config', file], {
+      env: { ...process.env, ...world.env },
+    }).then(
+      ({ stdout }) => ({ code: 0, stdout, stderr: '' }),
+      (error: { code?: number; stdout?: string; stderr?: string }) => ({
+        code: error.code ?? -1,
+        stdout: error.stdout ?? '',
+        stderr: error.stderr ?? '',
+      }),
+    );
+  }
+
+  it('shows what each policy does and when, runs read-only checks, and changes nothing', async () => {
+    const token = world.cloudflare.seedToken({ name: 'planned', duration: '8760h' });
+    world.cloudflare.server.calls.clear();
+    const result = await plan(`
+      - id: nightly
+        connection: cf
+        action: rotate
+        target: { serviceTokenId: ${token.id} }
+        schedule: { cron: "0 3 * * *", tz: Europe/Oslo, jitter: 5m }
+        gracePeriod: 2h
+        secret: { id: plan/nightly }
+    `);
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(
+      /^nightly\n {2}does {9}cloudflare rotate \(native-grace\): new client secret/m,
+    );
+    expect(result.stdout).toMatch(/AWS secret {3}plan\/nightly/);
+    expect(result.stdout).toMatch(/grace {8}2h/);
+    expect(result.stdout).toMatch(
+      /next runs {4}\d{4}-\d\d-\d\d 03:00 Europe\/Oslo, .* \(\+ up to 5m jitter\)/,
+    );
+    expect(result.stdout).toMatch(/ok {11}cloudflare admin credential and target: ok/);
+    expect(result.stdout).toMatch(/ok {11}AWS secret: does not exist yet: the first run creates it/);
+    expect(result.stdout).toMatch(/all checks passed; nothing was issued or changed/);
+    const calls = world.cloudflare.server.calls.all().map((call) => call.method);
+    expect(calls.every((method) => method === 'GET')).toBe(true);
+    expect(world.aws.store.list().map((secret) => secret.name)).not.toContain('plan/nightly');
+  });
+
+  it('exits 1 naming each failed check: an unknown target, a secret under AWS’s own rotation', async () => {
+    const token = world.cloudflare.seedToken({ name: 'aws-rotated', duration: '8760h' });
+    world.aws.store.create({
+      name: 'plan/aws-rotated',
+      tags: new Map(),
+      clientRequestToken: '9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a',
+      value: { kind: 'string', text: '{}' },
+    });
+    world.aws.store.setRotationEnabled('plan/aws-rotated', true);
+    const result = await plan(`
+      - id: missing-token
+        connection: cf
+        action: rotate
+        target: { serviceTokenId: 00000000-0000-4000-8000-000000000000 }
+        schedule: { every: 1d }
+        secret: { id: plan/missing }
+      - id: fights-aws
+        connection: cf
+        action: rotate
+        target: { serviceTokenId: ${token.id} }
+        schedule: { manualOnly: true }
+        secret: { id: plan/aws-rotated, adopt: true }
+    `);
+
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/FAIL {9}cloudflare admin credential and target: .*404/);
+    expect(result.stdout).toMatch(/FAIL {9}AWS secret: .*rotation/i);
+    expect(result.stderr).toBe('2 checks failed\n');
+  });
+});
