@@ -7,7 +7,7 @@ import { startDemoEmulators } from '../demo/demo-emulators.js';
 import { generateDemoSecrets } from '../demo/demo-secrets.js';
 import { formatStepLine } from '../demo/step-lines.js';
 import { createLogger } from '../lib/logger.js';
-import { loadConfigForCommand } from './load-config-for-command.js';
+import { CommandFailure, loadConfigForCommand } from './load-config-for-command.js';
 
 const BUNDLED_DEMO_CONFIG = fileURLToPath(new URL('../../config/demo.yaml', import.meta.url));
 
@@ -17,9 +17,17 @@ export function register(program: Command): void {
     .command('demo')
     .description('run rotor against its bundled emulators: rotations every few seconds, one line per step')
     .option('--config <file>', 'demo config', BUNDLED_DEMO_CONFIG)
-    .action(async (options: { config: string }) => {
+    .option('--redis-url <url>', "Redis to use instead of the config's (e.g. redis://redis:6379 in compose)")
+    .action(async (options: { config: string; redisUrl?: string }) => {
       const secrets = generateDemoSecrets();
-      const config = await loadConfigForCommand(options.config, { ...secrets });
+      const loaded = await loadConfigForCommand(options.config, { ...secrets });
+      if (options.redisUrl !== undefined && !/^rediss?:\/\/[^/\s]+/.test(options.redisUrl)) {
+        throw new CommandFailure(`--redis-url expects redis://host:port, got "${options.redisUrl}"`, 2);
+      }
+      const config =
+        options.redisUrl === undefined
+          ? loaded
+          : { ...loaded, redis: { ...loaded.redis, url: options.redisUrl } };
       const out = (line: string) => process.stdout.write(`${line}\n`);
 
       const infra = connectRedis(config);
