@@ -1,28 +1,66 @@
 import type { Command } from 'commander';
-import { startDaemon } from '../daemon/start-daemon.js';
-import { createLogger } from '../lib/logger.js';
-import { loadConfigForCommand } from './load-config-for-command.js';
+import { formatProblem } from '../config/config-problem.js';
+import type { RotorConfig } from '../config/rotor-config.js';
+import { type Daemon, startDaemon } from '../daemon/start-daemon.js';
+import { createLogger, type Logger } from '../lib/logger.js';
+import { loadConfigForCommand, loadConfigFromProcess } from './load-config-for-command.js';
 
-/** `rotor start --config FILE`: the daemon. Stops cleanly on SIGTERM or SIGINT. */
+/**
+ * Re-reads the config on SIGHUP. An invalid file is refused and the running daemon goes on; a valid one
+ * replaces it: the old daemon stops taking jobs and finishes its in-flight steps, the new one reconciles
+ * the schedulers. If the new one cannot start, the previous config is started again.
+ */
+function reloader(file: string, log: Logger, running: { daemon: Daemon; config: RotorConfig }) {
+  return async () => {
+    log.info({ file }, 'SIGHUP: reloading the config');
+    const result = await loadConfigFromProcess(file);
+    if (!result.ok) {
+      log.error(
+        { problems: result.problems.map(formatProblem) },
+        'config reload refused: the new config is invalid; the running config stays',
+      );
+      return;
+    }
+    await running.daemon.stop();
+    try {
+      running.daemon = await startDaemon(result.config, { log });
+      running.config = result.config;
+      log.info({ policies: result.config.policies.length }, 'config reloaded');
+    } catch (error) {
+      log.error({ err: error }, 'the new config could not start; starting the previous one again');
+      running.daemon = await startDaemon(running.config, { log });
+    }
+  };
+}
+
+/** `rotor start --config FILE`: the daemon. Stops cleanly on SIGTERM or SIGINT; reloads on SIGHUP. */
 export function register(program: Command): void {
   program
     .command('start')
-    .description('run the rotation daemon')
+    .description('run the rotation daemon (SIGHUP reloads the config)')
     .requiredOption('--config <file>', 'rotor config file (YAML)')
     .option('--log-level <level>', 'pino log level', 'info')
-    .action(async (options: { config: string; logLevel: string }) => {
+    .option('--pretty', 'human-readable logs (pino-pretty) instead of JSON lines')
+    .action(async (options: { config: string; logLevel: string; pretty?: boolean }) => {
       const config = await loadConfigForCommand(options.config);
-      const log = createLogger({ level: options.logLevel });
-      const daemon = await startDaemon(config, { log });
+      const log = createLogger({ level: options.logLevel, pretty: options.pretty === true });
+      const running = { daemon: await startDaemon(config, { log }), config };
+      let pending: Promise<void> = Promise.resolve();
+      const reload = reloader(options.config, log, running);
+      process.on('SIGHUP', () => {
+        pending = pending.then(reload, reload);
+      });
       const stop = (signal: string) => {
         log.info({ signal }, 'signal received');
-        daemon.stop().then(
-          () => process.exit(0),
-          (error: unknown) => {
-            log.error({ err: error }, 'unclean stop');
-            process.exit(1);
-          },
-        );
+        pending
+          .then(() => running.daemon.stop())
+          .then(
+            () => process.exit(0),
+            (error: unknown) => {
+              log.error({ err: error }, 'unclean stop');
+              process.exit(1);
+            },
+          );
       };
       process.once('SIGTERM', () => stop('SIGTERM'));
       process.once('SIGINT', () => stop('SIGINT'));

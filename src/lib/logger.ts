@@ -60,6 +60,8 @@ export interface LoggerOptions {
   readonly level?: string;
   readonly destination?: DestinationStream;
   readonly base?: Record<string, unknown>;
+  /** Human-readable lines through pino-pretty (redaction still applies first). */
+  readonly pretty?: boolean;
 }
 
 export function createLogger(options: LoggerOptions = {}): Logger {
@@ -70,5 +72,12 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     serializers: { err: serializeError, error: serializeError },
     timestamp: pino.stdTimeFunctions.isoTime,
   };
-  return options.destination ? pino(settings, options.destination) : pino(settings);
+  if (options.destination) return pino(settings, options.destination);
+  if (options.pretty) {
+    return pino(
+      settings,
+      pino.transport({ target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss' } }),
+    );
+  }
+  return pino(settings);
 }
