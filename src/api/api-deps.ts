@@ -18,6 +18,8 @@ export interface ApiDeps {
   readonly sink: SecretSink;
   readonly policies: ReadonlyMap<string, PolicyConfig>;
   readonly tokens: readonly Secret<string>[];
+  /** The queues shown by the dashboard at /admin/queues; absent = no dashboard. */
+  readonly dashboard?: { readonly queues: readonly Queue[]; readonly readOnly: boolean };
   /** Served at /metrics. */
   readonly metrics: Registry;
   readonly clock: Clock;

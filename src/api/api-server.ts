@@ -5,6 +5,7 @@ import { createBearerCheck } from './bearer-auth.js';
 import { registerHealthRoutes } from './health-routes.js';
 import { openApiDocument } from './openapi-document.js';
 import { registerPolicyRoutes } from './policy-routes.js';
+import { registerQueueDashboard } from './queue-dashboard.js';
 import { registerRunRoutes } from './run-routes.js';
 
 const PUBLIC_PATHS = new Set(['/healthz', '/readyz', '/openapi.json']);
@@ -38,5 +39,7 @@ export function buildApiServer(deps: ApiDeps): FastifyInstance {
   registerHealthRoutes(app, deps);
   registerPolicyRoutes(app, deps);
   registerRunRoutes(app, deps);
+  if (deps.dashboard)
+    registerQueueDashboard(app, deps.dashboard.queues, { readOnly: deps.dashboard.readOnly });
   return app;
 }

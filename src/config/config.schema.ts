@@ -41,6 +41,14 @@ const apiSchema = z.strictObject({
   port: z.number().int().min(0).max(65_535).default(8080),
   /** Bearer tokens accepted, by reference; several allow rotating them without downtime. */
   tokens: z.array(secretReferenceSchema).min(1, 'expected at least one token reference'),
+  /** The BullMQ dashboard at /admin/queues, behind the same tokens. */
+  dashboard: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** false lets the dashboard retry, promote and remove jobs. */
+      readOnly: z.boolean().default(true),
+    })
+    .prefault({}),
 });
 
 const workerSchema = z.strictObject({

@@ -203,7 +203,9 @@ async function resolveConfig(
         maxStalledCount: worker.maxStalledCount,
       },
       sink: resolvedSink,
-      ...(api === undefined ? {} : { api: { host: api.host, port: api.port, tokens: apiTokens } }),
+      ...(api === undefined
+        ? {}
+        : { api: { host: api.host, port: api.port, tokens: apiTokens, dashboard: api.dashboard } }),
       ...(alerts === undefined
         ? {}
         : {

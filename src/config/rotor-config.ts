@@ -71,6 +71,7 @@ export interface RotorConfig {
     readonly port: number;
     /** Accepted bearer tokens (several, so they can be rotated without downtime). */
     readonly tokens: readonly Secret<string>[];
+    readonly dashboard: { readonly enabled: boolean; readonly readOnly: boolean };
   };
   readonly connections: ReadonlyMap<string, ConnectionConfig>;
   readonly policies: readonly PolicyConfig[];

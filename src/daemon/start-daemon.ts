@@ -86,6 +86,14 @@ export async function startDaemon(config: RotorConfig, options: DaemonOptions): 
         policies: deps.policies,
         tokens: config.api.tokens,
         metrics: metrics.registry,
+        ...(config.api.dashboard.enabled
+          ? {
+              dashboard: {
+                queues: alerting ? [infra.queue, alerting.queue] : [infra.queue],
+                readOnly: config.api.dashboard.readOnly,
+              },
+            }
+          : {}),
         clock,
         log,
       })
