@@ -27,6 +27,7 @@ export interface AlertEvent {
   readonly step?: string | undefined;
   readonly error?: { readonly kind: string; readonly message: string } | undefined;
   readonly secretId?: string | undefined;
+  readonly secretArn?: string | undefined;
   readonly versionId?: string | undefined;
   /** Event-specific facts, e.g. `expiresAt`, `consecutiveFailures`, `nextRunAt`. */
   readonly details?: Readonly<Record<string, string | number>> | undefined;

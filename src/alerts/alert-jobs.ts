@@ -17,6 +17,7 @@ export const deliveryPayloadSchema = z.strictObject({
     step: z.string().optional(),
     error: z.strictObject({ kind: z.string(), message: z.string() }).optional(),
     secretId: z.string().optional(),
+    secretArn: z.string().optional(),
     versionId: z.string().optional(),
     details: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
   }),

@@ -14,13 +14,14 @@ const errorOf = (error: RotationError) => ({ kind: error.kind, message: error.me
 export function alertRotationSucceeded(
   alerts: AlertSink,
   policy: PolicyConfig,
-  run: { readonly runId: string; readonly versionId: string },
+  run: { readonly runId: string; readonly versionId: string; readonly secretArn?: string | undefined },
 ): Promise<void> {
   return alerts.publish({
     ...about(policy),
     type: 'rotation.succeeded',
     runId: run.runId,
     versionId: run.versionId,
+    secretArn: run.secretArn,
   });
 }
 

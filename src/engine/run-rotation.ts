@@ -41,6 +41,8 @@ export interface RotationResult {
     | undefined;
   /** True when the run had already committed (a re-delivered job): nothing was done. */
   readonly alreadyDone: boolean;
+  /** The AWS secret's ARN, when this attempt looked the secret up. */
+  readonly secretArn?: string | undefined;
 }
 
 const stepOrder: readonly RunStep[] = ['issuing', 'journaled', 'staged', 'verified', 'promoted'];
@@ -79,6 +81,7 @@ class RotationRun {
   readonly #steps: string[] = [];
   #runId: string;
   #step: Step = 'issue';
+  #secretArn: string | undefined;
 
   constructor(
     deps: RotationDeps,
@@ -170,6 +173,7 @@ class RotationRun {
     if (this.#action.capability === 'extend') {
       this.#step = 'issue';
       const state = await this.#deps.sink.inspect(this.#target, this.#request.signal);
+      this.#secretArn = state?.arn;
       if (state?.currentVersionId === undefined) {
         throw new RotationError(
           'invalid-config',
@@ -179,7 +183,7 @@ class RotationRun {
       return;
     }
     this.#step = 'stage';
-    await this.#deps.sink.ensure(this.#target, this.#request.signal);
+    this.#secretArn = (await this.#deps.sink.ensure(this.#target, this.#request.signal)).arn;
   }
 
   async #issue(record: PolicyRecord): Promise<{ issued: IssuedCredential; inFlight: InFlight }> {
@@ -401,6 +405,7 @@ class RotationRun {
       expiresAt: current.expiresAt,
       revoke,
       alreadyDone,
+      secretArn: this.#secretArn,
     };
   }
 }

@@ -144,6 +144,7 @@ describe('alert webhooks', () => {
       provider: 'cloudflare',
       runId,
       secretId: 'alerts/cloudflare-access',
+      secretArn: world.aws.store.view('alerts/cloudflare-access').arn,
       versionId: record.current?.versionId,
     });
     const request = ops.received.find((received) => received.verified === alert);
