@@ -29,11 +29,13 @@ beforeAll(async () => {
   workDir = await mkdtemp(join(tmpdir(), 'rotor-demo-'));
   configFile = join(workDir, 'demo.yaml');
   // The bundled demo on this test's own Redis prefix and free ports; everything else as shipped.
-  const text = (await readFile(bundled, 'utf8'))
+  const template = (await readFile(bundled, 'utf8'))
     .replace('url: redis://127.0.0.1:6379', `url: ${redis.url}`)
-    .replace('prefix: rotor-demo', `prefix: ${redis.prefix}`)
-    .replaceAll('127.0.0.1:47800', `127.0.0.1:${await freePort()}`)
-    .replaceAll('127.0.0.1:47801', `127.0.0.1:${await freePort()}`);
+    .replace('prefix: rotor-demo', `prefix: ${redis.prefix}`);
+  let text = template;
+  for (const port of new Set(template.match(/127\.0\.0\.1:478\d\d/g) ?? [])) {
+    text = text.replaceAll(port, `127.0.0.1:${await freePort()}`);
+  }
   await writeFile(configFile, text);
 });
 
@@ -43,7 +45,7 @@ afterAll(async () => {
 });
 
 describe('rotor demo', () => {
-  it('rotates and refreshes against the bundled emulators, one line per step, and stops cleanly on Ctrl-C', async () => {
+  it('rotates, refreshes and revokes against the bundled emulators, one line per step, and stops cleanly on Ctrl-C', async () => {
     const child = spawn(process.execPath, ['--import', 'tsx', cli, 'demo', '--config', configFile], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -57,10 +59,11 @@ describe('rotor demo', () => {
     const exited = once(child, 'exit');
 
     await eventually(
-      'a committed rotation and a committed refresh',
+      'a committed rotation, a committed refresh and a revoked Telenor token',
       () =>
         /demo-ci-runner\s+commit\s+done {2}· AWS version [0-9a-f-]{36}/.test(output) &&
-        /demo-deploy-expiry\s+commit/.test(output)
+        /demo-deploy-expiry\s+commit/.test(output) &&
+        /demo-iot-token\s+revoke\s+displaced credential revoked/.test(output)
           ? true
           : undefined,
       60_000,

@@ -29,6 +29,7 @@ describe('rotor emulators', () => {
   it('prints one JSON line with what the official clients need, and they work', async () => {
     const info = JSON.parse(await firstLine()) as {
       cloudflare: { baseUrl: string; accountId: string; apiToken: string };
+      telenor: { baseUrl: string; session: string; apiToken: string };
       aws: { endpoint: string; region: string; accessKeyId: string; secretAccessKey: string };
     };
     expect(info.cloudflare.baseUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/client\/v4$/);
@@ -44,6 +45,15 @@ describe('rotor emulators', () => {
       name: 'from-cli',
     });
     expect(created.name).toBe('from-cli');
+
+    const telenor = await fetch(`${info.telenor.baseUrl}/tokens`, {
+      method: 'POST',
+      headers: { cookie: info.telenor.session, 'content-type': 'application/json' },
+      body: JSON.stringify({ resource: '/', write: false }),
+    });
+    expect(telenor.status).toBe(201);
+    const ping = await fetch(`${info.telenor.baseUrl}/`, { headers: { 'x-api-token': info.telenor.apiToken } });
+    expect(ping.status).toBe(200);
 
     const aws = new SecretsManagerClient({
       endpoint: info.aws.endpoint,

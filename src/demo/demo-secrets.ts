@@ -6,6 +6,7 @@ export interface DemoSecrets {
   readonly ROTOR_DEMO_AWS_ACCESS_KEY_ID: string;
   readonly ROTOR_DEMO_AWS_SECRET_ACCESS_KEY: string;
   readonly ROTOR_DEMO_JOURNAL_KEY: string;
+  readonly ROTOR_DEMO_TELENOR_SESSION: string;
 }
 
 export function generateDemoSecrets(): DemoSecrets {
@@ -14,5 +15,6 @@ export function generateDemoSecrets(): DemoSecrets {
     ROTOR_DEMO_AWS_ACCESS_KEY_ID: `AKIADEMO${randomBytes(6).toString('hex').toUpperCase()}`,
     ROTOR_DEMO_AWS_SECRET_ACCESS_KEY: randomBytes(30).toString('base64'),
     ROTOR_DEMO_JOURNAL_KEY: randomBytes(32).toString('base64'),
+    ROTOR_DEMO_TELENOR_SESSION: `horde_session=${randomBytes(24).toString('hex')}`,
   };
 }

@@ -1,9 +1,11 @@
 import { cloudflareProvider } from './cloudflare/index.js';
 import type { AnyProvider } from './provider.js';
+import { telenorProvider } from './telenor/index.js';
 
 /** Every provider rotor knows, by the id used in config. Adding a provider adds one line here. */
 export const providers: Readonly<Record<string, AnyProvider>> = {
   [cloudflareProvider.id]: cloudflareProvider,
+  [telenorProvider.id]: telenorProvider,
 };
 
 export function findProvider(id: string): AnyProvider | undefined {

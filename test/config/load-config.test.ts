@@ -60,6 +60,7 @@ describe('loading a valid config', () => {
       'ci-runner-access',
       'deploy-access-expiry',
       'partner-zone-token',
+      'nbiot-ingest-token',
     ]);
   });
 });

@@ -38,7 +38,9 @@ describe('rotor validate', () => {
     await writeFile(keyFile, 'global-key\n');
     const example = (
       await readFile(new URL('../../config/rotor.example.yaml', import.meta.url), 'utf8')
-    ).replace('/run/secrets/cloudflare-global-key', keyFile);
+    )
+      .replace('/run/secrets/cloudflare-global-key', keyFile)
+      .replace('/run/secrets/telenor-session', keyFile);
     const result = await validate(example, {
       ROTOR_JOURNAL_KEY: journalKey,
       CLOUDFLARE_API_TOKEN: 'token-value',
@@ -48,7 +50,7 @@ describe('rotor validate', () => {
     });
     expect(result).toMatchObject({
       code: 0,
-      stdout: expect.stringContaining('valid (2 connections, 3 policies)'),
+      stdout: expect.stringContaining('valid (3 connections, 4 policies)'),
     });
   });
 

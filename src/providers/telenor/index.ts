@@ -1,0 +1,37 @@
+import type { Provider } from '../provider.js';
+import { startTelenorDemo } from './telenor.demo.js';
+import { telenorEmulator } from './telenor.emulator.js';
+import {
+  type TelenorConnectionConfig,
+  type TelenorCredential,
+  type TelenorTarget,
+  telenorConnectionSchema,
+  telenorCredentialSchema,
+  telenorTargetSchema,
+} from './telenor.schemas.js';
+import { createToken, deleteToken, preflightTokens, verifyToken } from './telenor.steps.js';
+
+export const telenorProvider: Provider<TelenorConnectionConfig, TelenorTarget, TelenorCredential> = {
+  id: 'telenor',
+  displayName: 'Telenor NB-IoT (Horde) API tokens',
+  schemas: {
+    connection: telenorConnectionSchema,
+    target: telenorTargetSchema,
+    credential: telenorCredentialSchema,
+  },
+  actions: {
+    rotate: {
+      capability: 'overlap',
+      summary:
+        'new API token with the same resource, write and tags; the old one is deleted after the grace period',
+      issue: createToken,
+    },
+  },
+  canList: true,
+  expiresAt: () => undefined,
+  preflight: preflightTokens,
+  verify: verifyToken,
+  revoke: deleteToken,
+  emulator: telenorEmulator,
+  startDemo: startTelenorDemo,
+};
