@@ -52,7 +52,9 @@ describe('rotor emulators', () => {
       body: JSON.stringify({ resource: '/', write: false }),
     });
     expect(telenor.status).toBe(201);
-    const ping = await fetch(`${info.telenor.baseUrl}/`, { headers: { 'x-api-token': info.telenor.apiToken } });
+    const ping = await fetch(`${info.telenor.baseUrl}/`, {
+      headers: { 'x-api-token': info.telenor.apiToken },
+    });
     expect(ping.status).toBe(200);
 
     const aws = new SecretsManagerClient({

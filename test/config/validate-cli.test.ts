@@ -36,9 +36,7 @@ describe('rotor validate', () => {
     const dir = await mkdtemp(join(tmpdir(), 'rotor-example-'));
     const keyFile = join(dir, 'global-key');
     await writeFile(keyFile, 'global-key\n');
-    const example = (
-      await readFile(new URL('../../config/rotor.example.yaml', import.meta.url), 'utf8')
-    )
+    const example = (await readFile(new URL('../../config/rotor.example.yaml', import.meta.url), 'utf8'))
       .replace('/run/secrets/cloudflare-global-key', keyFile)
       .replace('/run/secrets/telenor-session', keyFile);
     const result = await validate(example, {
