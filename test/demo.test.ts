@@ -59,11 +59,12 @@ describe('rotor demo', () => {
     const exited = once(child, 'exit');
 
     await eventually(
-      'a committed rotation, a committed refresh and a revoked Telenor token',
+      'a committed rotation, a committed refresh and revoked TagoIO and Telenor tokens',
       () =>
         /demo-ci-runner\s+commit\s+done {2}· AWS version [0-9a-f-]{36}/.test(output) &&
         /demo-deploy-expiry\s+commit/.test(output) &&
-        /demo-iot-token\s+revoke\s+displaced credential revoked/.test(output)
+        /demo-iot-token\s+revoke\s+displaced credential revoked/.test(output) &&
+        /demo-gateway-auth\s+revoke\s+displaced credential revoked/.test(output)
           ? true
           : undefined,
       60_000,

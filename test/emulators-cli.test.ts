@@ -6,6 +6,7 @@ import {
   DescribeSecretCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
+import { Resources } from '@tago-io/sdk';
 import Cloudflare from 'cloudflare';
 import { afterAll, describe, expect, it } from 'vitest';
 
@@ -30,6 +31,7 @@ describe('rotor emulators', () => {
     const info = JSON.parse(await firstLine()) as {
       cloudflare: { baseUrl: string; accountId: string; apiToken: string };
       telenor: { baseUrl: string; session: string; apiToken: string };
+      tagoio: { baseUrl: string; token: string };
       aws: { endpoint: string; region: string; accessKeyId: string; secretAccessKey: string };
     };
     expect(info.cloudflare.baseUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/client\/v4$/);
@@ -52,6 +54,13 @@ describe('rotor emulators', () => {
       body: JSON.stringify({ resource: '/', write: false }),
     });
     expect(telenor.status).toBe(201);
+    const tagoio = new Resources({
+      token: info.tagoio.token,
+      region: { api: info.tagoio.baseUrl, sse: info.tagoio.baseUrl },
+    });
+    expect(
+      (await tagoio.serviceAuthorization.tokenCreate({ name: 'from-cli', permission: 'read' })).name,
+    ).toBe('from-cli');
     const ping = await fetch(`${info.telenor.baseUrl}/`, {
       headers: { 'x-api-token': info.telenor.apiToken },
     });

@@ -7,6 +7,7 @@ export interface DemoSecrets {
   readonly ROTOR_DEMO_AWS_SECRET_ACCESS_KEY: string;
   readonly ROTOR_DEMO_JOURNAL_KEY: string;
   readonly ROTOR_DEMO_TELENOR_SESSION: string;
+  readonly ROTOR_DEMO_TAGOIO_TOKEN: string;
 }
 
 export function generateDemoSecrets(): DemoSecrets {
@@ -16,5 +17,6 @@ export function generateDemoSecrets(): DemoSecrets {
     ROTOR_DEMO_AWS_SECRET_ACCESS_KEY: randomBytes(30).toString('base64'),
     ROTOR_DEMO_JOURNAL_KEY: randomBytes(32).toString('base64'),
     ROTOR_DEMO_TELENOR_SESSION: `horde_session=${randomBytes(24).toString('hex')}`,
+    ROTOR_DEMO_TAGOIO_TOKEN: `p-${randomBytes(16).toString('hex')}`,
   };
 }

@@ -1,10 +1,12 @@
 import { cloudflareProvider } from './cloudflare/index.js';
 import type { AnyProvider } from './provider.js';
+import { tagoioProvider } from './tagoio/index.js';
 import { telenorProvider } from './telenor/index.js';
 
 /** Every provider rotor knows, by the id used in config. Adding a provider adds one line here. */
 export const providers: Readonly<Record<string, AnyProvider>> = {
   [cloudflareProvider.id]: cloudflareProvider,
+  [tagoioProvider.id]: tagoioProvider,
   [telenorProvider.id]: telenorProvider,
 };
 

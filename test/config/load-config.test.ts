@@ -50,6 +50,7 @@ describe('loading a valid config', () => {
       env: {
         ...env,
         ROTOR_API_TOKEN: 'an-api-token-of-enough-length',
+        TAGOIO_PROFILE_TOKEN: 'p-0123456789abcdef',
         ROTOR_WEBHOOK_SECRET: `whsec_${Buffer.alloc(32, 7).toString('base64')}`,
         ROTOR_SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T0/B0/xyz',
       },
@@ -61,6 +62,7 @@ describe('loading a valid config', () => {
       'deploy-access-expiry',
       'partner-zone-token',
       'nbiot-ingest-token',
+      'gateway-service-auth',
     ]);
   });
 });

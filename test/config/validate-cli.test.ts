@@ -43,12 +43,13 @@ describe('rotor validate', () => {
       ROTOR_JOURNAL_KEY: journalKey,
       CLOUDFLARE_API_TOKEN: 'token-value',
       ROTOR_API_TOKEN: 'an-api-token-of-enough-length',
+      TAGOIO_PROFILE_TOKEN: 'p-0123456789abcdef',
       ROTOR_WEBHOOK_SECRET: `whsec_${Buffer.alloc(32, 7).toString('base64')}`,
       ROTOR_SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T0/B0/xyz',
     });
     expect(result).toMatchObject({
       code: 0,
-      stdout: expect.stringContaining('valid (3 connections, 4 policies)'),
+      stdout: expect.stringContaining('valid (4 connections, 5 policies)'),
     });
   });
 

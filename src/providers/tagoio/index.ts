@@ -1,0 +1,41 @@
+import type { Provider } from '../provider.js';
+import { startTagoioDemo } from './tagoio.demo.js';
+import { tagoioEmulator } from './tagoio.emulator.js';
+import {
+  type TagoioConnectionConfig,
+  type TagoioCredential,
+  type TagoioTarget,
+  tagoioConnectionSchema,
+  tagoioCredentialSchema,
+  tagoioTargetSchema,
+} from './tagoio.schemas.js';
+import {
+  createServiceToken,
+  deleteServiceToken,
+  preflightServiceAuth,
+  verifyServiceToken,
+} from './tagoio.steps.js';
+
+export const tagoioProvider: Provider<TagoioConnectionConfig, TagoioTarget, TagoioCredential> = {
+  id: 'tagoio',
+  displayName: 'TagoIO service-authorization tokens',
+  schemas: {
+    connection: tagoioConnectionSchema,
+    target: tagoioTargetSchema,
+    credential: tagoioCredentialSchema,
+  },
+  actions: {
+    rotate: {
+      capability: 'overlap',
+      summary: 'new service-authorization token; the old one is deleted after the grace period',
+      issue: createServiceToken,
+    },
+  },
+  canList: true,
+  expiresAt: (credential) => (credential.expireTime === null ? undefined : new Date(credential.expireTime)),
+  preflight: preflightServiceAuth,
+  verify: verifyServiceToken,
+  revoke: deleteServiceToken,
+  emulator: tagoioEmulator,
+  startDemo: startTagoioDemo,
+};

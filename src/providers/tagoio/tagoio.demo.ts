@@ -1,0 +1,44 @@
+import type { Resolved } from '../../domain/secret-reference.js';
+import type { DemoEmulator, DemoPolicy } from '../provider.js';
+import { apiBaseUrl } from './tagoio.api.js';
+import { startTagoioEmulator } from './tagoio.emulator.js';
+import type { TagoioConnectionConfig, TagoioCredential, TagoioTarget } from './tagoio.schemas.js';
+
+function listenAddress(baseUrl: string): { host: string; port: number } {
+  const url = new URL(baseUrl);
+  const port = Number(url.port);
+  if (url.protocol !== 'http:' || !Number.isInteger(port) || port <= 0) {
+    throw new Error(`the demo serves TagoIO itself, so baseUrl must be http:// with a port; got ${baseUrl}`);
+  }
+  return { host: url.hostname.replace(/^\[|\]$/g, ''), port };
+}
+
+/** The TagoIO emulator where the connection points, admitting its profile token; a token per policy. */
+export async function startTagoioDemo(
+  connection: Resolved<TagoioConnectionConfig>,
+  policies: readonly DemoPolicy<TagoioTarget>[],
+): Promise<DemoEmulator<TagoioCredential>> {
+  const emulator = await startTagoioEmulator({
+    ...listenAddress(apiBaseUrl(connection)),
+    token: connection.token.reveal(),
+  });
+  const seeded = new Map(
+    policies.map((policy) => {
+      const token = emulator.store.create({
+        name: policy.target.name,
+        permission: policy.target.permission,
+        expireTime: 'never',
+      });
+      return [policy.id, token] as const;
+    }),
+  );
+  return {
+    description: `TagoIO API emulator  ${emulator.server.origin}`,
+    credentialOf: (policyId) => {
+      const token = seeded.get(policyId);
+      if (!token) throw new Error(`the TagoIO demo seeded no token for policy ${policyId}`);
+      return { token: token.token, name: token.name, permission: token.permission, expireTime: null };
+    },
+    close: () => emulator.server.close(),
+  };
+}

@@ -1,0 +1,21 @@
+import { startTagoioEmulator } from '../../src/providers/tagoio/tagoio.emulator.js';
+import type { ProviderFixture } from '../support/provider-fixture.js';
+
+/** TagoIO service-authorization tokens (overlap: the old token is deleted after grace). */
+export async function startTagoioFixture(): Promise<ProviderFixture> {
+  const emulator = await startTagoioEmulator();
+  return {
+    providerId: 'tagoio',
+    action: 'rotate',
+    server: emulator.server,
+    env: { FIXTURE_TAGOIO_TOKEN: emulator.token },
+    connectionYaml: [`baseUrl: ${emulator.server.origin}`, 'token: { env: FIXTURE_TAGOIO_TOKEN }'].join('\n'),
+    newTarget: async (policyId) => ({ targetYaml: `{ name: "${policyId} gateway", permission: write }` }),
+    issueRoute: 'createServiceAuth',
+    revokeRoute: 'deleteServiceAuth',
+    // A service-authorization token is accepted while it exists at TagoIO.
+    accepts: async (credential) => emulator.store.exists((credential as { token: string }).token),
+    secrets: () => [...emulator.store.mintedSecrets(), emulator.token],
+    close: () => emulator.server.close(),
+  };
+}
