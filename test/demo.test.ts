@@ -59,12 +59,13 @@ describe('rotor demo', () => {
     const exited = once(child, 'exit');
 
     await eventually(
-      'a committed rotation, a committed refresh and revoked TagoIO and Telenor tokens',
+      'a committed rotation, a committed refresh and revoked Moov, TagoIO and Telenor tokens',
       () =>
         /demo-ci-runner\s+commit\s+done {2}· AWS version [0-9a-f-]{36}/.test(output) &&
         /demo-deploy-expiry\s+commit/.test(output) &&
         /demo-iot-token\s+revoke\s+displaced credential revoked/.test(output) &&
-        /demo-gateway-auth\s+revoke\s+displaced credential revoked/.test(output)
+        /demo-gateway-auth\s+revoke\s+displaced credential revoked/.test(output) &&
+        /demo-payments-token\s+revoke\s+displaced credential revoked/.test(output)
           ? true
           : undefined,
       60_000,

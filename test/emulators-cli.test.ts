@@ -6,6 +6,7 @@ import {
   DescribeSecretCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
+import { Moov } from '@moovio/sdk';
 import { Resources } from '@tago-io/sdk';
 import Cloudflare from 'cloudflare';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -32,6 +33,7 @@ describe('rotor emulators', () => {
       cloudflare: { baseUrl: string; accountId: string; apiToken: string };
       telenor: { baseUrl: string; session: string; apiToken: string };
       tagoio: { baseUrl: string; token: string };
+      moov: { baseUrl: string; publicKey: string; secretKey: string };
       aws: { endpoint: string; region: string; accessKeyId: string; secretAccessKey: string };
     };
     expect(info.cloudflare.baseUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/client\/v4$/);
@@ -61,6 +63,15 @@ describe('rotor emulators', () => {
     expect(
       (await tagoio.serviceAuthorization.tokenCreate({ name: 'from-cli', permission: 'read' })).name,
     ).toBe('from-cli');
+    const moov = new Moov({
+      security: { username: info.moov.publicKey, password: info.moov.secretKey },
+      serverURL: info.moov.baseUrl,
+    });
+    const minted = await moov.authentication.createAccessToken({
+      grantType: 'client_credentials',
+      scope: '/ping.read',
+    });
+    expect(minted.result.tokenType).toBe('Bearer');
     const ping = await fetch(`${info.telenor.baseUrl}/`, {
       headers: { 'x-api-token': info.telenor.apiToken },
     });

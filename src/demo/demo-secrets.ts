@@ -8,6 +8,8 @@ export interface DemoSecrets {
   readonly ROTOR_DEMO_JOURNAL_KEY: string;
   readonly ROTOR_DEMO_TELENOR_SESSION: string;
   readonly ROTOR_DEMO_TAGOIO_TOKEN: string;
+  readonly ROTOR_DEMO_MOOV_PUBLIC_KEY: string;
+  readonly ROTOR_DEMO_MOOV_SECRET_KEY: string;
 }
 
 export function generateDemoSecrets(): DemoSecrets {
@@ -18,5 +20,7 @@ export function generateDemoSecrets(): DemoSecrets {
     ROTOR_DEMO_JOURNAL_KEY: randomBytes(32).toString('base64'),
     ROTOR_DEMO_TELENOR_SESSION: `horde_session=${randomBytes(24).toString('hex')}`,
     ROTOR_DEMO_TAGOIO_TOKEN: `p-${randomBytes(16).toString('hex')}`,
+    ROTOR_DEMO_MOOV_PUBLIC_KEY: `pk_${randomBytes(12).toString('hex')}`,
+    ROTOR_DEMO_MOOV_SECRET_KEY: `sk_${randomBytes(20).toString('hex')}`,
   };
 }

@@ -51,6 +51,8 @@ describe('loading a valid config', () => {
         ...env,
         ROTOR_API_TOKEN: 'an-api-token-of-enough-length',
         TAGOIO_PROFILE_TOKEN: 'p-0123456789abcdef',
+        MOOV_PUBLIC_KEY: 'pk_test',
+        MOOV_SECRET_KEY: 'sk_test',
         ROTOR_WEBHOOK_SECRET: `whsec_${Buffer.alloc(32, 7).toString('base64')}`,
         ROTOR_SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T0/B0/xyz',
       },
@@ -63,6 +65,7 @@ describe('loading a valid config', () => {
       'partner-zone-token',
       'nbiot-ingest-token',
       'gateway-service-auth',
+      'payments-access-token',
     ]);
   });
 });

@@ -44,12 +44,14 @@ describe('rotor validate', () => {
       CLOUDFLARE_API_TOKEN: 'token-value',
       ROTOR_API_TOKEN: 'an-api-token-of-enough-length',
       TAGOIO_PROFILE_TOKEN: 'p-0123456789abcdef',
+      MOOV_PUBLIC_KEY: 'pk_test',
+      MOOV_SECRET_KEY: 'sk_test',
       ROTOR_WEBHOOK_SECRET: `whsec_${Buffer.alloc(32, 7).toString('base64')}`,
       ROTOR_SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T0/B0/xyz',
     });
     expect(result).toMatchObject({
       code: 0,
-      stdout: expect.stringContaining('valid (4 connections, 5 policies)'),
+      stdout: expect.stringContaining('valid (5 connections, 6 policies)'),
     });
   });
 

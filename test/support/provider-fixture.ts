@@ -31,6 +31,8 @@ export interface ProviderFixture {
   readonly issueRoute: string;
   /** Route id of the call that revokes the displaced credential (overlap actions). */
   readonly revokeRoute?: string;
+  /** Calls to `revokeRoute` one revoke makes (default 1; e.g. an access and a refresh token). */
+  readonly revokeCalls?: number;
   /** Whether the vendor accepts this stored credential document right now (a real authenticated call). */
   accepts(credential: unknown): Promise<boolean>;
   /** Every secret value the emulator has minted or holds (issued tokens, admin credentials). */

@@ -1,0 +1,49 @@
+import type { Provider } from '../provider.js';
+import { startMoovDemo } from './moov.demo.js';
+import { moovEmulator } from './moov.emulator.js';
+import {
+  type MoovConnectionConfig,
+  type MoovCredential,
+  type MoovTarget,
+  moovConnectionSchema,
+  moovCredentialSchema,
+  moovTargetSchema,
+} from './moov.schemas.js';
+import {
+  issueWithClientCredentials,
+  issueWithRefreshToken,
+  preflightApiKey,
+  revokeTokenPair,
+  verifyAccessToken,
+} from './moov.steps.js';
+
+export const moovProvider: Provider<MoovConnectionConfig, MoovTarget, MoovCredential> = {
+  id: 'moov',
+  displayName: 'Moov OAuth access tokens',
+  schemas: {
+    connection: moovConnectionSchema,
+    target: moovTargetSchema,
+    credential: moovCredentialSchema,
+  },
+  actions: {
+    clientCredentials: {
+      capability: 'overlap',
+      summary:
+        'new access/refresh token pair from the API key; the old pair is revoked after the grace period',
+      issue: issueWithClientCredentials,
+    },
+    refreshToken: {
+      capability: 'overlap',
+      summary:
+        'next token pair from the stored refresh token; the old pair is revoked after the grace period',
+      issue: issueWithRefreshToken,
+    },
+  },
+  canList: false,
+  expiresAt: (credential) => new Date(credential.expires_at),
+  preflight: preflightApiKey,
+  verify: verifyAccessToken,
+  revoke: revokeTokenPair,
+  emulator: moovEmulator,
+  startDemo: startMoovDemo,
+};

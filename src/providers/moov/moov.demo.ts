@@ -1,0 +1,41 @@
+import type { Resolved } from '../../domain/secret-reference.js';
+import type { DemoEmulator, DemoPolicy } from '../provider.js';
+import { startMoovEmulator } from './moov.emulator.js';
+import type { MoovConnectionConfig, MoovCredential, MoovTarget } from './moov.schemas.js';
+
+function listenAddress(baseUrl: string): { host: string; port: number } {
+  const url = new URL(baseUrl);
+  const port = Number(url.port);
+  if (url.protocol !== 'http:' || !Number.isInteger(port) || port <= 0) {
+    throw new Error(`the demo serves Moov itself, so baseUrl must be http:// with a port; got ${baseUrl}`);
+  }
+  return { host: url.hostname.replace(/^\[|\]$/g, ''), port };
+}
+
+/** The Moov emulator where the connection points, admitting its API key; a token pair per policy. */
+export async function startMoovDemo(
+  connection: Resolved<MoovConnectionConfig>,
+  policies: readonly DemoPolicy<MoovTarget>[],
+): Promise<DemoEmulator<MoovCredential>> {
+  const emulator = await startMoovEmulator({
+    ...listenAddress(connection.baseUrl),
+    publicKey: connection.publicKey.reveal(),
+    secretKey: connection.secretKey.reveal(),
+  });
+  return {
+    description: `Moov API emulator  ${emulator.server.origin}`,
+    credentialOf: (policyId) => {
+      const policy = policies.find((candidate) => candidate.id === policyId);
+      if (!policy) throw new Error(`the Moov demo has no policy ${policyId}`);
+      const pair = emulator.store.mint(policy.target.scope);
+      return {
+        access_token: pair.accessToken,
+        refresh_token: pair.refreshToken,
+        token_type: 'Bearer',
+        scope: pair.scope,
+        expires_at: new Date(pair.expiresAt).toISOString(),
+      };
+    },
+    close: () => emulator.server.close(),
+  };
+}

@@ -1,0 +1,33 @@
+import { startMoovEmulator } from '../../src/providers/moov/moov.emulator.js';
+import type { ProviderFixture } from '../support/provider-fixture.js';
+
+/** Moov OAuth tokens with client_credentials (overlap: the old pair is revoked after grace). */
+export async function startMoovFixture(): Promise<ProviderFixture> {
+  const emulator = await startMoovEmulator();
+  return {
+    providerId: 'moov',
+    action: 'clientCredentials',
+    server: emulator.server,
+    env: { FIXTURE_MOOV_PUBLIC_KEY: emulator.publicKey, FIXTURE_MOOV_SECRET_KEY: emulator.secretKey },
+    connectionYaml: [
+      `baseUrl: ${emulator.server.origin}`,
+      'publicKey: { env: FIXTURE_MOOV_PUBLIC_KEY }',
+      'secretKey: { env: FIXTURE_MOOV_SECRET_KEY }',
+    ].join('\n'),
+    newTarget: async () => ({ targetYaml: '{ scope: "/accounts.read /ping.read" }' }),
+    issueRoute: 'createAccessToken',
+    revokeRoute: 'revokeAccessToken',
+    // The access token and the refresh token of the displaced pair.
+    revokeCalls: 2,
+    accepts: async (credential) => {
+      const { access_token: token } = credential as { access_token: string };
+      const response = await fetch(`${emulator.server.origin}/ping`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      await response.arrayBuffer();
+      return response.status === 200 || response.status === 403;
+    },
+    secrets: () => [...emulator.store.mintedSecrets(), emulator.secretKey],
+    close: () => emulator.server.close(),
+  };
+}
