@@ -28,7 +28,9 @@ export const tagoioTargetSchema = z.strictObject({
   name: z.string().min(1).max(100),
   permission: z.enum(['full', 'write', 'read', 'deny']).default('full'),
   /** How long each new token lives (its expire_time), or `never` (default). */
-  expireTime: z.union([z.literal('never'), durationSchema]).default('never'),
+  expireTime: z
+    .union([z.literal('never'), durationSchema], { error: 'expected never or a duration such as 90d' })
+    .default('never'),
   /** The verification code middleware checks; not a secret (TagoIO lists it with the token). */
   verificationCode: z.string().min(1).max(200).optional(),
 });
