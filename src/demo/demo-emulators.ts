@@ -1,22 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { RotorConfig } from '../config/rotor-config.js';
+import { listenAddressOf } from '../emulation/listen-address.js';
 import { startAwsSecretsManagerEmulator } from '../sinks/aws-secrets-manager/aws-sm.emulator.js';
 
 export interface DemoEmulators {
   /** One line per emulator: what it is and where it listens. */
   readonly described: readonly string[];
   close(): Promise<void>;
-}
-
-function listenAddress(url: string): { host: string; port: number } {
-  const parsed = new URL(url);
-  const port = Number(parsed.port);
-  if (parsed.protocol !== 'http:' || !Number.isInteger(port) || port <= 0) {
-    throw new Error(
-      `the demo serves AWS Secrets Manager itself, so sink.endpoint must be http:// with a port; got ${url}`,
-    );
-  }
-  return { host: parsed.hostname.replace(/^\[|\]$/g, ''), port };
 }
 
 /**
@@ -35,7 +25,7 @@ export async function startDemoEmulators(config: RotorConfig): Promise<DemoEmula
       throw new Error('the demo config needs sink.endpoint and sink.credentials');
     }
     const aws = await startAwsSecretsManagerEmulator({
-      ...listenAddress(endpoint),
+      ...listenAddressOf(endpoint, 'AWS Secrets Manager'),
       region,
       accessKeyId: credentials.accessKeyId.reveal(),
       secretAccessKey: credentials.secretAccessKey.reveal(),

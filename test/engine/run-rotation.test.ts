@@ -2,12 +2,12 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { RotorConfig } from '../../src/config/rotor-config.js';
 import { connectRedis, type RedisInfrastructure } from '../../src/daemon/redis-infrastructure.js';
 import { type RotationWiring, wireRotations } from '../../src/daemon/rotation-deps.js';
-import { isRotationError, type RotationError } from '../../src/domain/errors.js';
 import { manualRunId } from '../../src/domain/ids.js';
 import { type RotationResult, runRotation } from '../../src/engine/run-rotation.js';
 import { Journal } from '../../src/state/journal.js';
 import { type EmulatedWorld, policyNamed, startEmulatedWorld } from '../support/emulated-world.js';
 import { memoryLogger } from '../support/memory-log.js';
+import { rotationFailure } from '../support/rotation-failure.js';
 
 const HOUR = 3_600_000;
 let offsetMs = 0;
@@ -76,15 +76,6 @@ function rotate(policyId: string, runId = manualRunId(policyId, clock.now())): P
     trigger: 'manual',
     signal: new AbortController().signal,
   });
-}
-
-async function failure(promise: Promise<unknown>): Promise<RotationError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  if (!isRotationError(error)) throw new Error(`expected a RotationError, got ${String(error)}`);
-  return error;
 }
 
 interface StoredCredential {
@@ -176,7 +167,7 @@ describe('the journal', () => {
     world.aws.server.faults.add({ route: 'PutSecretValue', fault: { kind: 'status', status: 503 } });
     const firstRunId = manualRunId('ci-runner', clock.now());
 
-    const error = await failure(rotate('ci-runner', firstRunId));
+    const error = await rotationFailure(rotate('ci-runner', firstRunId));
     expect(error.kind).toBe('transient');
     expect(error.details).toMatchObject({ policyId: 'ci-runner', step: 'stage' });
     expect((await infra.records.get('ci-runner')).inFlight).toMatchObject({
@@ -207,7 +198,7 @@ describe('the journal', () => {
       times: 1,
     });
     const runId = manualRunId('ci-runner', clock.now());
-    const error = await failure(rotate('ci-runner', runId));
+    const error = await rotationFailure(rotate('ci-runner', runId));
     expect(error).toMatchObject({ kind: 'transient', details: { step: 'verify', status: 502 } });
     expect((await infra.records.get('ci-runner')).inFlight?.step).toBe('staged');
 
@@ -222,7 +213,7 @@ describe('the journal', () => {
 
 describe('refresh (extend)', () => {
   it('refuses to run without an existing secret, naming the policy and the step', async () => {
-    const error = await failure(rotate('deploy'));
+    const error = await rotationFailure(rotate('deploy'));
 
     expect(error.kind).toBe('invalid-config');
     expect(error.message).toMatch(/deploy/);
@@ -264,7 +255,7 @@ describe('classified failures', () => {
       fault: { kind: 'status', status: 403 },
     });
 
-    const error = await failure(rotate('broken'));
+    const error = await rotationFailure(rotate('broken'));
 
     expect(error.kind).toBe('auth');
     expect(error.details).toMatchObject({ policyId: 'broken', step: 'issue', status: 403 });
@@ -276,7 +267,7 @@ describe('classified failures', () => {
   it('fails a malformed provider response as a protocol error and leaves no half-issued state behind', async () => {
     world.cloudflare.server.faults.add({ route: 'rotateServiceToken', fault: { kind: 'malformed' } });
 
-    const error = await failure(rotate('broken'));
+    const error = await rotationFailure(rotate('broken'));
 
     expect(error.kind).toBe('protocol');
     expect(error.details).toMatchObject({ policyId: 'broken', step: 'issue' });
@@ -289,7 +280,7 @@ describe('classified failures', () => {
       fault: { kind: 'rate-limit', retryAfterSeconds: 42 },
     });
 
-    const error = await failure(rotate('broken'));
+    const error = await rotationFailure(rotate('broken'));
 
     expect(error.kind).toBe('rate-limited');
     expect(error.details.retryAfterMs).toBe(42_000);

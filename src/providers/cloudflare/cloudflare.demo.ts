@@ -1,4 +1,5 @@
 import type { Resolved } from '../../domain/secret-reference.js';
+import { listenAddressOf } from '../../emulation/listen-address.js';
 import type { DemoEmulator, DemoPolicy } from '../provider.js';
 import { startCloudflareEmulator } from './cloudflare.emulator.js';
 import type { TokenScope } from './cloudflare.emulator-store.js';
@@ -11,24 +12,13 @@ import type {
 /** Seeded tokens live this long; a refresh policy visibly moves the expiry. */
 const DEMO_TOKEN_DURATION = '24h';
 
-function listenAddress(baseUrl: string): { host: string; port: number } {
-  const url = new URL(baseUrl);
-  const port = Number(url.port);
-  if (url.protocol !== 'http:' || !Number.isInteger(port) || port <= 0) {
-    throw new Error(
-      `the demo serves Cloudflare itself, so baseUrl must be http:// with a port; got ${baseUrl}`,
-    );
-  }
-  return { host: url.hostname.replace(/^\[|\]$/g, ''), port };
-}
-
 /** The Cloudflare emulator where the connection points, admitting its credentials, a token per policy. */
 export async function startCloudflareDemo(
   connection: Resolved<CloudflareConnectionConfig>,
   policies: readonly DemoPolicy<CloudflareTarget>[],
 ): Promise<DemoEmulator<CloudflareCredential>> {
   const emulator = await startCloudflareEmulator({
-    ...listenAddress(connection.baseUrl),
+    ...listenAddressOf(connection.baseUrl, 'Cloudflare'),
     ...(connection.accountId === undefined ? {} : { accountId: connection.accountId }),
     ...(connection.zoneId === undefined ? {} : { zoneId: connection.zoneId }),
     ...(connection.apiToken === undefined ? {} : { apiToken: connection.apiToken.reveal() }),

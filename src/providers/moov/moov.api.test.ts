@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { rotationFailure } from '../../../test/support/rotation-failure.js';
 import { stepContext } from '../../../test/support/step-context.js';
-import { isRotationError, type RotationError } from '../../domain/errors.js';
 import { Secret } from '../../domain/secret.js';
 import { systemClock } from '../../lib/clock.js';
 import { MoovAuthApi } from './moov.api.js';
@@ -35,22 +35,13 @@ const api = (
     stepContext(systemClock, timeoutMs),
   );
 
-async function failure(promise: Promise<unknown>): Promise<RotationError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  if (!isRotationError(error)) throw new Error(`expected a RotationError, got ${String(error)}`);
-  return error;
-}
-
 describe("rotor's Moov client", () => {
   it('mints, refreshes, pings and revokes', async () => {
     const pair = await api().clientCredentials('/ping.read');
     await api().ping(pair.access_token);
     const next = await api().refresh(pair.refresh_token);
     await api().revoke(next.access_token, 'access_token');
-    expect((await failure(api().ping(next.access_token))).kind).toBe('auth');
+    expect((await rotationFailure(api().ping(next.access_token))).kind).toBe('auth');
   });
 
   it('reads expires_in as a Unix timestamp or as seconds', () => {
@@ -60,23 +51,23 @@ describe("rotor's Moov client", () => {
   });
 
   it('sends Origin for keys with a domain list', async () => {
-    expect((await failure(api(restricted).clientCredentials('/ping.read'))).details.status).toBe(403);
+    expect((await rotationFailure(api(restricted).clientCredentials('/ping.read'))).details.status).toBe(403);
     await expect(
       api(restricted, { origin: 'https://app.example.com' }).clientCredentials('/ping.read'),
     ).resolves.toBeDefined();
   });
 
   it('keeps Moov’s field messages: a refused refresh token is a 400 invalid_grant', async () => {
-    const error = await failure(api().refresh('moov_rt_unknown'));
+    const error = await rotationFailure(api().refresh('moov_rt_unknown'));
     expect(error).toMatchObject({ kind: 'invalid-config', details: { status: 400 } });
     expect(error.message).toMatch(/invalid_grant/);
-    const scope = await failure(api().clientCredentials('/wallets.admin'));
+    const scope = await rotationFailure(api().clientCredentials('/wallets.admin'));
     expect(scope.message).toMatch(/scope: scope \/wallets\.admin is not allowed/);
   });
 
   it('classifies a wrong secret key as auth', async () => {
     expect(
-      (await failure(api(emulator, { secretKey: 'sk_wrong' }).clientCredentials('/ping.read'))).kind,
+      (await rotationFailure(api(emulator, { secretKey: 'sk_wrong' }).clientCredentials('/ping.read'))).kind,
     ).toBe('auth');
   });
 
@@ -88,7 +79,7 @@ describe("rotor's Moov client", () => {
     ['a dropped connection', { kind: 'drop' } as const, 'transient'],
   ])('classifies %s', async (_name, fault, kind) => {
     emulator.server.faults.add({ route: 'createAccessToken', fault, times: 1 });
-    const error = await failure(api().clientCredentials('/ping.read'));
+    const error = await rotationFailure(api().clientCredentials('/ping.read'));
     expect(error.kind).toBe(kind);
     if (kind === 'rate-limited') expect(error.details.retryAfterMs).toBe(3_000);
   });
@@ -99,7 +90,9 @@ describe("rotor's Moov client", () => {
       fault: { kind: 'delay', delayMs: 500 },
       times: 1,
     });
-    expect((await failure(api(emulator, {}, 100).clientCredentials('/ping.read'))).kind).toBe('transient');
+    expect((await rotationFailure(api(emulator, {}, 100).clientCredentials('/ping.read'))).kind).toBe(
+      'transient',
+    );
   });
 
   it('never puts a token or key in an error message', async () => {
@@ -109,7 +102,7 @@ describe("rotor's Moov client", () => {
       fault: { kind: 'status', status: 500 },
       times: 1,
     });
-    const error = await failure(api().revoke(pair.access_token, 'access_token'));
+    const error = await rotationFailure(api().revoke(pair.access_token, 'access_token'));
     const text = JSON.stringify({ message: error.message, details: error.details });
     for (const value of [pair.access_token, emulator.secretKey]) expect(text).not.toContain(value);
   });

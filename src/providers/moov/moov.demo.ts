@@ -1,16 +1,8 @@
 import type { Resolved } from '../../domain/secret-reference.js';
+import { listenAddressOf } from '../../emulation/listen-address.js';
 import type { DemoEmulator, DemoPolicy } from '../provider.js';
 import { startMoovEmulator } from './moov.emulator.js';
 import type { MoovConnectionConfig, MoovCredential, MoovTarget } from './moov.schemas.js';
-
-function listenAddress(baseUrl: string): { host: string; port: number } {
-  const url = new URL(baseUrl);
-  const port = Number(url.port);
-  if (url.protocol !== 'http:' || !Number.isInteger(port) || port <= 0) {
-    throw new Error(`the demo serves Moov itself, so baseUrl must be http:// with a port; got ${baseUrl}`);
-  }
-  return { host: url.hostname.replace(/^\[|\]$/g, ''), port };
-}
 
 /** The Moov emulator where the connection points, admitting its API key; a token pair per policy. */
 export async function startMoovDemo(
@@ -18,7 +10,7 @@ export async function startMoovDemo(
   policies: readonly DemoPolicy<MoovTarget>[],
 ): Promise<DemoEmulator<MoovCredential>> {
   const emulator = await startMoovEmulator({
-    ...listenAddress(connection.baseUrl),
+    ...listenAddressOf(connection.baseUrl, 'Moov'),
     publicKey: connection.publicKey.reveal(),
     secretKey: connection.secretKey.reveal(),
   });

@@ -2,6 +2,7 @@ import { isRotationError, RotationError } from '../../domain/errors.js';
 import { fingerprint } from '../../domain/ids.js';
 import { Secret } from '../../domain/secret.js';
 import type { Resolved } from '../../domain/secret-reference.js';
+import { displacedCredential } from '../displaced-credential.js';
 import type {
   Issued,
   IssueInput,
@@ -97,17 +98,7 @@ export async function revokeTokenPair(
   input: RevokeInput<Conn, MoovTarget, MoovCredential>,
   ctx: StepContext,
 ): Promise<'revoked' | 'already-gone'> {
-  const displaced = input.credential?.reveal();
-  if (!displaced) {
-    // Not 'not-found': that would count as already revoked, while the token may well be live.
-    throw new RotationError(
-      'protocol',
-      'the displaced Moov token is no longer in AWS Secrets Manager, so rotor cannot revoke it; it expires on its own',
-    );
-  }
-  if (fingerprint(displaced.access_token) !== input.handle) {
-    throw new RotationError('protocol', 'the version read back from AWS does not hold the displaced token');
-  }
+  const displaced = displacedCredential(input, (credential) => credential.access_token, 'Moov');
   const api = new MoovAuthApi(input.connection, ctx);
   await api.revoke(displaced.access_token, 'access_token');
   await api.revoke(displaced.refresh_token, 'refresh_token');

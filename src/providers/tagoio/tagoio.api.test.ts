@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { rotationFailure } from '../../../test/support/rotation-failure.js';
 import { stepContext } from '../../../test/support/step-context.js';
-import { isRotationError, type RotationError } from '../../domain/errors.js';
 import { Secret } from '../../domain/secret.js';
 import { systemClock } from '../../lib/clock.js';
 import { TagoioServiceAuthApi } from './tagoio.api.js';
@@ -21,15 +21,6 @@ const api = (token = emulator.token, timeoutMs = 2_000) =>
 const create = () =>
   api().create({ name: 'svc', permission: 'full', expireTime: 'never', verificationCode: undefined });
 
-async function failure(promise: Promise<unknown>): Promise<RotationError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  if (!isRotationError(error)) throw new Error(`expected a RotationError, got ${String(error)}`);
-  return error;
-}
-
 describe("rotor's TagoIO client", () => {
   it('creates, lists by name across pages, and deletes; a second delete reports the token gone', async () => {
     const created = await create();
@@ -43,7 +34,7 @@ describe("rotor's TagoIO client", () => {
   });
 
   it('classifies a wrong profile token as auth, with TagoIO’s message', async () => {
-    const error = await failure(api('p-wrong').list());
+    const error = await rotationFailure(api('p-wrong').list());
     expect(error).toMatchObject({ kind: 'auth', details: { status: 401 } });
     expect(error.message).toMatch(/Invalid authorization token/);
   });
@@ -57,7 +48,7 @@ describe("rotor's TagoIO client", () => {
     ['a dropped connection', { kind: 'drop' } as const, 'transient'],
   ])('classifies %s', async (_name, fault, kind) => {
     emulator.server.faults.add({ route: 'createServiceAuth', fault, times: 1 });
-    const error = await failure(create());
+    const error = await rotationFailure(create());
     expect(error.kind).toBe(kind);
     if (kind === 'rate-limited') expect(error.details.retryAfterMs).toBe(60_000);
   });
@@ -68,7 +59,7 @@ describe("rotor's TagoIO client", () => {
       fault: { kind: 'delay', delayMs: 500 },
       times: 1,
     });
-    expect((await failure(api(emulator.token, 100).list())).kind).toBe('transient');
+    expect((await rotationFailure(api(emulator.token, 100).list())).kind).toBe('transient');
   });
 
   it('never puts a token value in an error message', async () => {
@@ -78,7 +69,7 @@ describe("rotor's TagoIO client", () => {
       fault: { kind: 'status', status: 500 },
       times: 1,
     });
-    const error = await failure(api().delete(created.token));
+    const error = await rotationFailure(api().delete(created.token));
     expect(JSON.stringify({ message: error.message, details: error.details })).not.toContain(created.token);
   });
 });

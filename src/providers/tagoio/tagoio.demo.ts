@@ -1,17 +1,9 @@
 import type { Resolved } from '../../domain/secret-reference.js';
+import { listenAddressOf } from '../../emulation/listen-address.js';
 import type { DemoEmulator, DemoPolicy } from '../provider.js';
 import { apiBaseUrl } from './tagoio.api.js';
 import { startTagoioEmulator } from './tagoio.emulator.js';
 import type { TagoioConnectionConfig, TagoioCredential, TagoioTarget } from './tagoio.schemas.js';
-
-function listenAddress(baseUrl: string): { host: string; port: number } {
-  const url = new URL(baseUrl);
-  const port = Number(url.port);
-  if (url.protocol !== 'http:' || !Number.isInteger(port) || port <= 0) {
-    throw new Error(`the demo serves TagoIO itself, so baseUrl must be http:// with a port; got ${baseUrl}`);
-  }
-  return { host: url.hostname.replace(/^\[|\]$/g, ''), port };
-}
 
 /** The TagoIO emulator where the connection points, admitting its profile token; a token per policy. */
 export async function startTagoioDemo(
@@ -19,7 +11,7 @@ export async function startTagoioDemo(
   policies: readonly DemoPolicy<TagoioTarget>[],
 ): Promise<DemoEmulator<TagoioCredential>> {
   const emulator = await startTagoioEmulator({
-    ...listenAddress(apiBaseUrl(connection)),
+    ...listenAddressOf(apiBaseUrl(connection), 'TagoIO'),
     token: connection.token.reveal(),
   });
   const seeded = new Map(

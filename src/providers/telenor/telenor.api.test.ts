@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { rotationFailure } from '../../../test/support/rotation-failure.js';
 import { stepContext } from '../../../test/support/step-context.js';
-import { isRotationError, type RotationError } from '../../domain/errors.js';
 import { Secret } from '../../domain/secret.js';
 import { systemClock } from '../../lib/clock.js';
 import { TelenorTokensApi } from './telenor.api.js';
@@ -26,15 +26,6 @@ const api = (
     stepContext(systemClock, timeoutMs),
   );
 
-async function failure(promise: Promise<unknown>): Promise<RotationError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  if (!isRotationError(error)) throw new Error(`expected a RotationError, got ${String(error)}`);
-  return error;
-}
-
 describe("rotor's Telenor client", () => {
   it('creates, reads, lists and deletes tokens; a second delete reports the token gone', async () => {
     const created = await api().create({ resource: '/', write: false, tags: { policy: 'p' } });
@@ -47,7 +38,7 @@ describe("rotor's Telenor client", () => {
   });
 
   it('explains the CONNECT ID session rule when /tokens refuses an API token', async () => {
-    const error = await failure(api({ apiToken: emulator.apiToken }).list());
+    const error = await rotationFailure(api({ apiToken: emulator.apiToken }).list());
     expect(error.kind).toBe('auth');
     expect(error.message).toMatch(/HTTP 403/);
     expect(error.message).toMatch(/only from a CONNECT ID login session/);
@@ -63,20 +54,20 @@ describe("rotor's Telenor client", () => {
     ['a dropped connection', { kind: 'drop' } as const, 'transient'],
   ])('classifies %s', async (_name, fault, kind) => {
     emulator.server.faults.add({ route: 'createToken', fault, times: 1 });
-    const error = await failure(api().create({ resource: '/', write: false, tags: {} }));
+    const error = await rotationFailure(api().create({ resource: '/', write: false, tags: {} }));
     expect(error.kind).toBe(kind);
     if (kind === 'rate-limited') expect(error.details.retryAfterMs).toBe(7_000);
   });
 
   it('classifies a response slower than the deadline as transient', async () => {
     emulator.server.faults.add({ route: 'listTokens', fault: { kind: 'delay', delayMs: 500 }, times: 1 });
-    expect((await failure(api({ session: emulator.session }, 100).list())).kind).toBe('transient');
+    expect((await rotationFailure(api({ session: emulator.session }, 100).list())).kind).toBe('transient');
   });
 
   it('never puts a token value in an error message', async () => {
     const created = await api().create({ resource: '/', write: true, tags: {} });
     emulator.server.faults.add({ route: 'deleteToken', fault: { kind: 'status', status: 500 }, times: 1 });
-    const error = await failure(api().delete(created.token));
+    const error = await rotationFailure(api().delete(created.token));
     expect(JSON.stringify({ message: error.message, details: error.details })).not.toContain(created.token);
     expect(error.message).toMatch(/^telenor delete token failed with HTTP 500/);
   });

@@ -1,16 +1,8 @@
 import type { Resolved } from '../../domain/secret-reference.js';
+import { listenAddressOf } from '../../emulation/listen-address.js';
 import type { DemoEmulator, DemoPolicy } from '../provider.js';
 import { startTelenorEmulator } from './telenor.emulator.js';
 import type { TelenorConnectionConfig, TelenorCredential, TelenorTarget } from './telenor.schemas.js';
-
-function listenAddress(baseUrl: string): { host: string; port: number } {
-  const url = new URL(baseUrl);
-  const port = Number(url.port);
-  if (url.protocol !== 'http:' || !Number.isInteger(port) || port <= 0) {
-    throw new Error(`the demo serves Telenor itself, so baseUrl must be http:// with a port; got ${baseUrl}`);
-  }
-  return { host: url.hostname.replace(/^\[|\]$/g, ''), port };
-}
 
 /** The Telenor emulator where the connection points, admitting its session; a token per policy. */
 export async function startTelenorDemo(
@@ -18,7 +10,7 @@ export async function startTelenorDemo(
   policies: readonly DemoPolicy<TelenorTarget>[],
 ): Promise<DemoEmulator<TelenorCredential>> {
   const emulator = await startTelenorEmulator({
-    ...listenAddress(connection.baseUrl),
+    ...listenAddressOf(connection.baseUrl, 'Telenor'),
     ...(connection.session === undefined ? {} : { session: connection.session.reveal() }),
     ...(connection.apiToken === undefined ? {} : { apiToken: connection.apiToken.reveal() }),
     apiTokensManageTokens: connection.session === undefined,

@@ -2,6 +2,7 @@ import { RotationError } from '../../domain/errors.js';
 import { fingerprint } from '../../domain/ids.js';
 import { Secret } from '../../domain/secret.js';
 import type { Resolved } from '../../domain/secret-reference.js';
+import { displacedCredential } from '../displaced-credential.js';
 import type {
   Issued,
   IssueInput,
@@ -84,17 +85,7 @@ export async function deleteToken(
   input: RevokeInput<Conn, TelenorTarget, TelenorCredential>,
   ctx: StepContext,
 ): Promise<'revoked' | 'already-gone'> {
-  const displaced = input.credential?.reveal();
-  if (!displaced) {
-    // Not 'not-found': that would count as already revoked, while the token may well be live.
-    throw new RotationError(
-      'protocol',
-      'the displaced token is no longer in AWS Secrets Manager, so rotor cannot name it to Telenor; delete it by hand',
-    );
-  }
-  if (fingerprint(displaced.token) !== input.handle) {
-    throw new RotationError('protocol', 'the version read back from AWS does not hold the displaced token');
-  }
+  const displaced = displacedCredential(input, (credential) => credential.token, 'Telenor');
   return (await new TelenorTokensApi(input.connection, ctx).delete(displaced.token))
     ? 'revoked'
     : 'already-gone';
