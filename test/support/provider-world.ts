@@ -9,6 +9,12 @@ import {
 import type { ProviderFixture } from './provider-fixture.js';
 import { testRedis } from './redis.js';
 
+/** Optional sections' bodies (YAML at zero indentation). */
+export interface WorldSections {
+  readonly worker?: string;
+  readonly alerts?: string;
+}
+
 export interface PolicyOptions {
   readonly schedule?: string;
   readonly gracePeriod?: string;
@@ -29,8 +35,8 @@ export interface ProviderWorld {
   secrets(): readonly string[];
   /** A policy entry (YAML list item) for a fresh target; extend actions get their secret stored first. */
   policy(id: string, options?: PolicyOptions): Promise<string>;
-  yaml(policies: readonly string[], options?: { worker?: string }): string;
-  config(policies: readonly string[], options?: { worker?: string }): Promise<RotorConfig>;
+  yaml(policies: readonly string[], options?: WorldSections): string;
+  config(policies: readonly string[], options?: WorldSections): Promise<RotorConfig>;
   close(): Promise<void>;
 }
 
@@ -49,6 +55,7 @@ export async function startProviderWorld(start: () => Promise<ProviderFixture>):
     WORLD_AWS_KEY_ID: aws.client.accessKeyId,
     WORLD_AWS_SECRET_KEY: aws.client.secretAccessKey,
     WORLD_JOURNAL_KEY: randomBytes(32).toString('base64'),
+    WORLD_WEBHOOK_SECRET: `whsec_${randomBytes(32).toString('base64')}`,
   };
 
   const yaml: ProviderWorld['yaml'] = (policies, options = {}) =>
@@ -60,6 +67,7 @@ export async function startProviderWorld(start: () => Promise<ProviderFixture>):
       '  keys: { k1: { env: WORLD_JOURNAL_KEY } }',
       '  active: k1',
       ...(options.worker ? ['worker:', indent(options.worker, '  ')] : []),
+      ...(options.alerts ? ['alerts:', indent(options.alerts, '  ')] : []),
       'sink:',
       '  type: aws-secrets-manager',
       `  region: ${aws.client.region}`,
