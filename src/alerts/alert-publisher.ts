@@ -12,8 +12,6 @@ export type AlertInput = Omit<AlertEvent, 'id' | 'time'> & {
 };
 
 export interface AlertSink {
-  /** Consecutive failed runs that raise policy.needs_attention. */
-  readonly needsAttentionAfter: number;
   /** How close an expiry raises credential.expiring. */
   readonly expiringWithinMs: number;
   publish(event: AlertInput): Promise<void>;
@@ -31,11 +29,9 @@ export class AlertPublisher implements AlertSink {
   readonly #clock: Clock;
   readonly #log: Logger;
 
-  readonly needsAttentionAfter: number;
   readonly expiringWithinMs: number;
 
   constructor(queue: Queue, config: AlertsConfig, options: { clock: Clock; log: Logger }) {
-    this.needsAttentionAfter = config.needsAttentionAfter;
     this.expiringWithinMs = config.expiringWithinMs;
     this.#queue = queue;
     this.#config = config;

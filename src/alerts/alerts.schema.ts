@@ -27,8 +27,6 @@ const endpointSchema = z
   });
 
 export const alertsSchema = z.strictObject({
-  /** Consecutive failed runs of a policy that raise policy.needs_attention. */
-  needsAttentionAfter: z.number().int().min(1).max(100).default(3),
   /** credential.expiring fires when a credential expires within this and no rotation is due before. */
   expiringWithin: durationSchema.default(7 * 24 * 3_600_000),
   endpoints: z

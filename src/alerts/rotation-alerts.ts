@@ -37,9 +37,10 @@ export async function alertRotationFailed(
     readonly error: RotationError;
     readonly final: boolean;
     readonly record: PolicyRecord;
+    readonly enteredNeedsAttention: boolean;
   },
 ): Promise<void> {
-  const { runId, error, final, record } = failure;
+  const { runId, error, final, record, enteredNeedsAttention } = failure;
   await alerts.publish({
     ...about(policy),
     type: final ? 'rotation.failed' : 'rotation.retrying',
@@ -47,7 +48,7 @@ export async function alertRotationFailed(
     step: error.details.step,
     error: errorOf(error),
   });
-  if (final && record.consecutiveFailures === alerts.needsAttentionAfter) {
+  if (enteredNeedsAttention) {
     await alerts.publish({
       ...about(policy),
       type: 'policy.needs_attention',

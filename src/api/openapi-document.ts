@@ -18,7 +18,8 @@ const policyStatus = {
   required: ['policyId', 'state', 'provider', 'action', 'secretId', 'consecutiveFailures'],
   properties: {
     policyId: { type: 'string' },
-    state: { type: 'string', enum: ['idle', 'scheduled', 'running', 'failed', 'paused'] },
+    state: { type: 'string', enum: ['idle', 'scheduled', 'running', 'failed', 'paused', 'needs-attention'] },
+    needsAttentionSince: { type: 'integer', description: 'epoch ms; scheduled runs are skipped since then' },
     provider: { type: 'string' },
     action: { type: 'string' },
     secretId: { type: 'string', description: 'AWS Secrets Manager secret name or ARN' },

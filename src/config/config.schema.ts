@@ -81,6 +81,8 @@ export const policySchema = z.strictObject({
       attempts: z.number().int().min(1).max(100).default(8),
       backoff: durationSchema.default(5_000),
       maxBackoff: durationSchema.default(600_000),
+      /** Failed runs in a row after which the policy stops firing on schedule (needs attention). */
+      needsAttentionAfter: z.number().int().min(1).max(100).default(3),
     })
     .prefault({}),
 });

@@ -185,6 +185,7 @@ async function resolveConfig(
           attempts: policy.retry.attempts,
           backoffMs: policy.retry.backoff,
           maxBackoffMs: policy.retry.maxBackoff,
+          needsAttentionAfter: policy.retry.needsAttentionAfter,
         }),
       });
     });
@@ -210,7 +211,6 @@ async function resolveConfig(
         ? {}
         : {
             alerts: {
-              needsAttentionAfter: alerts.needsAttentionAfter,
               expiringWithinMs: alerts.expiringWithin,
               endpoints: alertEndpoints,
             },

@@ -31,7 +31,13 @@ export interface PolicyConfig {
   /** Parsed by the provider's verify schema, when the policy has a `verify` block. */
   readonly verify: unknown;
   readonly secret: { readonly id: string; readonly adopt: boolean };
-  readonly retry: { readonly attempts: number; readonly backoffMs: number; readonly maxBackoffMs: number };
+  readonly retry: {
+    readonly attempts: number;
+    readonly backoffMs: number;
+    readonly maxBackoffMs: number;
+    /** Failed runs in a row after which scheduled runs stop until a successful one. */
+    readonly needsAttentionAfter: number;
+  };
 }
 
 export interface AlertEndpointConfig {
@@ -46,7 +52,6 @@ export interface AlertEndpointConfig {
 }
 
 export interface AlertsConfig {
-  readonly needsAttentionAfter: number;
   readonly expiringWithinMs: number;
   readonly endpoints: readonly AlertEndpointConfig[];
 }

@@ -17,6 +17,8 @@ export async function recordFailure(
     startedAt: number;
     error: RotationError;
     final: boolean;
+    /** Failed runs in a row that put the policy in needs-attention. */
+    needsAttentionAfter: number;
   },
 ): Promise<PolicyRecord> {
   const now = deps.clock.now();
@@ -26,12 +28,18 @@ export async function recordFailure(
     at: now,
     ...(failure.error.details.step === undefined ? {} : { step: failure.error.details.step }),
   };
-  const updated = await deps.records.update(failure.policyId, (record) => ({
-    ...record,
-    lastAttemptAt: now,
-    lastError,
-    consecutiveFailures: record.consecutiveFailures + (failure.final ? 1 : 0),
-  }));
+  const updated = await deps.records.update(failure.policyId, (record) => {
+    const consecutiveFailures = record.consecutiveFailures + (failure.final ? 1 : 0);
+    const needsAttention =
+      record.needsAttentionSince !== undefined || consecutiveFailures >= failure.needsAttentionAfter;
+    return {
+      ...record,
+      lastAttemptAt: now,
+      lastError,
+      consecutiveFailures,
+      ...(needsAttention ? { needsAttentionSince: record.needsAttentionSince ?? now } : {}),
+    };
+  });
   if (!failure.final) return updated;
   await deps.history.append(failure.policyId, {
     runId: failure.runId,

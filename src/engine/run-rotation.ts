@@ -298,7 +298,7 @@ class RotationRun {
       ...(inFlight.expiresAt === undefined ? {} : { expiresAt: inFlight.expiresAt }),
     };
     await this.#update((record) => {
-      const { inFlight: _finished, lastError: _cleared, ...rest } = record;
+      const { inFlight: _finished, lastError: _cleared, needsAttentionSince: _resolved, ...rest } = record;
       return {
         ...rest,
         ...(record.current === undefined ? {} : { previous: record.current }),

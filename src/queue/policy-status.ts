@@ -3,7 +3,7 @@ import type { PolicyConfig } from '../config/rotor-config.js';
 import type { PolicyRecord } from '../state/policy-record.js';
 import { expiryJobIdFor, JOB, schedulerIdFor } from './job-payloads.js';
 
-export type PolicyState = 'idle' | 'scheduled' | 'running' | 'failed' | 'paused';
+export type PolicyState = 'idle' | 'scheduled' | 'running' | 'failed' | 'paused' | 'needs-attention';
 
 /** What `rotor status` and the HTTP API show of a policy: ids, times and sanitised errors, never values. */
 export interface PolicyStatus {
@@ -16,6 +16,8 @@ export interface PolicyStatus {
   readonly currentVersionId: string | undefined;
   readonly expiresAt: number | undefined;
   readonly consecutiveFailures: number;
+  /** Since when scheduled runs are skipped (failed runs in a row reached the limit); cleared by a success. */
+  readonly needsAttentionSince: number | undefined;
 }
 
 async function rotationJobState(queue: Queue, policyId: string): Promise<'active' | 'waiting' | undefined> {
@@ -51,6 +53,7 @@ export async function policyStatus(
   let state: PolicyState;
   if (job === 'active') state = 'running';
   else if (policy.paused) state = 'paused';
+  else if (record.needsAttentionSince !== undefined) state = 'needs-attention';
   else if (failedLast) state = 'failed';
   else if (job === 'waiting' || next !== undefined) state = 'scheduled';
   else state = 'idle';
@@ -68,5 +71,6 @@ export async function policyStatus(
     currentVersionId: record.current?.versionId,
     expiresAt: record.current?.expiresAt,
     consecutiveFailures: record.consecutiveFailures,
+    needsAttentionSince: record.needsAttentionSince,
   };
 }

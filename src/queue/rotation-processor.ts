@@ -77,6 +77,14 @@ export function createRotationProcessor(deps: ProcessorDeps) {
 async function trigger(deps: ProcessorDeps, job: Job): Promise<string> {
   const payload = parse(job, triggerPayloadSchema);
   const policy = policyFor(deps, payload.policyId, job.name);
+  const { needsAttentionSince } = await deps.records.get(policy.id);
+  if (needsAttentionSince !== undefined) {
+    deps.log.warn(
+      { policyId: policy.id, needsAttentionSince: new Date(needsAttentionSince).toISOString() },
+      'policy needs attention: scheduled run skipped; a successful rotor rotate resumes the schedule',
+    );
+    return 'skipped: the policy needs attention';
+  }
   const nowMs = deps.clock.now();
   const random = deps.random ?? Math.random;
   const delayMs = policy.jitterMs > 0 ? Math.floor(random() * policy.jitterMs) : 0;
@@ -132,6 +140,7 @@ async function rotate(deps: ProcessorDeps, job: Job, token: string | undefined):
     }
     const nowMs = deps.clock.now();
     const final = isFinalFailure(error, job.attemptsMade, job.opts.attempts ?? 1, nowMs);
+    const before = await deps.records.get(policy.id);
     const record = await recordFailure(deps, {
       policyId: policy.id,
       runId: payload.runId,
@@ -139,7 +148,16 @@ async function rotate(deps: ProcessorDeps, job: Job, token: string | undefined):
       startedAt,
       error,
       final,
+      needsAttentionAfter: policy.retry.needsAttentionAfter,
     });
+    const enteredNeedsAttention =
+      before.needsAttentionSince === undefined && record.needsAttentionSince !== undefined;
+    if (enteredNeedsAttention) {
+      deps.log.error(
+        { policyId: policy.id, consecutiveFailures: record.consecutiveFailures },
+        'policy needs attention: scheduled runs stop until a rotation succeeds (rotor rotate)',
+      );
+    }
     deps.log[final ? 'error' : 'warn'](
       { err: error, policyId: policy.id, runId: payload.runId, final },
       'rotation failed',
@@ -149,7 +167,13 @@ async function rotate(deps: ProcessorDeps, job: Job, token: string | undefined):
     deps.metrics?.runFinished(policy, outcome, nowMs - startedAt);
     deps.observe?.({ policyId: policy.id, runId: payload.runId, step: outcome, note: error.message });
     if (deps.alerts) {
-      await alertRotationFailed(deps.alerts, policy, { runId: payload.runId, error, final, record });
+      await alertRotationFailed(deps.alerts, policy, {
+        runId: payload.runId,
+        error,
+        final,
+        record,
+        enteredNeedsAttention,
+      });
     }
     return applyFailure(job, token, error, nowMs);
   }

@@ -51,6 +51,8 @@ export const policyRecordSchema = z.strictObject({
   lastAttemptAt: epochMs.optional(),
   lastError: lastErrorSchema.optional(),
   consecutiveFailures: z.number().int().nonnegative(),
+  /** Set when the failed runs in a row reached the policy's limit: scheduled runs stop until a success. */
+  needsAttentionSince: epochMs.optional(),
 });
 export type PolicyRecord = z.infer<typeof policyRecordSchema>;
 

@@ -55,7 +55,7 @@ beforeAll(async () => {
       target: { serviceTokenId: ${token.id} }
       schedule: { manualOnly: true }
       secret: { id: alerts/cloudflare-access }
-      retry: { attempts: 2, backoff: 100ms, maxBackoff: 200ms }
+      retry: { attempts: 2, backoff: 100ms, maxBackoff: 200ms, needsAttentionAfter: 2 }
     - id: nightly
       connection: cf
       action: rotate
@@ -71,7 +71,6 @@ beforeAll(async () => {
     value: { kind: 'string', text: '{}' },
   });
   const alerts = `
-needsAttentionAfter: 2
 expiringWithin: 7d
 endpoints:
   - name: ops
