@@ -57,18 +57,15 @@ describe.each(providerFixtures)('%s: a daemon killed mid-rotation', (_providerId
     world.aws.server.calls.clear();
   });
 
-  /** Holds the run at an AWS call with a delay fault, waits for the checkpoint, then SIGKILLs the daemon. */
-  async function killAt(step: RunStep, heldAwsRoute: string): Promise<string> {
-    world.aws.server.faults.add({
-      route: heldAwsRoute,
-      fault: { kind: 'delay', delayMs: HELD_MS },
-      times: 1,
-    });
+  /** Holds the run at a call with a delay fault, waits for the checkpoint, then SIGKILLs the daemon. */
+  async function killAt(step: RunStep, held: { at: 'aws' | 'vendor'; route: string }): Promise<string> {
+    const server = held.at === 'aws' ? world.aws.server : world.fixture.server;
+    server.faults.add({ route: held.route, fault: { kind: 'delay', delayMs: HELD_MS }, times: 1 });
     running = await startDaemonProcess(configFile, world.env);
     const { jobId } = await requestRotation(infra.queue, policy, 'manual', { nowMs: Date.now() });
     await eventually(`the run to be held after ${step}`, async () => {
       const inFlight = (await infra.records.get(policy.id)).inFlight;
-      const requestHeld = world.aws.server.faults.list().length === 0;
+      const requestHeld = server.faults.list().length === 0;
       return inFlight?.runId === jobId && inFlight.step === step && requestHeld ? true : undefined;
     });
     await running.kill();
@@ -90,7 +87,7 @@ describe.each(providerFixtures)('%s: a daemon killed mid-rotation', (_providerId
   const current = (): unknown => JSON.parse(world.aws.store.valueOf(policy.secret.id) ?? 'null');
 
   it('after issue and journal: the next daemon stages the journaled credential, issuing once', async () => {
-    const jobId = await killAt('journaled', 'PutSecretValue');
+    const jobId = await killAt('journaled', { at: 'aws', route: 'PutSecretValue' });
     expect((await journal.get(policy.id))?.runId).toBe(jobId);
 
     await restartAndFinish(jobId);
@@ -102,8 +99,20 @@ describe.each(providerFixtures)('%s: a daemon killed mid-rotation', (_providerId
     expect(await world.fixture.accepts(current())).toBe(true);
   });
 
+  it('after stage: the next daemon verifies and promotes the staged version, issuing and staging once', async () => {
+    const jobId = await killAt('staged', { at: 'vendor', route: world.fixture.verifyRoute });
+    const staged = (await infra.records.get(policy.id)).inFlight?.versionId;
+
+    await restartAndFinish(jobId);
+
+    expect(world.fixture.server.calls.handled(world.fixture.issueRoute)).toHaveLength(1);
+    expect(world.aws.server.calls.handled('PutSecretValue')).toHaveLength(1);
+    expect((await infra.records.get(policy.id)).current).toMatchObject({ runId: jobId, versionId: staged });
+    expect(await world.fixture.accepts(current())).toBe(true);
+  });
+
   it('after stage and verify: the next daemon promotes the staged version, issuing and staging once', async () => {
-    const jobId = await killAt('verified', 'UpdateSecretVersionStage');
+    const jobId = await killAt('verified', { at: 'aws', route: 'UpdateSecretVersionStage' });
     const staged = (await infra.records.get(policy.id)).inFlight?.versionId;
 
     await restartAndFinish(jobId);

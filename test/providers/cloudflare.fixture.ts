@@ -23,6 +23,7 @@ export async function startCloudflareFixture(): Promise<ProviderFixture> {
       };
     },
     issueRoute: 'rotateServiceToken',
+    verifyRoute: 'accessApplication',
     accepts: async (credential) => {
       const { clientId, clientSecret } = credential as { clientId: string; clientSecret: string };
       const response = await fetch(accessUrl, {

@@ -16,6 +16,7 @@ export async function startMoovFixture(): Promise<ProviderFixture> {
     ].join('\n'),
     newTarget: async () => ({ targetYaml: '{ scope: "/accounts.read /ping.read" }' }),
     issueRoute: 'createAccessToken',
+    verifyRoute: 'ping',
     revokeRoute: 'revokeAccessToken',
     // The access token and the refresh token of the displaced pair.
     revokeCalls: 2,

@@ -12,6 +12,7 @@ export async function startTagoioFixture(): Promise<ProviderFixture> {
     connectionYaml: [`baseUrl: ${emulator.server.origin}`, 'token: { env: FIXTURE_TAGOIO_TOKEN }'].join('\n'),
     newTarget: async (policyId) => ({ targetYaml: `{ name: "${policyId} gateway", permission: write }` }),
     issueRoute: 'createServiceAuth',
+    verifyRoute: 'listServiceAuth',
     revokeRoute: 'deleteServiceAuth',
     // A service-authorization token is accepted while it exists at TagoIO.
     accepts: async (credential) => emulator.store.exists((credential as { token: string }).token),

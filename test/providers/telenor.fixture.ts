@@ -16,6 +16,7 @@ export async function startTelenorFixture(): Promise<ProviderFixture> {
       targetYaml: `{ resource: /collections/${policyId}, write: false, tags: { team: platform } }`,
     }),
     issueRoute: 'createToken',
+    verifyRoute: 'ping',
     revokeRoute: 'deleteToken',
     accepts: async (credential) => {
       const { token } = credential as { token: string };

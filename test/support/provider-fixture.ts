@@ -29,6 +29,8 @@ export interface ProviderFixture {
   }>;
   /** Route id of the call that issues a credential (issues are counted and faults injected there). */
   readonly issueRoute: string;
+  /** Route id of the call that verifies a new credential (a run held there has staged it). */
+  readonly verifyRoute: string;
   /** Route id of the call that revokes the displaced credential (overlap actions). */
   readonly revokeRoute?: string;
   /** Calls to `revokeRoute` one revoke makes (default 1; e.g. an access and a refresh token). */
