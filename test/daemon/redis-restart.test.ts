@@ -1,0 +1,154 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { schedulerIdFor } from '../../src/queue/job-payloads.js';
+import { ROTATION_QUEUE } from '../../src/queue/queue-name.js';
+import { RunHistory } from '../../src/state/run-history.js';
+import { type DaemonProcess, startDaemonProcess } from '../support/daemon-process.js';
+import { type EmulatedWorld, startEmulatedWorld } from '../support/emulated-world.js';
+import { eventually } from '../support/eventually.js';
+
+/** This suite's own Redis (AOF on, another port): restarting the shared one would break other suites. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  server.close();
+  return port;
+}
+
+let world: EmulatedWorld;
+let dataDir: string;
+let redisPort: number;
+let apiPort: number;
+let redisProcess: ChildProcess | undefined;
+let daemon: DaemonProcess | undefined;
+let client: Redis;
+let history: RunHistory;
+const PREFIX = 'rotor-restart';
+
+async function startRedis(): Promise<void> {
+  redisProcess = spawn(
+    'redis-server',
+    [
+      '--port',
+      String(redisPort),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      dataDir,
+      '--appendonly',
+      'yes',
+      '--save',
+      '',
+    ],
+    { stdio: 'ignore' },
+  );
+  await eventually('the suite’s Redis to answer', async () => {
+    const probe = new Redis(redisPort, '127.0.0.1', {
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
+    probe.on('error', () => undefined);
+    try {
+      await probe.connect();
+      return (await probe.ping()) === 'PONG' ? true : undefined;
+    } catch {
+      return undefined;
+    } finally {
+      probe.disconnect();
+    }
+  });
+}
+
+async function stopRedis(): Promise<void> {
+  const exited = once(redisProcess as ChildProcess, 'exit');
+  redisProcess?.kill('SIGTERM');
+  await exited;
+  redisProcess = undefined;
+}
+
+const succeeded = async () =>
+  (await history.recent('ticking')).filter((entry) => entry.outcome === 'succeeded');
+
+beforeAll(async () => {
+  world = await startEmulatedWorld();
+  dataDir = await mkdtemp(join(tmpdir(), 'rotor-redis-'));
+  redisPort = await freePort();
+  apiPort = await freePort();
+  await startRedis();
+  const token = world.cloudflare.seedToken({ name: 'ticking', duration: '8760h' });
+  const yaml = world
+    .yaml(
+      `
+    - id: ticking
+      connection: cf
+      action: rotate
+      target: { serviceTokenId: ${token.id} }
+      schedule: { every: 1s }
+      secret: { id: restart/ticking }
+    `,
+      {
+        api: `port: ${apiPort}\ntokens: [{ env: API_TOKEN_A }]`,
+        worker: 'lockDuration: 5s\nstalledInterval: 2s',
+      },
+    )
+    .replace(`url: ${world.redisUrl}`, `url: redis://127.0.0.1:${redisPort}`)
+    .replace(`prefix: ${world.prefix}`, `prefix: ${PREFIX}`);
+  const configFile = join(dataDir, 'rotor.yaml');
+  await writeFile(configFile, yaml);
+  client = new Redis(redisPort, '127.0.0.1', { maxRetriesPerRequest: null });
+  // The outage is the point of this suite: the client reconnects when Redis is back.
+  client.on('error', () => undefined);
+  history = new RunHistory(client, PREFIX);
+  daemon = await startDaemonProcess(configFile, world.env);
+});
+
+afterAll(async () => {
+  await daemon?.stop();
+  client?.disconnect();
+  if (redisProcess) await stopRedis();
+  await world?.close();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+describe('a Redis restart', () => {
+  it('reports not ready meanwhile, then keeps the schedule and runs no rotation twice', async () => {
+    await eventually('two scheduled rotations', async () =>
+      (await succeeded()).length >= 2 ? true : undefined,
+    );
+
+    await stopRedis();
+    const readiness = await eventually('/readyz to report the outage', async () => {
+      const response = await fetch(`http://127.0.0.1:${apiPort}/readyz`).catch(() => undefined);
+      if (response?.status !== 503) return undefined;
+      return (await response.json()) as { problems: string[] };
+    });
+    expect(readiness.problems.join(' ')).toMatch(/redis/);
+
+    await startRedis();
+    const before = (await succeeded()).length;
+    await eventually('two more scheduled rotations after the restart', async () =>
+      (await succeeded()).length >= before + 2 ? true : undefined,
+    );
+    const response = await fetch(`http://127.0.0.1:${apiPort}/readyz`);
+    expect(response.status).toBe(200);
+
+    const runs = await succeeded();
+    expect(new Set(runs.map((entry) => entry.runId)).size).toBe(runs.length);
+    const scheduler = await client.hgetall(`${PREFIX}:${ROTATION_QUEUE}:repeat:${schedulerIdFor('ticking')}`);
+    expect(Object.keys(scheduler).length).toBeGreaterThan(0);
+    const issued = world.cloudflare.server.calls.handled('rotateServiceToken').length;
+    const failed = (await history.recent('ticking')).filter((entry) => entry.outcome === 'failed').length;
+    expect(issued).toBeGreaterThanOrEqual(runs.length);
+    expect(issued).toBeLessThanOrEqual(runs.length + failed);
+    expect(daemon?.child.exitCode).toBeNull();
+  });
+});
