@@ -17,11 +17,30 @@ export interface TelenorEmulatorOptions extends EmulatorStartOptions {
 
 export interface RunningTelenorEmulator extends RunningEmulator {
   readonly store: TelenorStore;
+  /** The CONNECT ID session's Cookie header value. */
   readonly session: string;
+  /** The admin API token (resource /, write): accepted on `GET /`, and on /tokens only where allowed. */
   readonly apiToken: string;
+  /** Ends the CONNECT ID session, as Telenor does when a session expires: /tokens then answers 401. */
+  expireSession(): void;
 }
 
 const SESSION_COOKIE = 'horde_session';
+type Params = 'token' | 'name';
+
+/** `a=1; b=2` as its `name=value` pairs. */
+function cookiePairs(header: string): string[] {
+  return header
+    .split(';')
+    .map((pair) => pair.trim())
+    .filter((pair) => pair !== '');
+}
+const ERROR_MESSAGES: Readonly<Record<number, string>> = {
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not found',
+  429: 'Too many requests',
+};
 const error = (status: number, message: string): EmulatorResponse => ({
   status,
   headers: { 'content-type': 'application/json' },
@@ -68,19 +87,25 @@ export async function startTelenorEmulator(
     tags: { name: 'admin' },
     ...(options.apiToken === undefined ? {} : { token: options.apiToken }),
   }).token;
-  const sessionValue = session.split('=').slice(1).join('=');
+  const sessionCookies = cookiePairs(session);
+  let sessionLive = true;
 
-  const hasSession = (request: EmulatorRequest) =>
-    (request.headers.cookie ?? '')
-      .split(/;\s*/)
-      .some((pair) => pair === session || pair.endsWith(`=${sessionValue}`));
+  /** The request carries every cookie of the session (browsers send other cookies beside it). */
+  const presentsSession = (request: EmulatorRequest) => {
+    const sent = new Set(cookiePairs(request.headers.cookie ?? ''));
+    return sessionCookies.length > 0 && sessionCookies.every((pair) => sent.has(pair));
+  };
   const tokenOf = (request: EmulatorRequest) => request.headers['x-api-token'];
 
   /** /tokens: a CONNECT ID session, or an admin API token where allowed. */
   const guarded =
-    (handle: (params: Record<'token', string>, request: EmulatorRequest) => EmulatorResponse) =>
-    (params: Record<'token', string>, request: EmulatorRequest): EmulatorResponse => {
-      if (hasSession(request)) return handle(params, request);
+    (handle: (params: Record<Params, string>, request: EmulatorRequest) => EmulatorResponse) =>
+    (params: Record<Params, string>, request: EmulatorRequest): EmulatorResponse => {
+      if (presentsSession(request)) {
+        return sessionLive
+          ? handle(params, request)
+          : error(401, 'Session expired: log in through CONNECT ID again');
+      }
       const presented = tokenOf(request);
       if (presented === undefined) return error(401, 'Unauthorized: log in through CONNECT ID');
       if (!options.apiTokensManageTokens) {
@@ -91,13 +116,19 @@ export async function startTelenorEmulator(
       if (known.resource !== '/' || !known.write) return error(403, 'You do not have write access');
       return handle(params, request);
     };
-  const withToken = (handle: (token: StoredTelenorToken, request: EmulatorRequest) => EmulatorResponse) =>
+  const withToken = (
+    handle: (
+      token: StoredTelenorToken,
+      request: EmulatorRequest,
+      params: Record<Params, string>,
+    ) => EmulatorResponse,
+  ) =>
     guarded((params, request) => {
       const token = store.find(params.token);
-      return token ? handle(token, request) : error(404, 'Token not found');
+      return token ? handle(token, request, params) : error(404, 'Token not found');
     });
 
-  const route = pathRouter<'token'>([
+  const route = pathRouter<Params>([
     {
       id: 'ping',
       method: 'GET',
@@ -161,6 +192,15 @@ export async function startTelenorEmulator(
       handle: withToken((token) => ({ status: 200, body: token.tags })),
     },
     {
+      id: 'getTokenTag',
+      method: 'GET',
+      pattern: '/tokens/:token/tags/:name',
+      handle: withToken((token, _request, params) => {
+        const value = token.tags[params.name.toLowerCase()];
+        return value === undefined ? error(404, 'Tag not found') : { status: 200, body: { value } };
+      }),
+    },
+    {
       id: 'updateTokenTags',
       method: 'PATCH',
       pattern: '/tokens/:token/tags',
@@ -173,12 +213,24 @@ export async function startTelenorEmulator(
     },
   ]);
 
+  const seed = (request: EmulatorRequest): EmulatorResponse => {
+    let input: unknown;
+    try {
+      input = JSON.parse(request.body.toString('utf8') || '{}');
+    } catch {
+      input = undefined;
+    }
+    const body = createBody.safeParse(input);
+    if (!body.success) return { status: 400, body: { error: 'expected {resource, write, tags?}' } };
+    return { status: 201, body: view(store.create(body.data)) };
+  };
+
   const api: EmulatorApi = {
     resolve: route,
     errorResponse: (status, retryAfterSeconds) => ({
       ...error(
         status,
-        status === 429 ? 'Too many requests' : status >= 500 ? 'Internal server error' : 'Request failed',
+        ERROR_MESSAGES[status] ?? (status >= 500 ? 'Internal server error' : 'Request failed'),
       ),
       ...(status === 429 && retryAfterSeconds !== undefined
         ? { headers: { 'content-type': 'application/json', 'retry-after': String(retryAfterSeconds) } }
@@ -189,6 +241,19 @@ export async function startTelenorEmulator(
       headers: { 'content-type': 'application/json' },
       body: '{"tokens": [{"tok',
     }),
+    control: (request, name) => {
+      // GET lists every token (the admin token included); POST seeds one as an operator would make it.
+      if (name === 'tokens' && request.method === 'GET') {
+        return { status: 200, body: { tokens: store.list().map(view) } };
+      }
+      if (name === 'tokens' && request.method === 'POST') return seed(request);
+      // DELETE ends the CONNECT ID session, as its expiry would.
+      if (name === 'session' && request.method === 'DELETE') {
+        sessionLive = false;
+        return { status: 204 };
+      }
+      return undefined;
+    },
   };
   const server = await startEmulatorServer(api, options);
   return {
@@ -197,6 +262,9 @@ export async function startTelenorEmulator(
     session,
     apiToken,
     client: { baseUrl: server.origin, session, apiToken },
+    expireSession: () => {
+      sessionLive = false;
+    },
   };
 }
 

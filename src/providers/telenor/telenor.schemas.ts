@@ -3,16 +3,33 @@ import { secretReferenceSchema } from '../../domain/secret-reference.js';
 
 export const TELENOR_API_BASE_URL = 'https://api.nbiot.telenor.io';
 
-/** Tag names are lower-case; an empty value removes a tag (the API's rules). */
-const tagsSchema = z.record(
-  z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,63}$/, 'expected a lower-case tag name'),
-  z.string().min(1),
-);
+/** The tags rotor puts on every token it creates (`managed-by: rotor`, `policy: <id>`, `run: <run id>`). */
+export const ROTOR_TAG_NAMES: readonly string[] = ['managed-by', 'policy', 'run'];
+
+const TAG_NAME = /^[a-z0-9][a-z0-9_.-]{0,63}$/;
+
+/** Tag names are lower-case; an empty value removes a tag (the API's rules). rotor's own names are reserved. */
+const tagsSchema = z
+  .record(z.string(), z.string().min(1, 'expected a tag value (Telenor drops tags with empty values)'))
+  .superRefine((tags, ctx) => {
+    for (const name of Object.keys(tags)) {
+      if (!TAG_NAME.test(name)) {
+        ctx.addIssue({ code: 'custom', path: [name], message: 'expected a lower-case tag name' });
+      } else if (ROTOR_TAG_NAMES.includes(name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [name],
+          message: `rotor sets the tags ${ROTOR_TAG_NAMES.join(', ')} itself`,
+        });
+      }
+    }
+  });
 
 /**
  * A Telenor NB-IoT (Horde) connection. The documented API manages `/tokens` only from a CONNECT ID login,
  * so rotation needs `session` (the browser session's Cookie header value); `apiToken` serves deployments
- * that accept an API token there. With both, the session is used for `/tokens`.
+ * that accept an API token there. Precedence: with both, every `/tokens` call presents the session and the
+ * API token is not sent (no fallback, so an expired session is reported, not masked).
  */
 export const telenorConnectionSchema = z
   .strictObject({

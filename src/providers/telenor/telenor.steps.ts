@@ -1,4 +1,4 @@
-import { RotationError } from '../../domain/errors.js';
+import { isRotationError, RotationError } from '../../domain/errors.js';
 import { fingerprint } from '../../domain/ids.js';
 import { Secret } from '../../domain/secret.js';
 import type { Resolved } from '../../domain/secret-reference.js';
@@ -13,69 +13,144 @@ import type {
   VerifyOutcome,
 } from '../provider.js';
 import { TelenorTokensApi } from './telenor.api.js';
-import type { TelenorConnectionConfig, TelenorCredential, TelenorTarget } from './telenor.schemas.js';
+import {
+  ROTOR_TAG_NAMES,
+  type TelenorConnectionConfig,
+  type TelenorCredential,
+  type TelenorTarget,
+} from './telenor.schemas.js';
+import type { WireToken } from './telenor.wire.js';
 
 type Conn = Resolved<TelenorConnectionConfig>;
 
-/** Tags rotor puts on every token it creates, so a sweep can tell its tokens from everyone else's. */
+interface TokenSpec {
+  readonly resource: string;
+  readonly write: boolean;
+  readonly tags: Record<string, string>;
+}
+
+/** Tags rotor puts on every token it creates, so a sweep (`GET /tokens`) can tell its tokens from others. */
 export function rotorTags(policyId: string, runId: string): Record<string, string> {
   return { 'managed-by': 'rotor', policy: policyId, run: runId };
 }
 
+/** The current token as Telenor knows it, or undefined when Telenor no longer has it (deleted by hand). */
+async function currentToken(
+  api: TelenorTokensApi,
+  token: string,
+  ctx: StepContext,
+): Promise<WireToken | undefined> {
+  try {
+    return await api.get(token);
+  } catch (error) {
+    if (!isRotationError(error) || error.kind !== 'not-found') throw error;
+    ctx.log.warn(
+      { currentHandle: fingerprint(token) },
+      'the current Telenor token no longer exists; the new one takes resource, write and tags from the policy',
+    );
+    return undefined;
+  }
+}
+
+/** The new token's resource, write and tags: the target's, each absent field copied from the current token. */
+async function specOf(
+  api: TelenorTokensApi,
+  input: IssueInput<Conn, TelenorTarget, TelenorCredential>,
+  ctx: StepContext,
+): Promise<TokenSpec> {
+  const { target } = input;
+  const current = input.current?.reveal();
+  const complete = target.resource !== undefined && target.write !== undefined && target.tags !== undefined;
+  const source = current && !complete ? await currentToken(api, current.token, ctx) : undefined;
+  const resource = target.resource ?? source?.resource;
+  const write = target.write ?? source?.write;
+  if (resource === undefined || write === undefined) {
+    const missing = [
+      resource === undefined ? 'target.resource' : undefined,
+      write === undefined ? 'target.write' : undefined,
+    ]
+      .filter((field) => field !== undefined)
+      .join(' and ');
+    throw new RotationError(
+      'invalid-config',
+      current === undefined
+        ? `the first rotation has no current Telenor token to copy resource and write from: set ${missing} in the policy`
+        : `the current Telenor token no longer exists, so there is nothing to copy resource and write from: set ${missing} in the policy`,
+    );
+  }
+  const tags = Object.fromEntries(
+    Object.entries(target.tags ?? source?.tags ?? {}).filter(([name]) => !ROTOR_TAG_NAMES.includes(name)),
+  );
+  return { resource, write, tags: { ...tags, ...rotorTags(ctx.policyId, ctx.runId) } };
+}
+
 /**
- * Creates the new token with the target's resource, write and tags, each copied from the current token
- * when the policy does not set it. A first run (no current token) needs resource and write in the config.
+ * A token an earlier attempt of this run created but never handed over (its response was lost, or the
+ * daemon stopped before the journal): adopted, so a retried issue does not leave a live orphan behind.
+ */
+async function madeByThisRun(
+  api: TelenorTokensApi,
+  spec: TokenSpec,
+  ctx: StepContext,
+): Promise<WireToken | undefined> {
+  const made = (await api.list()).filter(
+    (token) =>
+      token.tags?.['managed-by'] === 'rotor' &&
+      token.tags.policy === ctx.policyId &&
+      token.tags.run === ctx.runId &&
+      token.resource === spec.resource &&
+      token.write === spec.write,
+  );
+  const [adopted, ...others] = made;
+  if (adopted) {
+    ctx.log.warn(
+      {
+        handle: fingerprint(adopted.token),
+        othersOfThisRun: others.map((token) => fingerprint(token.token)),
+      },
+      'an earlier attempt of this run created a Telenor token that never reached the journal; using it',
+    );
+  }
+  return adopted;
+}
+
+/**
+ * Creates the new token (`POST /tokens`) with the target's resource, write and tags, each copied from the
+ * current token (`GET /tokens/{current}`) when the policy does not set it, tagged as rotor's. A first run
+ * (no current token) needs resource and write in the policy. Tokens do not expire.
  */
 export async function createToken(
   input: IssueInput<Conn, TelenorTarget, TelenorCredential>,
   ctx: StepContext,
 ): Promise<Issued<TelenorCredential>> {
   const api = new TelenorTokensApi(input.connection, ctx);
-  const current = input.current?.reveal();
-  const needsCurrent =
-    input.target.resource === undefined ||
-    input.target.write === undefined ||
-    input.target.tags === undefined;
-  const template = current && needsCurrent ? await api.get(current.token) : undefined;
-  const resource = input.target.resource ?? template?.resource;
-  const write = input.target.write ?? template?.write;
-  if (resource === undefined || write === undefined) {
-    throw new RotationError(
-      'invalid-config',
-      'there is no current token to copy resource and write from: set target.resource and target.write for the first run',
-    );
-  }
-  const inherited = Object.fromEntries(
-    Object.entries(input.target.tags ?? template?.tags ?? {}).filter(
-      ([name]) => !['managed-by', 'policy', 'run'].includes(name),
-    ),
-  );
-  const created = await api.create({
-    resource,
-    write,
-    tags: { ...inherited, ...rotorTags(ctx.policyId, ctx.runId) },
-  });
+  const spec = await specOf(api, input, ctx);
+  const made = (await madeByThisRun(api, spec, ctx)) ?? (await api.create(spec));
   const credential: TelenorCredential = {
-    token: created.token,
-    resource: created.resource,
-    write: created.write,
-    tags: created.tags ?? {},
+    token: made.token,
+    resource: made.resource,
+    write: made.write,
+    tags: made.tags ?? {},
   };
-  return { credential: Secret.of(credential), handle: fingerprint(created.token) };
+  return { credential: Secret.of(credential), handle: fingerprint(made.token) };
 }
 
-/** The new token against `GET /`: 200, or 403 for a restricted token, prove the API accepts it. */
+/** The new token against `GET /`: 200, or 403 for a restricted token, prove the API accepts it; 401 fails. */
 export async function verifyToken(
   input: VerifyInput<Conn, TelenorTarget, TelenorCredential, never>,
   ctx: StepContext,
 ): Promise<VerifyOutcome> {
   const outcome = await new TelenorTokensApi(input.connection, ctx).ping(input.credential.reveal().token);
   if (outcome === 'refused') {
-    throw new RotationError('auth', 'telenor refused the new token on GET / (HTTP 401)', {
-      system: 'telenor',
-      operation: 'check token',
-      status: 401,
-    });
+    throw new RotationError(
+      'auth',
+      'telenor check token failed with HTTP 401: the API does not accept the new token',
+      {
+        system: 'telenor',
+        operation: 'check token',
+        status: 401,
+      },
+    );
   }
   return { kind: 'end-to-end' };
 }

@@ -7,10 +7,14 @@ import type { HttpResponse } from '../../lib/http-client.js';
 
 export const TELENOR = 'telenor';
 
+/** Which admin credential a `/tokens` call presented (it decides how a refusal is explained). */
+export type AdminCredential = 'session' | 'apiToken';
+
 export const tokenSchema = z.looseObject({
   token: z.string().min(1),
   resource: z.string(),
   write: z.boolean(),
+  /** Omitted by the API when the token has no tags. */
   tags: z.record(z.string(), z.string()).optional(),
 });
 export type WireToken = z.infer<typeof tokenSchema>;
@@ -25,16 +29,33 @@ function parseJson(text: string): unknown {
   }
 }
 
-/** Why /tokens refused the credential: the documented CONNECT ID rule, spelled out for the operator. */
-const SESSION_RULE =
-  "Telenor allows /tokens only from a CONNECT ID login session, not with an API token; set the connection's session to a fresh session cookie (sessions expire and rotor cannot renew them)";
+const RENEWAL =
+  'Telenor sessions expire and rotor cannot renew them: the session must be renewed by logging in through CONNECT ID again and storing the new session cookie where the connection’s session reference points';
 
-/** A failed call as a RotationError; refusals of /tokens explain the session rule. */
+/**
+ * Why `/tokens` refused the admin credential, for the operator. Telenor documents that the token resource is
+ * reachable only from a CONNECT ID login, not via an API token.
+ */
+export function refusalExplanation(via: AdminCredential, status: number): string {
+  if (via === 'apiToken') {
+    return `Telenor manages API tokens (/tokens) only from a CONNECT ID login session, not with another API token: set the connection’s session to the Cookie header value of a CONNECT ID session. ${RENEWAL}`;
+  }
+  const why =
+    status === 401
+      ? 'the configured session was refused, most likely because it has expired'
+      : 'the configured session was refused: it has expired, or its user is not an admin of the team that owns the tokens';
+  return `Telenor manages API tokens (/tokens) only from a CONNECT ID login session, and ${why}. ${RENEWAL}`;
+}
+
+/**
+ * A failed call as a RotationError built from status and the sanitised vendor message only. `via` is set
+ * for `/tokens` calls: their 401/403 are `auth` failures that explain the CONNECT ID session rule.
+ */
 export function failureOf(
   operation: string,
   response: HttpResponse,
   nowMs: number,
-  tokensCall: boolean,
+  via: AdminCredential | undefined,
 ): RotationError {
   const body = errorBodySchema.safeParse(parseJson(response.text));
   const failure = httpFailure({
@@ -44,8 +65,12 @@ export function failureOf(
     retryAfterMs: parseRetryAfter(response.headers['retry-after'], nowMs),
     vendorMessage: body.success ? sanitizeVendorMessage(body.data.message) : undefined,
   });
-  if (tokensCall && (response.status === 401 || response.status === 403)) {
-    return new RotationError('auth', `${failure.message}. ${SESSION_RULE}`, failure.details);
+  if (via !== undefined && (response.status === 401 || response.status === 403)) {
+    return new RotationError(
+      'auth',
+      `${failure.message}. ${refusalExplanation(via, response.status)}`,
+      failure.details,
+    );
   }
   return failure;
 }
@@ -56,12 +81,12 @@ export function readBody<T>(
   response: HttpResponse,
   schema: z.ZodType<T>,
   nowMs: number,
-  tokensCall: boolean,
+  via: AdminCredential | undefined,
 ): T {
-  if (response.status < 200 || response.status >= 300)
-    throw failureOf(operation, response, nowMs, tokensCall);
+  if (response.status < 200 || response.status >= 300) throw failureOf(operation, response, nowMs, via);
   const parsed = schema.safeParse(parseJson(response.text));
-  if (!parsed.success)
+  if (!parsed.success) {
     throw protocolFailure(TELENOR, operation, 'the body does not have the documented shape', response.status);
+  }
   return parsed.data;
 }
