@@ -27,6 +27,12 @@ describe('provider registry', () => {
     }
   });
 
+  it('lets exactly the providers that can list what rotor made take part in the orphan sweep', () => {
+    for (const provider of Object.values(providers)) {
+      expect(provider.listIssued !== undefined, provider.id).toBe(provider.canList);
+    }
+  });
+
   it('bundles one emulator per provider plus the sink, with unique names', () => {
     const names = bundledEmulators().map((emulator) => emulator.name);
     expect(new Set(names).size).toBe(names.length);

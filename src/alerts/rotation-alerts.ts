@@ -62,7 +62,12 @@ export async function alertRotationFailed(
 export function alertRevocationFailed(
   alerts: AlertSink,
   policy: PolicyConfig,
-  failure: { readonly versionId: string; readonly error: RotationError },
+  failure: {
+    readonly error: RotationError;
+    /** The displaced version, or absent for an orphan (a credential no version holds). */
+    readonly versionId?: string;
+    readonly handle?: string;
+  },
 ): Promise<void> {
   return alerts.publish({
     ...about(policy),
@@ -70,5 +75,6 @@ export function alertRevocationFailed(
     step: 'revoke',
     versionId: failure.versionId,
     error: errorOf(failure.error),
+    ...(failure.handle === undefined ? {} : { details: { handle: failure.handle } }),
   });
 }

@@ -5,6 +5,7 @@ import { type Clock, systemClock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
 import { RotorMetrics } from '../metrics/rotor-metrics.js';
 import { BACKOFF_TYPE, backoffDelay } from '../queue/failure-policy.js';
+import { scheduleOrphanSweep } from '../queue/orphan-sweep-schedule.js';
 import { ROTATION_QUEUE } from '../queue/queue-name.js';
 import { createRotationProcessor } from '../queue/rotation-processor.js';
 import { reconcileSchedulers } from '../queue/scheduler-reconcile.js';
@@ -56,6 +57,7 @@ export async function startDaemon(config: RotorConfig, options: DaemonOptions): 
     const next = change.nextMs === undefined ? undefined : new Date(change.nextMs).toISOString();
     log.info({ policyId: change.policyId, scheduler: change.action, next }, 'schedule reconciled');
   }
+  if (await scheduleOrphanSweep(infra.queue, config.policies)) log.info('orphan sweep scheduled hourly');
 
   const worker = new Worker(ROTATION_QUEUE, createRotationProcessor(deps), {
     connection: infra.redis.duplicate(),

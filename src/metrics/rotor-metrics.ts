@@ -9,6 +9,7 @@ export type RunOutcome = 'succeeded' | 'failed' | 'retrying' | 'delayed';
 /** What the daemon tells the metrics as it works. */
 export interface RotationMetrics {
   runFinished(policy: PolicyConfig, outcome: RunOutcome, durationMs: number): void;
+  orphanDeleted(policy: PolicyConfig): void;
   providerCall(call: { system: string; operation: string; status: number | undefined }): void;
 }
 
@@ -25,6 +26,7 @@ export class RotorMetrics implements RotationMetrics {
   readonly #duration: Histogram<'policy' | 'provider'>;
   readonly #providerRequests: Counter<'provider' | 'operation' | 'status'>;
   readonly #webhookDeliveries: Counter<'endpoint' | 'outcome'>;
+  readonly #orphansDeleted: Counter<'policy' | 'provider'>;
 
   constructor(source: {
     readonly queue: Queue;
@@ -84,6 +86,12 @@ export class RotorMetrics implements RotationMetrics {
       'When the current credential expires',
       (s) => s.expiresAt,
     );
+    this.#orphansDeleted = new Counter({
+      name: 'rotor_orphans_deleted_total',
+      help: 'Credentials rotor made that were neither current, previous nor in flight, deleted by the orphan sweep',
+      labelNames: ['policy', 'provider'],
+      registers,
+    });
     this.#webhookDeliveries = new Counter({
       name: 'rotor_webhook_deliveries_total',
       help: 'Alert webhook delivery attempts: delivered, retrying, dead (after the last attempt)',
@@ -115,6 +123,10 @@ export class RotorMetrics implements RotationMetrics {
     const labels = { policy: policy.id, provider: policy.connection.provider.id };
     this.#rotations.inc({ ...labels, outcome });
     this.#duration.observe(labels, durationMs / 1000);
+  }
+
+  orphanDeleted(policy: PolicyConfig): void {
+    this.#orphansDeleted.inc({ policy: policy.id, provider: policy.connection.provider.id });
   }
 
   webhookDelivery(endpoint: string, outcome: 'delivered' | 'retrying' | 'dead'): void {

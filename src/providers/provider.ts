@@ -74,6 +74,15 @@ export interface ProviderAction<Conn, Target, Cred> {
   issue(input: IssueInput<Conn, Target, Cred>, ctx: StepContext): Promise<Issued<Cred>>;
 }
 
+/** A credential rotor made that the vendor still holds, as listed for the orphan sweep. */
+export interface ListedCredential<Cred> {
+  /** The same non-secret handle `issue` returned for it. */
+  readonly handle: string;
+  /** The run that made it (from the name or tags rotor gave it). */
+  readonly runId: string;
+  readonly credential: Secret<Cred>;
+}
+
 /** A policy of the demo config, as a provider's demo sees it. */
 export interface DemoPolicy<Target> {
   readonly id: string;
@@ -108,8 +117,13 @@ export interface Provider<ConnConfig, Target, Cred, Verify = never> {
     readonly verify?: z.ZodType<Verify>;
   };
   readonly actions: Readonly<Record<string, ProviderAction<Resolved<ConnConfig>, Target, Cred>>>;
-  /** Whether the provider can list what rotor issued (enables the orphan sweep). */
+  /** Whether the provider can list what rotor issued (then `listIssued` exists and the orphan sweep runs). */
   readonly canList: boolean;
+  /** The credentials rotor made for this policy (recognised by their names or tags) that the vendor holds. */
+  listIssued?(
+    input: PolicyInput<Resolved<ConnConfig>, Target>,
+    ctx: StepContext,
+  ): Promise<readonly ListedCredential<Cred>[]>;
   /** The credential's expiry as stored in the sink, for `beforeExpiry` schedules and status. */
   expiresAt(credential: Cred): Date | undefined;
   /** Read-only calls that prove the admin credential and the target work. */

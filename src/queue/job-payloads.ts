@@ -10,6 +10,8 @@ export const JOB = {
   request: 'request',
   /** Periodic: looks for expiring credentials and stalled schedules (with alerts configured). */
   sweep: 'sweep',
+  /** Periodic: deletes what rotor made that is neither current, previous nor in flight (listing providers). */
+  orphanSweep: 'orphan-sweep',
   /** Revokes a displaced credential once its grace period is over. */
   revoke: 'revoke',
 } as const;

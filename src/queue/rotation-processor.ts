@@ -9,6 +9,7 @@ import {
 } from '../alerts/rotation-alerts.js';
 import type { PolicyConfig } from '../config/rotor-config.js';
 import { RotationError } from '../domain/errors.js';
+import { sweepOrphans } from '../engine/orphan-sweep.js';
 import { recordFailure } from '../engine/record-failure.js';
 import { revokeDisplaced } from '../engine/revoke-displaced.js';
 import { type RotationDeps, runRotation } from '../engine/run-rotation.js';
@@ -65,6 +66,8 @@ export function createRotationProcessor(deps: ProcessorDeps) {
         return revoke(deps, job, token);
       case JOB.request:
         return request(deps, job);
+      case JOB.orphanSweep:
+        return orphanSweep(deps);
       case JOB.sweep:
         if (!deps.alerts) throw new UnrecoverableError('sweep job, but no alerts are configured');
         return sweepAlerts({ ...deps, alerts: deps.alerts });
@@ -72,6 +75,23 @@ export function createRotationProcessor(deps: ProcessorDeps) {
         throw new UnrecoverableError(`unknown job name "${job.name}"`);
     }
   };
+}
+
+/** The orphan sweep over every policy whose provider can list what rotor made. */
+async function orphanSweep(deps: ProcessorDeps): Promise<string> {
+  let deleted = 0;
+  let failed = 0;
+  for (const policy of deps.policies.values()) {
+    if (policy.paused) continue;
+    const outcome = await sweepOrphans(deps, policy);
+    deleted += outcome.deleted.length;
+    failed += outcome.failed.length;
+    for (const _handle of outcome.deleted) deps.metrics?.orphanDeleted(policy);
+    for (const failure of outcome.failed) {
+      if (deps.alerts) await alertRevocationFailed(deps.alerts, policy, failure);
+    }
+  }
+  return `orphans deleted: ${deleted}, failed: ${failed}`;
 }
 
 async function trigger(deps: ProcessorDeps, job: Job): Promise<string> {

@@ -1,4 +1,5 @@
 import { startTagoioEmulator } from '../../src/providers/tagoio/tagoio.emulator.js';
+import { rotorTokenName } from '../../src/providers/tagoio/tagoio.token-name.js';
 import type { ProviderFixture } from '../support/provider-fixture.js';
 
 /** TagoIO service-authorization tokens (overlap: the old token is deleted after grace). */
@@ -14,6 +15,14 @@ export async function startTagoioFixture(): Promise<ProviderFixture> {
     issueRoute: 'createServiceAuth',
     verifyRoute: 'listServiceAuth',
     revokeRoute: 'deleteServiceAuth',
+    plantRotorCredential: async (policyId, runId) => {
+      const made = emulator.store.create({
+        name: rotorTokenName('planted', policyId, runId),
+        permission: 'write',
+        expireTime: 'never',
+      });
+      return { token: made.token, name: made.name, permission: made.permission, expireTime: null };
+    },
     // A service-authorization token is accepted while it exists at TagoIO.
     accepts: async (credential) => emulator.store.exists((credential as { token: string }).token),
     secrets: () => [...emulator.store.mintedSecrets(), emulator.token],

@@ -1,9 +1,16 @@
-import { startTelenorEmulator } from '../../src/providers/telenor/telenor.emulator.js';
+import {
+  type RunningTelenorEmulator,
+  startTelenorEmulator,
+} from '../../src/providers/telenor/telenor.emulator.js';
 import type { ProviderFixture } from '../support/provider-fixture.js';
 
 /** Telenor NB-IoT API tokens through a CONNECT ID session (overlap: the old token is deleted after grace). */
 export async function startTelenorFixture(): Promise<ProviderFixture> {
-  const emulator = await startTelenorEmulator();
+  return telenorFixtureFor(await startTelenorEmulator());
+}
+
+/** The fixture for an emulator the test started itself (to reach its store). */
+export function telenorFixtureFor(emulator: RunningTelenorEmulator): ProviderFixture {
   return {
     providerId: 'telenor',
     action: 'rotate',
@@ -18,6 +25,14 @@ export async function startTelenorFixture(): Promise<ProviderFixture> {
     issueRoute: 'createToken',
     verifyRoute: 'ping',
     revokeRoute: 'deleteToken',
+    plantRotorCredential: async (policyId, runId) => {
+      const made = emulator.store.create({
+        resource: '/',
+        write: false,
+        tags: { 'managed-by': 'rotor', policy: policyId, run: runId },
+      });
+      return { token: made.token, resource: made.resource, write: made.write, tags: made.tags };
+    },
     accepts: async (credential) => {
       const { token } = credential as { token: string };
       const response = await fetch(`${emulator.server.origin}/`, { headers: { 'x-api-token': token } });

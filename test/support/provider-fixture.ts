@@ -35,6 +35,11 @@ export interface ProviderFixture {
   readonly revokeRoute?: string;
   /** Calls to `revokeRoute` one revoke makes (default 1; e.g. an access and a refresh token). */
   readonly revokeCalls?: number;
+  /**
+   * For providers that can list what rotor made: creates a credential at the emulator as rotor would have
+   * made it for this policy and run (its name or tags), and returns its stored document.
+   */
+  plantRotorCredential?(policyId: string, runId: string): Promise<unknown>;
   /** Whether the vendor accepts this stored credential document right now (a real authenticated call). */
   accepts(credential: unknown): Promise<boolean>;
   /** Every secret value the emulator has minted or holds (issued tokens, admin credentials). */

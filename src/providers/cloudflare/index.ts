@@ -46,7 +46,8 @@ export const cloudflareProvider: Provider<
       issue: refreshServiceToken,
     },
   },
-  canList: true,
+  // rotate and refresh change one token in place: rotor never makes a second one, so there is nothing to sweep.
+  canList: false,
   expiresAt: (credential) => (credential.expiresAt === null ? undefined : new Date(credential.expiresAt)),
   preflight: preflightServiceToken,
   verify: verifyServiceToken,

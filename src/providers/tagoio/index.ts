@@ -12,6 +12,7 @@ import {
 import {
   createServiceToken,
   deleteServiceToken,
+  listRotorServiceTokens,
   preflightServiceAuth,
   verifyServiceToken,
 } from './tagoio.steps.js';
@@ -32,6 +33,7 @@ export const tagoioProvider: Provider<TagoioConnectionConfig, TagoioTarget, Tago
     },
   },
   canList: true,
+  listIssued: listRotorServiceTokens,
   expiresAt: (credential) => (credential.expireTime === null ? undefined : new Date(credential.expireTime)),
   preflight: preflightServiceAuth,
   verify: verifyServiceToken,

@@ -6,6 +6,7 @@ import { displacedCredential } from '../displaced-credential.js';
 import type {
   Issued,
   IssueInput,
+  ListedCredential,
   PolicyInput,
   RevokeInput,
   StepContext,
@@ -14,7 +15,7 @@ import type {
 } from '../provider.js';
 import { TagoioServiceAuthApi } from './tagoio.api.js';
 import type { TagoioConnectionConfig, TagoioCredential, TagoioTarget } from './tagoio.schemas.js';
-import { rotorTokenName } from './tagoio.token-name.js';
+import { parseRotorTokenName, rotorTokenName } from './tagoio.token-name.js';
 
 type Conn = Resolved<TagoioConnectionConfig>;
 
@@ -90,4 +91,23 @@ export async function preflightServiceAuth(
   ctx: StepContext,
 ): Promise<void> {
   await new TagoioServiceAuthApi(input.connection, ctx).list(input.target.name);
+}
+
+/** The tokens rotor made for this policy (recognised by their names) that TagoIO still holds. */
+export async function listRotorServiceTokens(
+  input: PolicyInput<Conn, TagoioTarget>,
+  ctx: StepContext,
+): Promise<ListedCredential<TagoioCredential>[]> {
+  const tokens = await new TagoioServiceAuthApi(input.connection, ctx).list();
+  return tokens.flatMap((token) => {
+    const made = parseRotorTokenName(token.name);
+    if (made?.policyId !== ctx.policyId) return [];
+    const credential: TagoioCredential = {
+      token: token.token,
+      name: token.name,
+      permission: token.permission ?? input.target.permission,
+      expireTime: token.expire_time && token.expire_time !== 'never' ? token.expire_time : null,
+    };
+    return [{ handle: fingerprint(token.token), runId: made.runId, credential: Secret.of(credential) }];
+  });
 }

@@ -9,7 +9,7 @@ import {
   telenorCredentialSchema,
   telenorTargetSchema,
 } from './telenor.schemas.js';
-import { createToken, deleteToken, preflightTokens, verifyToken } from './telenor.steps.js';
+import { createToken, deleteToken, listRotorTokens, preflightTokens, verifyToken } from './telenor.steps.js';
 
 export const telenorProvider: Provider<TelenorConnectionConfig, TelenorTarget, TelenorCredential> = {
   id: 'telenor',
@@ -28,6 +28,7 @@ export const telenorProvider: Provider<TelenorConnectionConfig, TelenorTarget, T
     },
   },
   canList: true,
+  listIssued: listRotorTokens,
   expiresAt: () => undefined,
   preflight: preflightTokens,
   verify: verifyToken,

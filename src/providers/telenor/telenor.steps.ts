@@ -6,6 +6,7 @@ import { displacedCredential } from '../displaced-credential.js';
 import type {
   Issued,
   IssueInput,
+  ListedCredential,
   PolicyInput,
   RevokeInput,
   StepContext,
@@ -172,4 +173,23 @@ export async function preflightTokens(
   ctx: StepContext,
 ): Promise<void> {
   await new TelenorTokensApi(input.connection, ctx).list();
+}
+
+/** The tokens rotor made for this policy (tagged managed-by rotor, policy, run) that Telenor still holds. */
+export async function listRotorTokens(
+  input: PolicyInput<Conn, TelenorTarget>,
+  ctx: StepContext,
+): Promise<ListedCredential<TelenorCredential>[]> {
+  const tokens = await new TelenorTokensApi(input.connection, ctx).list();
+  return tokens.flatMap((token) => {
+    const tags = token.tags ?? {};
+    if (tags['managed-by'] !== 'rotor' || tags.policy !== ctx.policyId || tags.run === undefined) return [];
+    const credential: TelenorCredential = {
+      token: token.token,
+      resource: token.resource,
+      write: token.write,
+      tags,
+    };
+    return [{ handle: fingerprint(token.token), runId: tags.run, credential: Secret.of(credential) }];
+  });
 }
