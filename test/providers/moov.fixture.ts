@@ -1,7 +1,7 @@
-import { startMoovEmulator } from '../../src/providers/moov/moov.emulator.js';
+import { MOOV_ROUTES, startMoovEmulator } from '../../src/providers/moov/moov.emulator.js';
 import type { ProviderFixture } from '../support/provider-fixture.js';
 
-/** Moov OAuth tokens with client_credentials (overlap: the old pair is revoked after grace). */
+/** Moov OAuth tokens with client_credentials (overlap: the displaced pair is revoked after grace). */
 export async function startMoovFixture(): Promise<ProviderFixture> {
   const emulator = await startMoovEmulator();
   return {
@@ -15,10 +15,11 @@ export async function startMoovFixture(): Promise<ProviderFixture> {
       'secretKey: { env: FIXTURE_MOOV_SECRET_KEY }',
     ].join('\n'),
     newTarget: async () => ({ targetYaml: '{ scope: "/accounts.read /ping.read" }' }),
-    issueRoute: 'createAccessToken',
-    verifyRoute: 'ping',
-    revokeRoute: 'revokeAccessToken',
-    // The access token and the refresh token of the displaced pair.
+    issueRoute: MOOV_ROUTES.token,
+    // Verify reads GET /ping with the new access token.
+    verifyRoute: MOOV_ROUTES.ping,
+    revokeRoute: MOOV_ROUTES.revoke,
+    // The access token and the refresh token of the displaced pair (target.revokeRefreshToken defaults to true).
     revokeCalls: 2,
     accepts: async (credential) => {
       const { access_token: token } = credential as { access_token: string };
@@ -26,7 +27,7 @@ export async function startMoovFixture(): Promise<ProviderFixture> {
         headers: { authorization: `Bearer ${token}` },
       });
       await response.arrayBuffer();
-      return response.status === 200 || response.status === 403;
+      return response.status === 200;
     },
     secrets: () => [...emulator.store.mintedSecrets(), emulator.secretKey],
     close: () => emulator.server.close(),

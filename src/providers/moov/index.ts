@@ -17,6 +17,7 @@ import {
   verifyAccessToken,
 } from './moov.steps.js';
 
+/** Moov OAuth2 access/refresh token pairs minted from an API key; both actions overlap old and new. */
 export const moovProvider: Provider<MoovConnectionConfig, MoovTarget, MoovCredential> = {
   id: 'moov',
   displayName: 'Moov OAuth access tokens',
@@ -29,13 +30,13 @@ export const moovProvider: Provider<MoovConnectionConfig, MoovTarget, MoovCreden
     clientCredentials: {
       capability: 'overlap',
       summary:
-        'new access/refresh token pair from the API key; the old pair is revoked after the grace period',
+        'new access/refresh token pair from the API key; the displaced pair is revoked after the grace period',
       issue: issueWithClientCredentials,
     },
     refreshToken: {
       capability: 'overlap',
       summary:
-        'next token pair from the stored refresh token; the old pair is revoked after the grace period',
+        'next token pair from the stored refresh token (client_credentials for the first); the displaced pair is revoked after the grace period',
       issue: issueWithRefreshToken,
     },
   },

@@ -2,11 +2,16 @@ import type { Resolved } from '../../domain/secret-reference.js';
 import type { HttpClient, HttpRequest } from '../../lib/http-client.js';
 import type { StepContext } from '../provider.js';
 import type { MoovConnectionConfig } from './moov.schemas.js';
-import { type AuthToken, failureOf, MOOV, readToken } from './moov.wire.js';
+import { type AuthToken, failureOf, isSuccess, MOOV, readToken } from './moov.wire.js';
 
 type Connection = Resolved<MoovConnectionConfig>;
 
-/** Moov's OAuth2 endpoints with the API key as HTTP Basic, and its ping. */
+export type TokenTypeHint = 'access_token' | 'refresh_token';
+
+/**
+ * Moov's OAuth2 endpoints with the API key as HTTP Basic (`/oauth2/token`, `/oauth2/revoke`), and
+ * `GET /ping` with the API key or an access token. Bodies are JSON, as the current SDKs send them.
+ */
 export class MoovAuthApi {
   readonly #connection: Connection;
   readonly #ctx: StepContext;
@@ -18,46 +23,48 @@ export class MoovAuthApi {
     this.#http = ctx.http(connection.baseUrl, MOOV);
   }
 
-  #basic(): Record<string, string> {
-    const pair = `${this.#connection.publicKey.reveal()}:${this.#connection.secretKey.reveal()}`;
+  /** X-Moov-Version on every call; Origin too when configured (keys with a domain list need it). */
+  #headers(authorization: string): Record<string, string> {
     return {
-      authorization: `Basic ${Buffer.from(pair).toString('base64')}`,
+      authorization,
       'x-moov-version': this.#connection.moovVersion,
       ...(this.#connection.origin === undefined ? {} : { origin: this.#connection.origin }),
     };
+  }
+
+  #basic(): Record<string, string> {
+    const pair = `${this.#connection.publicKey.reveal()}:${this.#connection.secretKey.reveal()}`;
+    return this.#headers(`Basic ${Buffer.from(pair, 'utf8').toString('base64')}`);
   }
 
   #send(request: Omit<HttpRequest, 'signal'>) {
     return this.#http.send({ ...request, signal: this.#ctx.signal });
   }
 
-  async clientCredentials(scope: string): Promise<AuthToken> {
-    const operation = 'create access token';
+  async #token(operation: string, body: Record<string, string>): Promise<AuthToken> {
     const response = await this.#send({
       method: 'POST',
       path: '/oauth2/token',
       operation,
       headers: this.#basic(),
-      json: { grant_type: 'client_credentials', scope },
+      json: body,
     });
     return readToken(operation, response, this.#ctx.clock.now());
   }
 
-  async refresh(refreshToken: string): Promise<AuthToken> {
-    const operation = 'refresh access token';
-    const response = await this.#send({
-      method: 'POST',
-      path: '/oauth2/token',
-      operation,
-      headers: this.#basic(),
-      json: { grant_type: 'refresh_token', refresh_token: refreshToken },
-    });
-    return readToken(operation, response, this.#ctx.clock.now());
+  /** A new token pair with these space-separated scopes. */
+  clientCredentials(scope: string): Promise<AuthToken> {
+    return this.#token('create access token', { grant_type: 'client_credentials', scope });
+  }
+
+  /** The next pair from a refresh token (Moov keeps the scope of the grant). */
+  refresh(refreshToken: string): Promise<AuthToken> {
+    return this.#token('refresh access token', { grant_type: 'refresh_token', refresh_token: refreshToken });
   }
 
   /** RFC 7009 revocation: Moov answers 204 whether or not it still knew the token. */
-  async revoke(token: string, hint: 'access_token' | 'refresh_token'): Promise<void> {
-    const operation = `revoke ${hint.replace('_', ' ')}`;
+  async revoke(token: string, hint: TokenTypeHint): Promise<void> {
+    const operation = hint === 'access_token' ? 'revoke access token' : 'revoke refresh token';
     const response = await this.#send({
       method: 'POST',
       path: '/oauth2/revoke',
@@ -65,19 +72,14 @@ export class MoovAuthApi {
       headers: this.#basic(),
       json: { token, token_type_hint: hint },
     });
-    if (response.status < 200 || response.status >= 300)
-      throw failureOf(operation, response, this.#ctx.clock.now());
+    if (!isSuccess(response)) throw failureOf(operation, response, this.#ctx.clock.now());
   }
 
-  /** GET /ping with an access token (or, without one, the API key): 2xx means the credential works. */
+  /** GET /ping with an access token (or, without one, the API key): resolves when Moov accepts it. */
   async ping(accessToken?: string): Promise<void> {
-    const operation = accessToken === undefined ? 'ping with the API key' : 'ping with the new access token';
-    const headers =
-      accessToken === undefined
-        ? this.#basic()
-        : { authorization: `Bearer ${accessToken}`, 'x-moov-version': this.#connection.moovVersion };
+    const operation = accessToken === undefined ? 'ping with the API key' : 'ping with an access token';
+    const headers = accessToken === undefined ? this.#basic() : this.#headers(`Bearer ${accessToken}`);
     const response = await this.#send({ method: 'GET', path: '/ping', operation, headers });
-    if (response.status < 200 || response.status >= 300)
-      throw failureOf(operation, response, this.#ctx.clock.now());
+    if (!isSuccess(response)) throw failureOf(operation, response, this.#ctx.clock.now());
   }
 }

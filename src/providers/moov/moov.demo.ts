@@ -1,18 +1,25 @@
 import type { Resolved } from '../../domain/secret-reference.js';
 import { listenAddressOf } from '../../emulation/listen-address.js';
 import type { DemoEmulator, DemoPolicy } from '../provider.js';
-import { startMoovEmulator } from './moov.emulator.js';
-import type { MoovConnectionConfig, MoovCredential, MoovTarget } from './moov.schemas.js';
+import { DEFAULT_MOOV_SCOPES, startMoovEmulator } from './moov.emulator.js';
+import { type MoovConnectionConfig, type MoovCredential, type MoovTarget, scopesOf } from './moov.schemas.js';
 
-/** The Moov emulator where the connection points, admitting its API key; a token pair per policy. */
+/**
+ * The Moov emulator where the connection points, admitting its API key (and its Origin, when one is set)
+ * and every scope the demo policies ask for; `credentialOf` mints a fresh pair for a policy's scope.
+ */
 export async function startMoovDemo(
   connection: Resolved<MoovConnectionConfig>,
   policies: readonly DemoPolicy<MoovTarget>[],
 ): Promise<DemoEmulator<MoovCredential>> {
+  const scopes = new Set(DEFAULT_MOOV_SCOPES);
+  for (const policy of policies) for (const scope of scopesOf(policy.target.scope)) scopes.add(scope);
   const emulator = await startMoovEmulator({
     ...listenAddressOf(connection.baseUrl, 'Moov'),
     publicKey: connection.publicKey.reveal(),
     secretKey: connection.secretKey.reveal(),
+    allowedScopes: [...scopes],
+    ...(connection.origin === undefined ? {} : { domains: [new URL(connection.origin).hostname] }),
   });
   return {
     description: `Moov API emulator  ${emulator.server.origin}`,

@@ -1,32 +1,41 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { fingerprint } from '../../domain/ids.js';
 import type { Clock } from '../../lib/clock.js';
 
 export interface MintedPair {
   readonly accessToken: string;
   readonly refreshToken: string;
   readonly scope: string;
-  /** Epoch ms. */
+  /** The grant the pair belongs to: a client_credentials call starts one, refreshes continue it. */
+  readonly grant: string;
+  /** Epoch ms: when the access token expires. */
   readonly expiresAt: number;
 }
 
-interface AccessTokenState {
+interface TokenState {
+  readonly kind: 'access_token' | 'refresh_token';
   readonly scope: string;
-  readonly expiresAt: number;
-  revoked: boolean;
-}
-
-interface RefreshTokenState {
-  readonly scope: string;
+  readonly grant: string;
+  /** Access tokens only. */
+  readonly expiresAt?: number;
   used: boolean;
   revoked: boolean;
+}
+
+/** A token as the control endpoint shows it: never its value. */
+export interface TokenView {
+  readonly fingerprint: string;
+  readonly kind: 'access_token' | 'refresh_token';
+  readonly scope: string;
+  readonly grant: string;
+  readonly state: 'live' | 'used' | 'revoked' | 'expired';
 }
 
 /** The emulated account's tokens. Every token ever minted is remembered for leak scans. */
 export class MoovStore {
   readonly #clock: Clock;
   readonly #ttlMs: number;
-  readonly #access = new Map<string, AccessTokenState>();
-  readonly #refresh = new Map<string, RefreshTokenState>();
+  readonly #tokens = new Map<string, TokenState>();
   readonly #minted: string[] = [];
 
   constructor(clock: Clock, accessTokenTtlSeconds: number) {
@@ -34,40 +43,73 @@ export class MoovStore {
     this.#ttlMs = accessTokenTtlSeconds * 1000;
   }
 
-  mint(scope: string): MintedPair {
-    const pair = {
+  /** A new pair with this scope, in a new grant or continuing one (a refresh). */
+  mint(scope: string, grant: string = randomUUID()): MintedPair {
+    const pair: MintedPair = {
       accessToken: `moov_at_${randomBytes(24).toString('base64url')}`,
       refreshToken: `moov_rt_${randomBytes(24).toString('base64url')}`,
       scope,
+      grant,
       expiresAt: this.#clock.now() + this.#ttlMs,
     };
-    this.#access.set(pair.accessToken, { scope, expiresAt: pair.expiresAt, revoked: false });
-    this.#refresh.set(pair.refreshToken, { scope, used: false, revoked: false });
+    this.#tokens.set(pair.accessToken, {
+      kind: 'access_token',
+      scope,
+      grant,
+      expiresAt: pair.expiresAt,
+      used: false,
+      revoked: false,
+    });
+    this.#tokens.set(pair.refreshToken, { kind: 'refresh_token', scope, grant, used: false, revoked: false });
     this.#minted.push(pair.accessToken, pair.refreshToken);
     return pair;
   }
 
-  /** The scope a refresh token grants, marking it used; undefined when it is unknown, used or revoked. */
-  redeem(refreshToken: string, singleUse: boolean): string | undefined {
-    const state = this.#refresh.get(refreshToken);
-    if (!state || state.revoked || (singleUse && state.used)) return undefined;
+  /**
+   * The grant of a refresh token, marking it used; undefined when it is unknown, revoked, or already used
+   * while refresh tokens are single-use.
+   */
+  redeem(refreshToken: string, singleUse: boolean): { scope: string; grant: string } | undefined {
+    const state = this.#tokens.get(refreshToken);
+    if (state?.kind !== 'refresh_token' || state.revoked || (singleUse && state.used)) return undefined;
     state.used = true;
-    return state.scope;
+    return { scope: state.scope, grant: state.grant };
   }
 
-  /** RFC 7009: revoking an unknown token is not an error. */
-  revoke(token: string): void {
-    const access = this.#access.get(token);
-    if (access) access.revoked = true;
-    const refresh = this.#refresh.get(token);
-    if (refresh) refresh.revoked = true;
+  /**
+   * RFC 7009: revoking an unknown token is not an error. With `wholeGrant`, revoking a refresh token also
+   * revokes every token of its grant (what RFC 7009 §2.1 recommends a server do).
+   */
+  revoke(token: string, wholeGrant: boolean): void {
+    const state = this.#tokens.get(token);
+    if (!state) return;
+    state.revoked = true;
+    if (!wholeGrant || state.kind !== 'refresh_token') return;
+    for (const other of this.#tokens.values()) if (other.grant === state.grant) other.revoked = true;
   }
 
-  /** Whether an access token is live: known, not revoked, not expired. */
+  /** An access token's scope and whether it is live (known, not revoked, not expired). */
   accessTokenState(token: string): { live: boolean; scope: string } | undefined {
-    const state = this.#access.get(token);
-    if (!state) return undefined;
-    return { live: !state.revoked && state.expiresAt > this.#clock.now(), scope: state.scope };
+    const state = this.#tokens.get(token);
+    if (state?.kind !== 'access_token') return undefined;
+    return { live: this.#stateOf(state) === 'live', scope: state.scope };
+  }
+
+  #stateOf(state: TokenState): TokenView['state'] {
+    if (state.revoked) return 'revoked';
+    if (state.expiresAt !== undefined && state.expiresAt <= this.#clock.now()) return 'expired';
+    return state.used ? 'used' : 'live';
+  }
+
+  /** Every token, by fingerprint, with its state. */
+  list(): TokenView[] {
+    return [...this.#tokens].map(([token, state]) => ({
+      fingerprint: fingerprint(token),
+      kind: state.kind,
+      scope: state.scope,
+      grant: state.grant,
+      state: this.#stateOf(state),
+    }));
   }
 
   mintedSecrets(): readonly string[] {
