@@ -132,7 +132,11 @@ export interface Provider<ConnConfig, Target, Cred, Verify = never> {
     input: VerifyInput<Resolved<ConnConfig>, Target, Cred, Verify>,
     ctx: StepContext,
   ): Promise<VerifyOutcome>;
-  /** Idempotent: a credential the vendor no longer knows resolves to 'already-gone'. */
+  /**
+   * Idempotent: a credential the vendor no longer knows resolves to 'already-gone'. A RotationError of kind
+   * 'not-found' from here is read the same way, so it must only ever mean "this credential is gone" — never a
+   * wrong URL or a missing parent resource.
+   */
   revoke?(
     input: RevokeInput<Resolved<ConnConfig>, Target, Cred>,
     ctx: StepContext,
