@@ -50,6 +50,7 @@ export function wireRotations(
       }),
       clock: options.clock,
       log: options.log,
+      lockDurationMs: config.worker.lockDurationMs,
       ...(options.observe === undefined ? {} : { observe: options.observe }),
       ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
       ...(options.alerts === undefined ? {} : { alerts: options.alerts }),

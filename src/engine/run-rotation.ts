@@ -28,6 +28,11 @@ export interface RotationRequest {
   readonly runId: string;
   readonly trigger: Trigger;
   readonly signal: AbortSignal;
+  /**
+   * Whether this worker still owns the run (its job lock). Asked right before issuing: a worker whose run
+   * was taken over (it stalled past its lock) must not issue a second credential for it.
+   */
+  readonly stillOwned?: () => Promise<boolean>;
 }
 
 export interface RotationResult {
@@ -193,6 +198,12 @@ class RotationRun {
       this.#log.warn(
         { runId: this.#runId, issueAttempt: previous.issueAttempt },
         'an earlier issue attempt of this run did not reach the journal; issuing again',
+      );
+    }
+    if (this.#request.stillOwned && !(await this.#request.stillOwned())) {
+      throw new RotationError(
+        'transient',
+        'this worker lost the run (its job lock expired and another worker may own it); stopped before issuing',
       );
     }
     const attempt = (previous?.issueAttempt ?? 0) + 1;

@@ -34,6 +34,8 @@ export interface ProcessorDeps extends RotationDeps {
   readonly random?: () => number;
   readonly metrics?: RotationMetrics;
   readonly alerts?: AlertSink;
+  /** The worker's lock duration, for renewing a job's lock when checking ownership. */
+  readonly lockDurationMs: number;
 }
 
 function policyFor(deps: ProcessorDeps, policyId: string, jobName: string): PolicyConfig {
@@ -145,6 +147,10 @@ async function rotate(deps: ProcessorDeps, job: Job, token: string | undefined):
       runId: payload.runId,
       trigger: payload.trigger,
       signal: controller.signal,
+      // Renewing the lock proves ownership: BullMQ answers 0 when the lock is gone or another worker holds it.
+      ...(token === undefined
+        ? {}
+        : { stillOwned: async () => (await job.extendLock(token, deps.lockDurationMs)) === 1 }),
     });
     if (result.revoke) await scheduleRevoke(deps.queue, policy, result.revoke, deps.clock.now());
     await armExpiryTimer(deps.queue, policy, result.expiresAt, deps.clock.now());
