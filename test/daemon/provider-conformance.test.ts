@@ -110,6 +110,27 @@ describe.each(providerFixtures)('%s through the daemon', (_providerId, startFixt
     expect(issued()).toBe(1);
   });
 
+  it('rides out AWS refusing and then timing out while staging: no loss, one issue, completion after', async () => {
+    world.aws.server.faults.add({
+      route: 'PutSecretValue',
+      fault: { kind: 'status', status: 503 },
+      times: 1,
+    });
+    // Longer than the sink's 2s timeout: the SDK gives up, the attempt fails as transient.
+    world.aws.server.faults.add({
+      route: 'PutSecretValue',
+      fault: { kind: 'delay', delayMs: 2_500 },
+      times: 1,
+    });
+
+    const job = await rotateNow();
+
+    expect(await job.getState()).toBe('completed');
+    expect(job.attemptsMade).toBe(3);
+    expect(issued()).toBe(1);
+    expect(await world.fixture.accepts(current())).toBe(true);
+  });
+
   it('delays a 429 by its Retry-After (the job’s scheduled time) without spending an attempt', async () => {
     world.fixture.server.faults.add({
       route: world.fixture.issueRoute,
