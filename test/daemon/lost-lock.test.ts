@@ -6,6 +6,7 @@ import { ROTATION_QUEUE } from '../../src/queue/queue-name.js';
 import { requestRotation } from '../../src/queue/rotation-requests.js';
 import { startTelenorFixture } from '../providers/telenor.fixture.js';
 import { eventually } from '../support/eventually.js';
+import { recordFaultOutcome } from '../support/fault-ledger.js';
 import { finishedJob } from '../support/finished-job.js';
 import { memoryLogger } from '../support/memory-log.js';
 import { type ProviderWorld, startProviderWorld } from '../support/provider-world.js';
@@ -56,6 +57,15 @@ describe('a worker that lost its job lock', () => {
     expect(await (await finishedJob(infra.queue, jobId)).getState()).toBe('completed');
     expect(world.fixture.server.calls.handled(world.fixture.issueRoute)).toHaveLength(1);
     const stored = JSON.parse(world.aws.store.valueOf(policy.secret.id) ?? 'null') as unknown;
-    expect(await world.fixture.accepts(stored)).toBe(true);
+    const accepted = await world.fixture.accepts(stored);
+    recordFaultOutcome({
+      suite: 'lost lock',
+      faultsInjected: 1,
+      rotationsCompleted: 1,
+      credentialsLost: accepted ? 0 : 1,
+      duplicateIssues: world.fixture.server.calls.handled(world.fixture.issueRoute).length - 1,
+      leakedValues: 0,
+    });
+    expect(accepted).toBe(true);
   });
 });

@@ -8,6 +8,7 @@ import { ROTATION_QUEUE } from '../../src/queue/queue-name.js';
 import { requestRotation } from '../../src/queue/rotation-requests.js';
 import { providerFixtures } from '../providers/all-fixtures.js';
 import { eventually } from '../support/eventually.js';
+import { recordFaultOutcome } from '../support/fault-ledger.js';
 import { finishedJob } from '../support/finished-job.js';
 import { memoryLogger } from '../support/memory-log.js';
 import { type ProviderWorld, startProviderWorld } from '../support/provider-world.js';
@@ -52,6 +53,19 @@ describe.each(providerFixtures)('%s through the daemon', (_providerId, startFixt
 
   const current = (): unknown => JSON.parse(world.aws.store.valueOf(secretId()) ?? 'null');
   const issued = () => world.fixture.server.calls.handled(world.fixture.issueRoute).length;
+
+  /** A fault test's outcome for the fault summary. */
+  async function ledger(faults: number, job: Job): Promise<void> {
+    const completed = (await job.getState()) === 'completed';
+    recordFaultOutcome({
+      suite: 'provider faults',
+      faultsInjected: faults,
+      rotationsCompleted: completed ? 1 : 0,
+      credentialsLost: (await world.fixture.accepts(current())) ? 0 : 1,
+      duplicateIssues: Math.max(issued() - 1, 0),
+      leakedValues: 0,
+    });
+  }
 
   it('first run: creates or adopts the secret and the vendor accepts the credential in AWSCURRENT', async () => {
     const job = await rotateNow();
@@ -104,6 +118,7 @@ describe.each(providerFixtures)('%s through the daemon', (_providerId, startFixt
     });
 
     const job = await rotateNow();
+    await ledger(2, job);
 
     expect(await job.getState()).toBe('completed');
     expect(job.attemptsMade).toBe(3);
@@ -124,6 +139,7 @@ describe.each(providerFixtures)('%s through the daemon', (_providerId, startFixt
     });
 
     const job = await rotateNow();
+    await ledger(2, job);
 
     expect(await job.getState()).toBe('completed');
     expect(job.attemptsMade).toBe(3);
@@ -151,7 +167,9 @@ describe.each(providerFixtures)('%s through the daemon', (_providerId, startFixt
     expect(Math.floor(score / 0x1000)).toBeLessThanOrEqual(after + 90_000);
     expect(job.attemptsMade).toBe(0);
     await job.promote();
-    expect(await (await finishedJob(infra.queue, jobId)).getState()).toBe('completed');
+    const finished = await finishedJob(infra.queue, jobId);
+    await ledger(1, finished);
+    expect(await finished.getState()).toBe('completed');
   });
 
   it('stops at once on an auth failure, naming the policy, the step and the status', async () => {
@@ -162,6 +180,7 @@ describe.each(providerFixtures)('%s through the daemon', (_providerId, startFixt
     });
 
     const job = await rotateNow();
+    await ledger(1, job);
 
     expect(await job.getState()).toBe('failed');
     expect(job.attemptsMade).toBe(1);
@@ -177,6 +196,7 @@ describe.each(providerFixtures)('%s through the daemon', (_providerId, startFixt
     });
 
     const job = await rotateNow();
+    await ledger(1, job);
 
     expect(await job.getState()).toBe('failed');
     expect(job.failedReason).toMatch(/policy conformance, step issue/);

@@ -12,6 +12,7 @@ import { RunHistory } from '../../src/state/run-history.js';
 import { type DaemonProcess, startDaemonProcess } from '../support/daemon-process.js';
 import { type EmulatedWorld, startEmulatedWorld } from '../support/emulated-world.js';
 import { eventually } from '../support/eventually.js';
+import { recordFaultOutcome } from '../support/fault-ledger.js';
 
 /** This suite's own Redis (AOF on, another port): restarting the shared one would break other suites. */
 async function freePort(): Promise<number> {
@@ -147,6 +148,14 @@ describe('a Redis restart', () => {
     expect(Object.keys(scheduler).length).toBeGreaterThan(0);
     const issued = world.cloudflare.server.calls.handled('rotateServiceToken').length;
     const failed = (await history.recent('ticking')).filter((entry) => entry.outcome === 'failed').length;
+    recordFaultOutcome({
+      suite: 'redis restart',
+      faultsInjected: 1,
+      rotationsCompleted: runs.length,
+      credentialsLost: 0,
+      duplicateIssues: Math.max(issued - runs.length - failed, 0),
+      leakedValues: 0,
+    });
     expect(issued).toBeGreaterThanOrEqual(runs.length);
     expect(issued).toBeLessThanOrEqual(runs.length + failed);
     expect(daemon?.child.exitCode).toBeNull();

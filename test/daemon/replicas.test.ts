@@ -8,6 +8,7 @@ import { requestRotation } from '../../src/queue/rotation-requests.js';
 import { startTelenorFixture } from '../providers/telenor.fixture.js';
 import { type DaemonProcess, startDaemonProcess } from '../support/daemon-process.js';
 import { eventually } from '../support/eventually.js';
+import { recordFaultOutcome } from '../support/fault-ledger.js';
 import { type ProviderWorld, startProviderWorld } from '../support/provider-world.js';
 
 const POLICIES = 50;
@@ -89,6 +90,19 @@ describe('three replicas on one Redis', () => {
       );
     }
 
+    let lost = 0;
+    for (const policy of config.policies) {
+      const stored = JSON.parse(world.aws.store.valueOf(policy.secret.id) ?? 'null') as unknown;
+      if (!(await world.fixture.accepts(stored))) lost += 1;
+    }
+    recordFaultOutcome({
+      suite: 'replicas',
+      faultsInjected: 13,
+      rotationsCompleted: all.length,
+      credentialsLost: lost,
+      duplicateIssues: world.fixture.server.calls.handled(world.fixture.issueRoute).length - all.length,
+      leakedValues: 0,
+    });
     expect(new Set(all).size).toBe(POLICIES * ROUNDS);
     const events = await infra.redis.xrange(`${config.redis.prefix}:rotations:events`, '-', '+');
     const stalled = events.filter(([, fields]) => fields[1] === 'stalled');

