@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RotorConfig } from '../../src/config/rotor-config.js';
 import { connectRedis, type RedisInfrastructure } from '../../src/daemon/redis-infrastructure.js';
 import { requestRotation } from '../../src/queue/rotation-requests.js';
-import { startTelenorFixture } from '../providers/telenor.fixture.js';
+import { providerFixtures } from '../providers/all-fixtures.js';
 import { type DaemonProcess, startDaemonProcess } from '../support/daemon-process.js';
 import { eventually } from '../support/eventually.js';
 import { recordFaultOutcome } from '../support/fault-ledger.js';
@@ -15,55 +15,55 @@ const POLICIES = 50;
 const ROUNDS = 4;
 const WORKER = 'concurrency: 4\nlockDuration: 2s\nstalledInterval: 1s\nmaxStalledCount: 3';
 
-let world: ProviderWorld;
-let config: RotorConfig;
-let infra: RedisInfrastructure;
-let workDir: string;
-let configFile: string;
-const replicas: (DaemonProcess | undefined)[] = [];
+describe.each(providerFixtures)('%s: three replicas on one Redis', (_providerId, startFixture) => {
+  let world: ProviderWorld;
+  let config: RotorConfig;
+  let infra: RedisInfrastructure;
+  let workDir: string;
+  let configFile: string;
+  const replicas: (DaemonProcess | undefined)[] = [];
 
-beforeAll(async () => {
-  world = await startProviderWorld(startTelenorFixture);
-  const entries: string[] = [];
-  for (let index = 0; index < POLICIES; index++) {
-    entries.push(
-      await world.policy(`fleet-${index}`, { gracePeriod: '1h', retry: '{ attempts: 5, backoff: 100ms }' }),
+  beforeAll(async () => {
+    world = await startProviderWorld(startFixture);
+    const entries: string[] = [];
+    for (let index = 0; index < POLICIES; index++) {
+      entries.push(
+        await world.policy(`fleet-${index}`, { gracePeriod: '1h', retry: '{ attempts: 5, backoff: 100ms }' }),
+      );
+    }
+    config = await world.config(entries, { worker: WORKER });
+    workDir = await mkdtemp(join(tmpdir(), 'rotor-replicas-'));
+    configFile = join(workDir, 'rotor.yaml');
+    await writeFile(configFile, world.yaml(entries, { worker: WORKER }));
+    infra = connectRedis(config);
+    for (let index = 0; index < 3; index++) replicas.push(await startDaemonProcess(configFile, world.env));
+  }, 60_000);
+
+  afterAll(async () => {
+    await Promise.all(replicas.map((replica) => replica?.stop()));
+    await infra?.close();
+    await world?.close();
+    await rm(workDir, { recursive: true, force: true });
+  });
+
+  async function round(onQueued?: () => Promise<void>): Promise<string[]> {
+    const jobIds: string[] = [];
+    for (const policy of config.policies) {
+      jobIds.push((await requestRotation(infra.queue, policy, 'manual', { nowMs: Date.now() })).jobId);
+    }
+    await onQueued?.();
+    await eventually(
+      'every rotation of the round to complete',
+      async () => {
+        const states = await Promise.all(jobIds.map((id) => infra.queue.getJobState(id)));
+        if (states.includes('failed')) throw new Error('a rotation failed');
+        return states.every((state) => state === 'completed') ? true : undefined;
+      },
+      120_000,
     );
+    return jobIds;
   }
-  config = await world.config(entries, { worker: WORKER });
-  workDir = await mkdtemp(join(tmpdir(), 'rotor-replicas-'));
-  configFile = join(workDir, 'rotor.yaml');
-  await writeFile(configFile, world.yaml(entries, { worker: WORKER }));
-  infra = connectRedis(config);
-  for (let index = 0; index < 3; index++) replicas.push(await startDaemonProcess(configFile, world.env));
-}, 60_000);
 
-afterAll(async () => {
-  await Promise.all(replicas.map((replica) => replica?.stop()));
-  await infra?.close();
-  await world?.close();
-  await rm(workDir, { recursive: true, force: true });
-});
-
-async function round(onQueued?: () => Promise<void>): Promise<string[]> {
-  const jobIds: string[] = [];
-  for (const policy of config.policies) {
-    jobIds.push((await requestRotation(infra.queue, policy, 'manual', { nowMs: Date.now() })).jobId);
-  }
-  await onQueued?.();
-  await eventually(
-    'every rotation of the round to complete',
-    async () => {
-      const states = await Promise.all(jobIds.map((id) => infra.queue.getJobState(id)));
-      if (states.includes('failed')) throw new Error('a rotation failed');
-      return states.every((state) => state === 'completed') ? true : undefined;
-    },
-    120_000,
-  );
-  return jobIds;
-}
-
-describe('three replicas on one Redis', () => {
   it(`run ${POLICIES * ROUNDS} rotations exactly once, one replica SIGKILLed in the middle`, async () => {
     const all: string[] = [];
     for (let index = 0; index < ROUNDS; index++) {
