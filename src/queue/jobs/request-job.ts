@@ -1,0 +1,25 @@
+import type { Job } from 'bullmq';
+import { requestPayloadSchema } from '../job-payloads.js';
+import { type ProcessorDeps, parse, policyFor } from '../processor-deps.js';
+import { requestRotation } from '../rotation-requests.js';
+
+/** A rotation asked for by another service through the queue: exactly what `rotor rotate` does. */
+export async function request(deps: ProcessorDeps, job: Job): Promise<string> {
+  const payload = parse(job, requestPayloadSchema);
+  const policy = policyFor(deps, payload.policyId, job.name);
+  const requested = await requestRotation(deps.queue, policy, 'manual', {
+    nowMs: deps.clock.now(),
+    ...(payload.reason === undefined ? {} : { reason: payload.reason }),
+    ...(payload.requestedBy === undefined ? {} : { requestedBy: payload.requestedBy }),
+  });
+  deps.log.info(
+    {
+      policyId: policy.id,
+      jobId: requested.jobId,
+      joined: requested.joined,
+      requestedBy: payload.requestedBy,
+    },
+    'rotation requested through the queue',
+  );
+  return requested.jobId;
+}

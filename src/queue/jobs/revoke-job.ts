@@ -1,0 +1,44 @@
+import type { Job } from 'bullmq';
+import { alertRevocationFailed } from '../../alerts/rotation-alerts.js';
+import { revokeDisplaced } from '../../engine/revoke-displaced.js';
+import { applyFailure, asRotationError, isFinalFailure } from '../failure-policy.js';
+import { revokePayloadSchema } from '../job-payloads.js';
+import { type ProcessorDeps, parse, policyFor } from '../processor-deps.js';
+
+/** Revokes a displaced credential once its grace period is over; a final failure alerts. */
+export async function revoke(deps: ProcessorDeps, job: Job, token: string | undefined): Promise<string> {
+  const payload = parse(job, revokePayloadSchema);
+  const policy = policyFor(deps, payload.policyId, job.name);
+  const log = deps.log.child({ policyId: policy.id, step: 'revoke' });
+  try {
+    const outcome = await revokeDisplaced(
+      deps,
+      { policy, handle: payload.handle, versionId: payload.versionId },
+      {
+        http: deps.http,
+        log,
+        signal: new AbortController().signal,
+        clock: deps.clock,
+        policyId: policy.id,
+        runId: job.id ?? payload.versionId,
+      },
+    );
+    log.info({ handle: payload.handle, outcome }, 'displaced credential revoked');
+    deps.observe?.({
+      policyId: policy.id,
+      runId: job.id ?? '',
+      step: 'revoke',
+      versionId: payload.versionId,
+      note: outcome,
+    });
+    return outcome;
+  } catch (caught) {
+    const error = asRotationError(caught);
+    const final = isFinalFailure(error, job.attemptsMade, job.opts.attempts ?? 1, deps.clock.now());
+    log[final ? 'error' : 'warn']({ err: error, final }, 'revoke failed');
+    if (final && deps.alerts) {
+      await alertRevocationFailed(deps.alerts, policy, { versionId: payload.versionId, error });
+    }
+    return applyFailure(job, token, error, deps.clock.now());
+  }
+}

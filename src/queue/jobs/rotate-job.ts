@@ -1,0 +1,84 @@
+import type { Job } from 'bullmq';
+import { alertRotationFailed, alertRotationSucceeded } from '../../alerts/rotation-alerts.js';
+import { RotationError } from '../../domain/errors.js';
+import { recordFailure } from '../../engine/record-failure.js';
+import { runRotation } from '../../engine/run-rotation.js';
+import { armExpiryTimer } from '../expiry-timer.js';
+import { applyFailure, asRotationError, isFinalFailure, outcomeFor } from '../failure-policy.js';
+import { type RotateJobResult, rotatePayloadSchema } from '../job-payloads.js';
+import { type ProcessorDeps, parse, policyFor } from '../processor-deps.js';
+import { scheduleRevoke } from '../revoke-scheduling.js';
+
+/** One attempt of a rotation; a failure is booked, alerted and turned into BullMQ's outcome. */
+export async function rotate(
+  deps: ProcessorDeps,
+  job: Job,
+  token: string | undefined,
+): Promise<RotateJobResult> {
+  const payload = parse(job, rotatePayloadSchema);
+  const policy = policyFor(deps, payload.policyId, job.name);
+  const startedAt = deps.clock.now();
+  const controller = new AbortController();
+  try {
+    const result = await runRotation(deps, {
+      policy,
+      runId: payload.runId,
+      trigger: payload.trigger,
+      signal: controller.signal,
+      // Renewing the lock proves ownership: BullMQ answers 0 when the lock is gone or another worker holds it.
+      ...(token === undefined
+        ? {}
+        : { stillOwned: async () => (await job.extendLock(token, deps.lockDurationMs)) === 1 }),
+    });
+    if (result.revoke) await scheduleRevoke(deps.queue, policy, result.revoke, deps.clock.now());
+    await armExpiryTimer(deps.queue, policy, result.expiresAt, deps.clock.now());
+    if (!result.alreadyDone) {
+      deps.metrics?.runFinished(policy, 'succeeded', deps.clock.now() - startedAt);
+      if (deps.alerts) await alertRotationSucceeded(deps.alerts, policy, result);
+    }
+    return { runId: result.runId, versionId: result.versionId, alreadyDone: result.alreadyDone };
+  } catch (caught) {
+    const error = asRotationError(caught);
+    if (error.kind === 'protocol' && !(caught instanceof RotationError)) {
+      deps.log.error({ err: caught, policyId: policy.id }, 'unexpected failure in a rotation');
+    }
+    const nowMs = deps.clock.now();
+    const final = isFinalFailure(error, job.attemptsMade, job.opts.attempts ?? 1, nowMs);
+    const before = await deps.records.get(policy.id);
+    const record = await recordFailure(deps, {
+      policyId: policy.id,
+      runId: payload.runId,
+      trigger: payload.trigger,
+      startedAt,
+      error,
+      final,
+      needsAttentionAfter: policy.retry.needsAttentionAfter,
+    });
+    const enteredNeedsAttention =
+      before.needsAttentionSince === undefined && record.needsAttentionSince !== undefined;
+    if (enteredNeedsAttention) {
+      deps.log.error(
+        { policyId: policy.id, consecutiveFailures: record.consecutiveFailures },
+        'policy needs attention: scheduled runs stop until a rotation succeeds (rotor rotate)',
+      );
+    }
+    deps.log[final ? 'error' : 'warn'](
+      { err: error, policyId: policy.id, runId: payload.runId, final },
+      'rotation failed',
+    );
+    const next = outcomeFor(error, nowMs).kind;
+    const outcome = final ? 'failed' : next === 'delay' ? 'delayed' : 'retrying';
+    deps.metrics?.runFinished(policy, outcome, nowMs - startedAt);
+    deps.observe?.({ policyId: policy.id, runId: payload.runId, step: outcome, note: error.message });
+    if (deps.alerts) {
+      await alertRotationFailed(deps.alerts, policy, {
+        runId: payload.runId,
+        error,
+        final,
+        record,
+        enteredNeedsAttention,
+      });
+    }
+    return applyFailure(job, token, error, nowMs);
+  }
+}

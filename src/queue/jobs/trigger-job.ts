@@ -1,0 +1,24 @@
+import type { Job } from 'bullmq';
+import { triggerPayloadSchema } from '../job-payloads.js';
+import { type ProcessorDeps, parse, policyFor } from '../processor-deps.js';
+import { requestRotation } from '../rotation-requests.js';
+
+/** A policy's schedule or expiry timer fired: adds the rotation, unless the policy needs attention. */
+export async function trigger(deps: ProcessorDeps, job: Job): Promise<string> {
+  const payload = parse(job, triggerPayloadSchema);
+  const policy = policyFor(deps, payload.policyId, job.name);
+  const { needsAttentionSince } = await deps.records.get(policy.id);
+  if (needsAttentionSince !== undefined) {
+    deps.log.warn(
+      { policyId: policy.id, needsAttentionSince: new Date(needsAttentionSince).toISOString() },
+      'policy needs attention: scheduled run skipped; a successful rotor rotate resumes the schedule',
+    );
+    return 'skipped: the policy needs attention';
+  }
+  const nowMs = deps.clock.now();
+  const random = deps.random ?? Math.random;
+  const delayMs = policy.jitterMs > 0 ? Math.floor(random() * policy.jitterMs) : 0;
+  const dueMs = job.opts.prevMillis ?? job.timestamp + (job.opts.delay ?? 0);
+  const requested = await requestRotation(deps.queue, policy, payload.source, { dueMs, delayMs, nowMs });
+  return requested.jobId;
+}

@@ -1,0 +1,38 @@
+import type { Job, Queue } from 'bullmq';
+import { UnrecoverableError } from 'bullmq';
+import type { z } from 'zod';
+import type { AlertSink } from '../alerts/alert-publisher.js';
+import type { PolicyConfig } from '../config/rotor-config.js';
+import type { RotationDeps } from '../engine/run-rotation.js';
+import type { RotationMetrics } from '../metrics/rotor-metrics.js';
+import { payloadProblem } from './job-payloads.js';
+
+export interface ProcessorDeps extends RotationDeps {
+  readonly queue: Queue;
+  readonly policies: ReadonlyMap<string, PolicyConfig>;
+  readonly random?: () => number;
+  readonly metrics?: RotationMetrics;
+  readonly alerts?: AlertSink;
+  /** The worker's lock duration, for renewing a job's lock when checking ownership. */
+  readonly lockDurationMs: number;
+}
+
+/** The job's policy; a job for a policy the config no longer has fails alone. */
+export function policyFor(deps: ProcessorDeps, policyId: string, jobName: string): PolicyConfig {
+  const policy = deps.policies.get(policyId);
+  if (!policy)
+    throw new UnrecoverableError(`${jobName} job for policy ${policyId}, which is not in the config`);
+  return policy;
+}
+
+/** The job's payload by its schema; a malformed job fails alone, with the field named. */
+export function parse<T>(
+  job: Job,
+  schema: {
+    safeParse(data: unknown): { success: true; data: T } | { success: false; error: z.ZodError };
+  },
+): T {
+  const parsed = schema.safeParse(job.data);
+  if (!parsed.success) throw new UnrecoverableError(payloadProblem(job.name, parsed.error));
+  return parsed.data;
+}
