@@ -3,7 +3,7 @@ import { RotationError } from '../../domain/errors.js';
 import type { Resolved } from '../../domain/secret-reference.js';
 import { encodePathSegment, type HttpClient, type HttpRequest } from '../../lib/http-client.js';
 import type { StepContext } from '../provider.js';
-import { TAGOIO, unwrap } from './tagoio.envelope.js';
+import { TAGOIO, type UnwrapOptions, unwrap } from './tagoio.envelope.js';
 import { TAGOIO_REGIONS, type TagoioConnectionConfig } from './tagoio.schemas.js';
 
 type Connection = Resolved<TagoioConnectionConfig>;
@@ -55,13 +55,17 @@ export class TagoioServiceAuthApi {
     this.#http = ctx.http(apiBaseUrl(connection), TAGOIO);
   }
 
-  async #call<T>(request: Omit<HttpRequest, 'headers' | 'signal'>, schema: z.ZodType<T>): Promise<T> {
+  async #call<T>(
+    request: Omit<HttpRequest, 'headers' | 'signal'>,
+    schema: z.ZodType<T>,
+    options: UnwrapOptions = {},
+  ): Promise<T> {
     const response = await this.#http.send({
       ...request,
       headers: { token: this.#connection.token.reveal() },
       signal: this.#ctx.signal,
     });
-    return unwrap(request.operation, response, schema, this.#ctx.clock.now());
+    return unwrap(request.operation, response, schema, this.#ctx.clock.now(), options);
   }
 
   /**
@@ -115,7 +119,7 @@ export class TagoioServiceAuthApi {
     );
   }
 
-  /** Deletes a token; false when TagoIO no longer knows it (404). */
+  /** Deletes a token; false when TagoIO no longer knows it (404 in TagoIO's error envelope). */
   async delete(token: string): Promise<boolean> {
     try {
       await this.#call(
@@ -125,6 +129,7 @@ export class TagoioServiceAuthApi {
           operation: 'delete service authorization',
         },
         z.unknown(),
+        { notFoundMeansGone: true },
       );
       return true;
     } catch (error) {

@@ -56,15 +56,23 @@ export function unwrap<T>(
       { system: TAGOIO, operation, status: 404 },
     );
   }
-  if (!ok || failed.success) {
+  const vendorMessage = failed.success ? vendorMessageOf(failed.data) : undefined;
+  if (ok && failed.success) {
+    // TagoIO can answer HTTP 200 with status false (the JS SDK hands that back as a value): the request was
+    // refused for a reason only its message gives, so it stops the run like a 4xx would.
+    throw new RotationError(
+      'invalid-config',
+      `${TAGOIO} ${operation} was refused (HTTP ${response.status}, status false${vendorMessage ? `: ${vendorMessage}` : ''})`,
+      { system: TAGOIO, operation, status: response.status },
+    );
+  }
+  if (!ok) {
     throw httpFailure({
       system: TAGOIO,
       operation,
-      // TagoIO can answer HTTP 200 with status false (the JS SDK returns that as a value): the request was
-      // refused, for a reason only its message gives, so it stops the run like any other 4xx.
-      status: ok ? 400 : response.status,
+      status: response.status,
       retryAfterMs: parseRetryAfter(response.headers['retry-after'], nowMs),
-      vendorMessage: failed.success ? vendorMessageOf(failed.data) : undefined,
+      vendorMessage,
     });
   }
   const envelope = successSchema.safeParse(body);
