@@ -1,4 +1,5 @@
 import { startTagoioEmulator } from '../../src/providers/tagoio/tagoio.emulator.js';
+import { type TagoioCredential, tagoioCredentialSchema } from '../../src/providers/tagoio/tagoio.schemas.js';
 import { rotorTokenName } from '../../src/providers/tagoio/tagoio.token-name.js';
 import type { ProviderFixture } from '../support/provider-fixture.js';
 
@@ -15,7 +16,7 @@ export async function startTagoioFixture(): Promise<ProviderFixture> {
     issueRoute: 'createServiceAuth',
     verifyRoute: 'listServiceAuth',
     revokeRoute: 'deleteServiceAuth',
-    plantRotorCredential: async (policyId, runId) => {
+    plantRotorCredential: async (policyId, runId): Promise<TagoioCredential> => {
       const made = emulator.store.create({
         name: rotorTokenName('planted', policyId, runId),
         permission: 'write',
@@ -23,8 +24,11 @@ export async function startTagoioFixture(): Promise<ProviderFixture> {
       });
       return { token: made.token, name: made.name, permission: made.permission, expireTime: null };
     },
-    // A service-authorization token is accepted while it exists at TagoIO.
-    accepts: async (credential) => emulator.store.exists((credential as { token: string }).token),
+    // A service-authorization token is accepted while it exists at TagoIO (deleting it is the revoke).
+    accepts: async (credential) => {
+      const parsed = tagoioCredentialSchema.safeParse(credential);
+      return parsed.success && emulator.store.exists(parsed.data.token);
+    },
     secrets: () => [...emulator.store.mintedSecrets(), emulator.token],
     close: () => emulator.server.close(),
   };

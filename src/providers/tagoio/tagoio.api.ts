@@ -1,29 +1,49 @@
 import { z } from 'zod';
+import { RotationError } from '../../domain/errors.js';
 import type { Resolved } from '../../domain/secret-reference.js';
 import { encodePathSegment, type HttpClient, type HttpRequest } from '../../lib/http-client.js';
 import type { StepContext } from '../provider.js';
-import { TAGOIO, unwrap } from './tagoio.envelope.js';
+import { TAGOIO, type UnwrapOptions, unwrap } from './tagoio.envelope.js';
 import { TAGOIO_REGIONS, type TagoioConnectionConfig } from './tagoio.schemas.js';
 
 type Connection = Resolved<TagoioConnectionConfig>;
 
+/** A list item with the fields rotor asks for (`fields[]`); TagoIO returns only those. */
 export const listedTokenSchema = z.looseObject({
   token: z.string().min(1),
   name: z.string(),
   permission: z.string().optional(),
+  /** ISO 8601, `never`, or null. */
   expire_time: z.string().nullable().optional(),
 });
 export type ListedToken = z.infer<typeof listedTokenSchema>;
 
 const createdSchema = z.looseObject({ token: z.string().min(1), name: z.string() });
+const LIST_FIELDS = ['name', 'token', 'permission', 'expire_time'] as const;
 const PAGE_SIZE = 100;
 const MAX_PAGES = 100;
 
+/** The connection's base URL: `baseUrl`, or the SDKs' URL for its region. */
 export function apiBaseUrl(connection: Connection): string {
-  return connection.baseUrl ?? TAGOIO_REGIONS[connection.region ?? 'us-e1'];
+  if (connection.baseUrl !== undefined) return connection.baseUrl;
+  if (connection.region !== undefined) return TAGOIO_REGIONS[connection.region];
+  // The connection schema requires one of them; reaching here means something bypassed it.
+  throw new RotationError('invalid-config', 'the TagoIO connection has neither region nor baseUrl');
 }
 
-/** TagoIO service-authorization tokens. A token is its own id and sits in paths: operations never carry it. */
+export interface CreateTokenInput {
+  readonly name: string;
+  readonly permission: string;
+  /** ISO 8601 or `never`. */
+  readonly expireTime: string;
+  readonly verificationCode: string | undefined;
+}
+
+/**
+ * TagoIO service-authorization tokens (`/serviceauth`), authenticated with the profile token in the `token`
+ * header. A service-authorization token is its own id and sits in DELETE paths: no error, log line or
+ * operation name this client builds carries one (the HTTP client reports system, operation and status only).
+ */
 export class TagoioServiceAuthApi {
   readonly #connection: Connection;
   readonly #ctx: StepContext;
@@ -35,18 +55,26 @@ export class TagoioServiceAuthApi {
     this.#http = ctx.http(apiBaseUrl(connection), TAGOIO);
   }
 
-  async #call<T>(request: Omit<HttpRequest, 'headers' | 'signal'>, schema: z.ZodType<T>): Promise<T> {
+  async #call<T>(
+    request: Omit<HttpRequest, 'headers' | 'signal'>,
+    schema: z.ZodType<T>,
+    options: UnwrapOptions = {},
+  ): Promise<T> {
     const response = await this.#http.send({
       ...request,
       headers: { token: this.#connection.token.reveal() },
       signal: this.#ctx.signal,
     });
-    return unwrap(request.operation, response, schema, this.#ctx.clock.now());
+    return unwrap(request.operation, response, schema, this.#ctx.clock.now(), options);
   }
 
-  /** Tokens whose name matches `name` (all tokens when absent), every page. */
+  /**
+   * Tokens whose name is `name` (every token of the profile when absent), newest first, all pages. A token
+   * seen on two pages (one created while paging shifts the rest) is returned once.
+   */
   async list(name?: string): Promise<ListedToken[]> {
-    const tokens: ListedToken[] = [];
+    const tokens = new Map<string, ListedToken>();
+    const fields = Object.fromEntries(LIST_FIELDS.map((field, index) => [`fields[${index}]`, field]));
     for (let page = 1; page <= MAX_PAGES; page++) {
       const batch = await this.#call(
         {
@@ -56,28 +84,25 @@ export class TagoioServiceAuthApi {
           query: {
             page,
             amount: PAGE_SIZE,
-            'fields[0]': 'name',
-            'fields[1]': 'token',
-            'fields[2]': 'permission',
-            'fields[3]': 'expire_time',
+            ...fields,
             orderBy: 'created_at,desc',
             ...(name === undefined ? {} : { 'filter[name]': name }),
           },
         },
         z.array(listedTokenSchema),
       );
-      tokens.push(...batch);
-      if (batch.length < PAGE_SIZE) break;
+      for (const token of batch) if (!tokens.has(token.token)) tokens.set(token.token, token);
+      if (batch.length < PAGE_SIZE) return [...tokens.values()];
     }
-    return tokens;
+    this.#ctx.log.warn(
+      { system: TAGOIO, pages: MAX_PAGES, pageSize: PAGE_SIZE },
+      'TagoIO lists more service authorizations than rotor reads; the oldest were not looked at',
+    );
+    return [...tokens.values()];
   }
 
-  create(input: {
-    name: string;
-    permission: string;
-    expireTime: string;
-    verificationCode: string | undefined;
-  }): Promise<{ token: string; name: string }> {
+  /** Creates a token; TagoIO answers with the token and its name (the only time rotor needs to see it). */
+  create(input: CreateTokenInput): Promise<{ token: string; name: string }> {
     return this.#call(
       {
         method: 'POST',
@@ -94,7 +119,7 @@ export class TagoioServiceAuthApi {
     );
   }
 
-  /** Deletes a token; false when TagoIO no longer knows it. */
+  /** Deletes a token; false when TagoIO no longer knows it (404 in TagoIO's error envelope). */
   async delete(token: string): Promise<boolean> {
     try {
       await this.#call(
@@ -104,10 +129,11 @@ export class TagoioServiceAuthApi {
           operation: 'delete service authorization',
         },
         z.unknown(),
+        { notFoundMeansGone: true },
       );
       return true;
     } catch (error) {
-      if ((error as { kind?: unknown }).kind === 'not-found') return false;
+      if (error instanceof RotationError && error.kind === 'not-found') return false;
       throw error;
     }
   }

@@ -5,7 +5,11 @@ import { apiBaseUrl } from './tagoio.api.js';
 import { startTagoioEmulator } from './tagoio.emulator.js';
 import type { TagoioConnectionConfig, TagoioCredential, TagoioTarget } from './tagoio.schemas.js';
 
-/** The TagoIO emulator where the connection points, admitting its profile token; a token per policy. */
+/**
+ * The TagoIO emulator where the connection points (its base URL's port), admitting the connection's own
+ * profile token, with a token per policy as an operator would have made it before rotor took over: the
+ * target's name (no rotor marker), permission, verification code and expiry.
+ */
 export async function startTagoioDemo(
   connection: Resolved<TagoioConnectionConfig>,
   policies: readonly DemoPolicy<TagoioTarget>[],
@@ -16,20 +20,30 @@ export async function startTagoioDemo(
   });
   const seeded = new Map(
     policies.map((policy) => {
-      const token = emulator.store.create({
-        name: policy.target.name,
-        permission: policy.target.permission,
-        expireTime: 'never',
+      const { target } = policy;
+      const expireTime =
+        target.expireTime === 'never' ? 'never' : new Date(Date.now() + target.expireTime).toISOString();
+      const made = emulator.store.create({
+        name: target.name,
+        permission: target.permission,
+        expireTime,
+        verificationCode: target.verificationCode,
       });
-      return [policy.id, token] as const;
+      const credential: TagoioCredential = {
+        token: made.token,
+        name: made.name,
+        permission: made.permission,
+        expireTime: expireTime === 'never' ? null : expireTime,
+      };
+      return [policy.id, credential] as const;
     }),
   );
   return {
     description: `TagoIO API emulator  ${emulator.server.origin}`,
     credentialOf: (policyId) => {
-      const token = seeded.get(policyId);
-      if (!token) throw new Error(`the TagoIO demo seeded no token for policy ${policyId}`);
-      return { token: token.token, name: token.name, permission: token.permission, expireTime: null };
+      const credential = seeded.get(policyId);
+      if (!credential) throw new Error(`the TagoIO demo seeded no token for policy ${policyId}`);
+      return credential;
     },
     close: () => emulator.server.close(),
   };

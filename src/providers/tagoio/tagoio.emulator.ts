@@ -4,7 +4,8 @@ import type { Emulator, EmulatorStartOptions, RunningEmulator } from '../../emul
 import type { EmulatorApi, EmulatorRequest, EmulatorResponse } from '../../emulation/emulator-http.js';
 import { pathRouter } from '../../emulation/emulator-http.js';
 import { startEmulatorServer } from '../../emulation/emulator-server.js';
-import { type StoredServiceToken, TagoioStore } from './tagoio.emulator-store.js';
+import { type NewServiceToken, type StoredServiceToken, TagoioStore } from './tagoio.emulator-store.js';
+import { fail, listTokens, listView, ok } from './tagoio.emulator-wire.js';
 
 export interface TagoioEmulatorOptions extends EmulatorStartOptions {
   /** The profile token; random when absent. */
@@ -16,13 +17,6 @@ export interface RunningTagoioEmulator extends RunningEmulator {
   readonly token: string;
 }
 
-const ok = (result: unknown): EmulatorResponse => ({ status: 200, body: { status: true, result } });
-const fail = (status: number, message: string): EmulatorResponse => ({
-  status,
-  // Both documented error shapes at once, as the reference recommends.
-  body: { status: false, message, result: { message } },
-});
-
 const createBody = z.looseObject({
   name: z.string().min(1),
   permission: z.enum(['write', 'read', 'full', 'deny']).optional(),
@@ -30,38 +24,7 @@ const createBody = z.looseObject({
   verification_code: z.string().nullable().optional(),
   serie_number: z.string().nullable().optional(),
 });
-
-const listView = (token: StoredServiceToken): Record<string, unknown> => ({
-  token: token.token,
-  name: token.name,
-  type: 'serviceauth',
-  permission: token.permission,
-  serie_number: token.serieNumber,
-  last_authorization: null,
-  verification_code: token.verificationCode,
-  expire_time: token.expireTime,
-  ref_id: token.refId,
-  created_at: new Date(token.createdAt).toISOString(),
-  created_by: null,
-});
-
-/** `fields[0]=`, `fields[]=` (qs, the JS SDK) and repeated `fields=` (requests, the Python SDK). */
-function fieldsOf(query: URLSearchParams): string[] {
-  const fields: string[] = [];
-  for (const [key, value] of query) if (/^fields(\[\d*\])?$/.test(key)) fields.push(value);
-  return fields.length > 0 ? fields : ['name', 'token', 'permission'];
-}
-
-function matchesName(pattern: string, name: string): boolean {
-  if (!pattern.includes('*')) return pattern === name;
-  const regex = new RegExp(
-    `^${pattern
-      .split('*')
-      .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
-      .join('.*')}$`,
-  );
-  return regex.test(name);
-}
+const editBody = z.looseObject({ verification_code: z.string().nullable().optional() });
 
 function parseBody(request: EmulatorRequest): unknown {
   try {
@@ -71,14 +34,29 @@ function parseBody(request: EmulatorRequest): unknown {
   }
 }
 
+/** Tokens of a `/__emulator/serviceauth` POST: what a script seeds, with the API's defaults. */
+function seedInput(body: unknown): NewServiceToken | undefined {
+  const parsed = createBody.safeParse(body);
+  if (!parsed.success) return undefined;
+  return {
+    name: parsed.data.name,
+    permission: parsed.data.permission ?? 'full',
+    expireTime: parsed.data.expire_time ?? 'never',
+    verificationCode: parsed.data.verification_code ?? undefined,
+    serieNumber: parsed.data.serie_number ?? undefined,
+  };
+}
+
 /**
- * TagoIO's service-authorization API: the `{status, result}` envelope, the profile token in the `token`
- * header (or Authorization), list queries as both official SDKs encode them.
+ * TagoIO's service-authorization API (`/serviceauth`): the `{status, result}` envelope and
+ * `{status: false, message}` errors, the profile token in the `token` header (or Authorization), list
+ * queries as both official SDKs encode them. Control routes: `GET /__emulator/serviceauth` lists every
+ * token, `POST /__emulator/serviceauth` seeds one (`{name, permission?, expire_time?, verification_code?}`).
  */
 export async function startTagoioEmulator(
   options: TagoioEmulatorOptions = {},
 ): Promise<RunningTagoioEmulator> {
-  const store = new TagoioStore();
+  const store = new TagoioStore(options.clock);
   const token = options.token ?? `p-${randomBytes(16).toString('hex')}`;
   const authorized =
     (handle: (params: Record<'token', string>, request: EmulatorRequest) => EmulatorResponse) =>
@@ -88,49 +66,28 @@ export async function startTagoioEmulator(
       if (presented !== token) return fail(401, 'Invalid authorization token');
       return handle(params, request);
     };
+  /** The token in the path, or TagoIO's 404 for one it does not know. */
+  const withToken = (handle: (entry: StoredServiceToken, request: EmulatorRequest) => EmulatorResponse) =>
+    authorized((params, request) => {
+      const entry = store.find(params.token);
+      return entry ? handle(entry, request) : fail(404, 'Authorization token not found');
+    });
 
   const route = pathRouter<'token'>([
     {
       id: 'listServiceAuth',
       method: 'GET',
       pattern: '/serviceauth',
-      handle: authorized((_params, request) => {
-        const page = Math.max(Number(request.query.get('page') ?? 1) || 1, 1);
-        const amount = Math.min(Math.max(Number(request.query.get('amount') ?? 20) || 20, 1), 10_000);
-        const nameFilter = request.query.get('filter[name]');
-        const [orderField = 'created_at', direction = 'desc'] = (
-          request.query.get('orderBy') ?? 'created_at,desc'
-        ).split(',');
-        const fields = fieldsOf(request.query);
-        const matching = store
-          .list()
-          .filter((entry) => nameFilter === null || matchesName(nameFilter, entry.name))
-          .sort((a, b) => {
-            const order = orderField === 'name' ? a.name.localeCompare(b.name) : a.createdAt - b.createdAt;
-            return direction === 'asc' ? order : -order;
-          });
-        const slice = matching.slice((page - 1) * amount, page * amount);
-        return ok(
-          slice.map((entry) =>
-            Object.fromEntries(Object.entries(listView(entry)).filter(([key]) => fields.includes(key))),
-          ),
-        );
-      }),
+      handle: authorized((_params, request) => listTokens(store.list(), request.query)),
     },
     {
       id: 'createServiceAuth',
       method: 'POST',
       pattern: '/serviceauth',
       handle: authorized((_params, request) => {
-        const body = createBody.safeParse(parseBody(request));
-        if (!body.success) return fail(400, 'Invalid request data');
-        const created = store.create({
-          name: body.data.name,
-          permission: body.data.permission ?? 'full',
-          expireTime: body.data.expire_time ?? 'never',
-          verificationCode: body.data.verification_code ?? undefined,
-          serieNumber: body.data.serie_number ?? undefined,
-        });
+        const input = seedInput(parseBody(request));
+        if (!input) return fail(400, 'Invalid request data');
+        const created = store.create(input);
         return ok({
           token: created.token,
           name: created.name,
@@ -143,12 +100,8 @@ export async function startTagoioEmulator(
       id: 'editServiceAuth',
       method: 'PUT',
       pattern: '/serviceauth/:token',
-      handle: authorized((params, request) => {
-        const entry = store.find(params.token);
-        if (!entry) return fail(404, 'Authorization token not found');
-        const body = z
-          .looseObject({ verification_code: z.string().nullable().optional() })
-          .safeParse(parseBody(request));
+      handle: withToken((entry, request) => {
+        const body = editBody.safeParse(parseBody(request));
         if (!body.success) return fail(400, 'Invalid request data');
         entry.verificationCode = body.data.verification_code ?? null;
         return ok('Authorization Code Successfully Updated');
@@ -158,11 +111,10 @@ export async function startTagoioEmulator(
       id: 'deleteServiceAuth',
       method: 'DELETE',
       pattern: '/serviceauth/:token',
-      handle: authorized((params) =>
-        store.delete(params.token)
-          ? ok('Token Successfully Removed')
-          : fail(404, 'Authorization token not found'),
-      ),
+      handle: withToken((entry) => {
+        store.delete(entry.token);
+        return ok('Token Successfully Removed');
+      }),
     },
   ]);
 
@@ -171,7 +123,13 @@ export async function startTagoioEmulator(
     errorResponse: (status, retryAfterSeconds) => ({
       ...fail(
         status,
-        status === 429 ? 'Too Many Requests' : status >= 500 ? 'Internal Server Error' : 'Request failed',
+        status === 429
+          ? 'Too Many Requests'
+          : status === 404
+            ? 'Not found'
+            : status >= 500
+              ? 'Internal Server Error'
+              : 'Request failed',
       ),
       ...(status === 429 && retryAfterSeconds !== undefined
         ? { headers: { 'retry-after': String(retryAfterSeconds) } }
@@ -182,6 +140,19 @@ export async function startTagoioEmulator(
       headers: { 'content-type': 'application/json' },
       body: '{"status":true,"result":{"tok',
     }),
+    control: (request, name) => {
+      if (name !== 'serviceauth') return undefined;
+      if (request.method === 'GET')
+        return { status: 200, body: { serviceAuthorizations: store.list().map(listView) } };
+      if (request.method !== 'POST') return undefined;
+      const input = seedInput(parseBody(request));
+      if (!input)
+        return {
+          status: 400,
+          body: { error: 'expected {name, permission?, expire_time?, verification_code?}' },
+        };
+      return { status: 201, body: listView(store.create(input)) };
+    },
   };
   const server = await startEmulatorServer(api, options);
   return { server, store, token, client: { baseUrl: server.origin, token } };

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { httpFailure, protocolFailure } from '../../domain/classify-http.js';
+import { RotationError } from '../../domain/errors.js';
 import { parseRetryAfter } from '../../domain/retry-after.js';
 import { sanitizeVendorMessage } from '../../domain/sanitize.js';
 import type { HttpResponse } from '../../lib/http-client.js';
@@ -7,11 +8,21 @@ import type { HttpResponse } from '../../lib/http-client.js';
 export const TAGOIO = 'tagoio';
 
 const successSchema = z.looseObject({ status: z.literal(true), result: z.unknown() });
+/** Both documented error shapes: `{status: false, message}` and `{status: false, result: {message}}`. */
 const failureSchema = z.looseObject({
   status: z.literal(false),
   message: z.string().optional(),
   result: z.union([z.looseObject({ message: z.string().optional() }), z.string(), z.null()]).optional(),
 });
+
+export interface UnwrapOptions {
+  /**
+   * The path names one token (`/serviceauth/{token}`): a 404 in TagoIO's own error envelope then means the
+   * token is gone (`not-found`). Every other 404 (a fixed path, or a body that is not TagoIO's) says the
+   * base URL is wrong, which must never pass for "gone".
+   */
+  readonly notFoundMeansGone?: boolean;
+}
 
 function parseJson(text: string): unknown {
   try {
@@ -21,22 +32,47 @@ function parseJson(text: string): unknown {
   }
 }
 
+function vendorMessageOf(failure: z.infer<typeof failureSchema>): string | undefined {
+  const text =
+    failure.message ?? (typeof failure.result === 'object' ? failure.result?.message : failure.result);
+  return text ? sanitizeVendorMessage(text) : undefined;
+}
+
 /** The `result` of a `{status: true, result}` envelope parsed with `schema`, or a classified failure. */
-export function unwrap<T>(operation: string, response: HttpResponse, schema: z.ZodType<T>, nowMs: number): T {
+export function unwrap<T>(
+  operation: string,
+  response: HttpResponse,
+  schema: z.ZodType<T>,
+  nowMs: number,
+  options: UnwrapOptions = {},
+): T {
   const body = parseJson(response.text);
   const failed = failureSchema.safeParse(body);
-  if (response.status < 200 || response.status >= 300 || failed.success) {
-    const vendor = failed.success
-      ? (failed.data.message ??
-        (typeof failed.data.result === 'object' ? failed.data.result?.message : failed.data.result))
-      : undefined;
+  const ok = response.status >= 200 && response.status < 300;
+  if (response.status === 404 && !(options.notFoundMeansGone && failed.success)) {
+    throw new RotationError(
+      'invalid-config',
+      `${TAGOIO} ${operation} failed with HTTP 404 outside TagoIO's API: check the connection's region or baseUrl`,
+      { system: TAGOIO, operation, status: 404 },
+    );
+  }
+  const vendorMessage = failed.success ? vendorMessageOf(failed.data) : undefined;
+  if (ok && failed.success) {
+    // TagoIO can answer HTTP 200 with status false (the JS SDK hands that back as a value): the request was
+    // refused for a reason only its message gives, so it stops the run like a 4xx would.
+    throw new RotationError(
+      'invalid-config',
+      `${TAGOIO} ${operation} was refused (HTTP ${response.status}, status false${vendorMessage ? `: ${vendorMessage}` : ''})`,
+      { system: TAGOIO, operation, status: response.status },
+    );
+  }
+  if (!ok) {
     throw httpFailure({
       system: TAGOIO,
       operation,
-      // TagoIO can answer HTTP 200 with status false: treat it as the request being refused.
-      status: response.status >= 300 ? response.status : 400,
+      status: response.status,
       retryAfterMs: parseRetryAfter(response.headers['retry-after'], nowMs),
-      vendorMessage: vendor ? sanitizeVendorMessage(vendor) : undefined,
+      vendorMessage,
     });
   }
   const envelope = successSchema.safeParse(body);

@@ -8,18 +8,28 @@ export const TAGOIO_REGIONS = {
   'eu-w1': 'https://api.eu-w1.tago.io',
 } as const;
 
-/** A TagoIO profile: its token (sent in the `token` header) and where its API is (region or base URL). */
+export type TagoioRegion = keyof typeof TAGOIO_REGIONS;
+
+/**
+ * A TagoIO profile: its token (sent in the `token` header) and where its API is: exactly one of `region`
+ * (mapped to the SDKs' base URL) or `baseUrl`. There is no default region: a profile lives in one region,
+ * and its token must not be sent to another.
+ */
 export const tagoioConnectionSchema = z
   .strictObject({
     /** A profile (account) token, or an analysis token with the Service Authorization policy. */
     token: secretReferenceSchema,
     region: z.enum(['us-e1', 'eu-w1']).optional(),
-    /** TagoIO Deploy or another endpoint; instead of region. */
+    /** TagoIO Deploy (`https://api.<id>.tagoio.net`) or another endpoint; instead of region. */
     baseUrl: z.url({ protocol: /^https?$/ }).optional(),
   })
   .refine((connection) => connection.region === undefined || connection.baseUrl === undefined, {
     path: ['baseUrl'],
     message: 'expected region or baseUrl, not both',
+  })
+  .refine((connection) => connection.region !== undefined || connection.baseUrl !== undefined, {
+    path: ['region'],
+    message: 'expected region (us-e1 or eu-w1) or baseUrl',
   });
 export type TagoioConnectionConfig = z.infer<typeof tagoioConnectionSchema>;
 

@@ -14,12 +14,16 @@ import type {
   VerifyOutcome,
 } from '../provider.js';
 import { TagoioServiceAuthApi } from './tagoio.api.js';
+import { TAGOIO } from './tagoio.envelope.js';
 import type { TagoioConnectionConfig, TagoioCredential, TagoioTarget } from './tagoio.schemas.js';
 import { parseRotorTokenName, rotorTokenName } from './tagoio.token-name.js';
 
 type Conn = Resolved<TagoioConnectionConfig>;
 
-/** Creates the new token, named so rotor can recognise it later (policy and run in the name). */
+/**
+ * Creates the new token, named so rotor can recognise it later (policy and run in the name). The current
+ * token, when there is one, is left alone: both work until the revoke step deletes it after the grace period.
+ */
 export async function createServiceToken(
   input: IssueInput<Conn, TagoioTarget, TagoioCredential>,
   ctx: StepContext,
@@ -34,6 +38,20 @@ export async function createServiceToken(
     expireTime,
     verificationCode: target.verificationCode,
   });
+  const handle = fingerprint(created.token);
+  if (created.name !== name) {
+    ctx.log.warn(
+      { system: TAGOIO, handle },
+      'TagoIO stored the new token under another name than rotor gave it; the orphan sweep will not recognise it',
+    );
+  }
+  const current = input.current?.reveal();
+  if (current !== undefined) {
+    ctx.log.info(
+      { system: TAGOIO, handle, displacedHandle: fingerprint(current.token) },
+      'new TagoIO token created; the current one keeps working until it is deleted after the grace period',
+    );
+  }
   const credential: TagoioCredential = {
     token: created.token,
     name: created.name,
@@ -42,50 +60,82 @@ export async function createServiceToken(
   };
   return {
     credential: Secret.of(credential),
-    handle: fingerprint(created.token),
+    handle,
     ...(credential.expireTime === null ? {} : { expiresAt: new Date(credential.expireTime) }),
   };
 }
 
+/** Whether a listed `expire_time` (ISO 8601, `never` or null) is in the past. */
+function hasExpired(expireTime: string | null | undefined, nowMs: number): boolean {
+  if (expireTime === undefined || expireTime === null || expireTime === 'never') return false;
+  const at = Date.parse(expireTime);
+  return !Number.isNaN(at) && at <= nowMs;
+}
+
 /**
- * A service-authorization token cannot call the API itself, so verification asks TagoIO whether it lists
- * the new token with the expected name and permission.
+ * A service-authorization token cannot call TagoIO's API itself, and TagoIO documents no call that checks
+ * one, so verification is by metadata: TagoIO must list the new token (looked up by its name) with the
+ * expected name and permission, and not expired.
  */
 export async function verifyServiceToken(
   input: VerifyInput<Conn, TagoioTarget, TagoioCredential, never>,
   ctx: StepContext,
 ): Promise<VerifyOutcome> {
   const credential = input.credential.reveal();
+  const details = { system: TAGOIO, operation: 'verify service authorization' };
   const listed = (await new TagoioServiceAuthApi(input.connection, ctx).list(credential.name)).find(
     (token) => token.token === credential.token,
   );
   if (!listed) {
-    throw new RotationError('not-found', 'TagoIO does not list the new service authorization token');
+    throw new RotationError(
+      'not-found',
+      'TagoIO does not list the new service-authorization token under its name',
+      details,
+    );
   }
   if (listed.permission !== undefined && listed.permission !== credential.permission) {
     throw new RotationError(
       'protocol',
       `TagoIO lists the new token with permission ${listed.permission}, expected ${credential.permission}`,
+      details,
     );
+  }
+  if (hasExpired(listed.expire_time, ctx.clock.now())) {
+    throw new RotationError('auth', 'TagoIO lists the new token as already expired', details);
   }
   return {
     kind: 'metadata',
-    reason: 'service-authorization tokens cannot call the API; TagoIO lists it as expected',
+    reason:
+      'a service-authorization token cannot call the TagoIO API, so rotor checked that TagoIO lists it with its name, permission and expiry',
   };
 }
 
-/** Deletes the displaced token (read back from AWS); a token TagoIO no longer knows is already gone. */
+/**
+ * Deletes the displaced token (read back from AWS). A 404 is "already gone" only once TagoIO's list, reached
+ * at the same base URL, confirms it no longer holds the token: a 404 must never hide a live token.
+ */
 export async function deleteServiceToken(
   input: RevokeInput<Conn, TagoioTarget, TagoioCredential>,
   ctx: StepContext,
 ): Promise<'revoked' | 'already-gone'> {
   const displaced = displacedCredential(input, (credential) => credential.token, 'TagoIO');
-  return (await new TagoioServiceAuthApi(input.connection, ctx).delete(displaced.token))
-    ? 'revoked'
-    : 'already-gone';
+  const api = new TagoioServiceAuthApi(input.connection, ctx);
+  if (await api.delete(displaced.token)) return 'revoked';
+  const listed = await api.list(displaced.name);
+  if (listed.some((token) => token.token === displaced.token)) {
+    throw new RotationError(
+      'protocol',
+      'TagoIO answered 404 to deleting the displaced token but still lists it',
+      { system: TAGOIO, operation: 'delete service authorization', status: 404 },
+    );
+  }
+  return 'already-gone';
 }
 
-/** Read-only: listing service authorizations proves the profile token and its permissions. */
+/**
+ * Read-only: listing the target's tokens proves the profile token and its Service Authorization *Access*
+ * right. Whether it may also create and delete shows only when a rotation does.
+ */
 export async function preflightServiceAuth(
   input: PolicyInput<Conn, TagoioTarget>,
   ctx: StepContext,
