@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { PolicyConfig } from '../config/rotor-config.js';
-import { policyStatus } from '../queue/policy-status.js';
+import { pendingRotations, policyStatus } from '../queue/policy-status.js';
 import { requestRotation } from '../queue/rotation-requests.js';
 import type { ApiDeps } from './api-deps.js';
 import { sendError } from './api-errors.js';
@@ -15,8 +15,12 @@ const rotationRequestSchema = z
   })
   .default({});
 
-async function statusOf(deps: ApiDeps, policy: PolicyConfig) {
-  const status = await policyStatus(deps.queue, policy, await deps.records.get(policy.id));
+async function statusOf(
+  deps: ApiDeps,
+  policy: PolicyConfig,
+  pending: ReadonlyMap<string, 'active' | 'waiting'>,
+) {
+  const status = await policyStatus(deps.queue, policy, await deps.records.get(policy.id), pending);
   return {
     ...status,
     provider: policy.connection.provider.id,
@@ -27,15 +31,20 @@ async function statusOf(deps: ApiDeps, policy: PolicyConfig) {
 
 /** Policies and on-demand rotations: ids, times, states and sanitised errors only. */
 export function registerPolicyRoutes(app: FastifyInstance, deps: ApiDeps): void {
-  app.get('/v1/policies', async () => ({
-    policies: await Promise.all([...deps.policies.values()].map((policy) => statusOf(deps, policy))),
-  }));
+  app.get('/v1/policies', async () => {
+    const pending = await pendingRotations(deps.queue);
+    return {
+      policies: await Promise.all(
+        [...deps.policies.values()].map((policy) => statusOf(deps, policy, pending)),
+      ),
+    };
+  });
 
   app.get<{ Params: { id: string } }>('/v1/policies/:id', async (request, reply) => {
     const policy = deps.policies.get(request.params.id);
     if (!policy) return sendError(reply, 404, 'not_found', `no policy "${request.params.id}" in the config`);
     return {
-      policy: await statusOf(deps, policy),
+      policy: await statusOf(deps, policy, await pendingRotations(deps.queue)),
       history: await deps.history.recent(policy.id, HISTORY_SHOWN),
     };
   });

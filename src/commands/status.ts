@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { ALERT_QUEUE } from '../alerts/alert-jobs.js';
 import { deadDeliveries } from '../alerts/dead-deliveries.js';
 import { connectRedis } from '../daemon/redis-infrastructure.js';
-import { type PolicyStatus, policyStatus } from '../queue/policy-status.js';
+import { type PolicyStatus, pendingRotations, policyStatus } from '../queue/policy-status.js';
 import { loadConfigForCommand } from './load-config-for-command.js';
 
 const iso = (ms: number | undefined) => (ms === undefined ? '-' : new Date(ms).toISOString());
@@ -49,9 +49,10 @@ export function register(program: Command): void {
         ? new Queue(ALERT_QUEUE, { connection: infra.redis, prefix: config.redis.prefix })
         : undefined;
       try {
+        const pending = await pendingRotations(infra.queue);
         const statuses: PolicyStatus[] = [];
         for (const policy of config.policies) {
-          statuses.push(await policyStatus(infra.queue, policy, await infra.records.get(policy.id)));
+          statuses.push(await policyStatus(infra.queue, policy, await infra.records.get(policy.id), pending));
         }
         const dead = alertQueue ? await deadDeliveries(alertQueue) : undefined;
         process.stdout.write(

@@ -1,7 +1,8 @@
 import type { Queue } from 'bullmq';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { PolicyConfig } from '../config/rotor-config.js';
-import { policyStatus } from '../queue/policy-status.js';
+import { nextRunAt } from '../queue/policy-status.js';
+import type { PolicyRecord } from '../state/policy-record.js';
 import type { RedisStateStore } from '../state/redis-state-store.js';
 
 export type RunOutcome = 'succeeded' | 'failed' | 'retrying' | 'delayed';
@@ -59,7 +60,7 @@ export class RotorMetrics implements RotationMetrics {
     const perPolicy = (
       name: string,
       help: string,
-      pick: (s: Awaited<ReturnType<typeof policyStatus>>) => number | undefined,
+      pick: (policy: PolicyConfig, record: PolicyRecord) => Promise<number | undefined> | number | undefined,
     ) =>
       new Gauge({
         name,
@@ -69,8 +70,7 @@ export class RotorMetrics implements RotationMetrics {
         async collect() {
           this.reset();
           for (const policy of source.policies) {
-            const status = await policyStatus(source.queue, policy, await source.records.get(policy.id));
-            const value = seconds(pick(status));
+            const value = seconds(await pick(policy, await source.records.get(policy.id)));
             if (value !== undefined) this.set({ policy: policy.id }, value);
           }
         },
@@ -78,13 +78,15 @@ export class RotorMetrics implements RotationMetrics {
     perPolicy(
       'rotor_last_success_timestamp_seconds',
       'When the policy last rotated successfully',
-      (s) => s.lastSuccessAt,
+      (_policy, record) => record.lastSuccessAt,
     );
-    perPolicy('rotor_next_rotation_timestamp_seconds', 'When the policy rotates next', (s) => s.nextRunAt);
+    perPolicy('rotor_next_rotation_timestamp_seconds', 'When the policy rotates next', (policy) =>
+      policy.paused ? undefined : nextRunAt(source.queue, policy),
+    );
     perPolicy(
       'rotor_credential_expiry_timestamp_seconds',
       'When the current credential expires',
-      (s) => s.expiresAt,
+      (_policy, record) => record.current?.expiresAt,
     );
     this.#orphansDeleted = new Counter({
       name: 'rotor_orphans_deleted_total',

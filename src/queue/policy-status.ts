@@ -20,14 +20,26 @@ export interface PolicyStatus {
   readonly needsAttentionSince: number | undefined;
 }
 
-async function rotationJobState(queue: Queue, policyId: string): Promise<'active' | 'waiting' | undefined> {
-  const jobs = await queue.getJobs(['active', 'waiting', 'delayed', 'prioritized'], 0, -1);
-  const mine = jobs.filter(
-    (job) => job.name === JOB.rotate && (job.data as { policyId?: unknown }).policyId === policyId,
-  );
-  if (mine.length === 0) return undefined;
-  const states = await Promise.all(mine.map((job) => job.getState()));
-  return states.includes('active') ? 'active' : 'waiting';
+/**
+ * Which policies have a rotation job pending or running, read once for any number of policies (a status
+ * of every policy must not list the queue once per policy).
+ */
+export async function pendingRotations(queue: Queue): Promise<ReadonlyMap<string, 'active' | 'waiting'>> {
+  const [active, waiting] = await Promise.all([
+    queue.getJobs(['active'], 0, -1),
+    queue.getJobs(['waiting', 'delayed', 'prioritized'], 0, -1),
+  ]);
+  const pending = new Map<string, 'active' | 'waiting'>();
+  for (const [jobs, state] of [
+    [waiting, 'waiting'],
+    [active, 'active'],
+  ] as const) {
+    for (const job of jobs) {
+      const policyId = (job?.data as { policyId?: unknown } | undefined)?.policyId;
+      if (job?.name === JOB.rotate && typeof policyId === 'string') pending.set(policyId, state);
+    }
+  }
+  return pending;
 }
 
 /** When the policy runs next: its Job Scheduler, or its before-expiry timer. */
@@ -39,12 +51,14 @@ export async function nextRunAt(queue: Queue, policy: PolicyConfig): Promise<num
   return (await queue.getJobScheduler(schedulerIdFor(policy.id)))?.next;
 }
 
+/** A policy's status; pass `pending` (from pendingRotations) when showing several policies. */
 export async function policyStatus(
   queue: Queue,
   policy: PolicyConfig,
   record: PolicyRecord,
+  pending?: ReadonlyMap<string, 'active' | 'waiting'>,
 ): Promise<PolicyStatus> {
-  const job = await rotationJobState(queue, policy.id);
+  const job = (pending ?? (await pendingRotations(queue))).get(policy.id);
   const next = policy.paused ? undefined : await nextRunAt(queue, policy);
   const failedLast =
     record.lastError !== undefined &&
