@@ -1,7 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -13,16 +12,7 @@ import { type DaemonProcess, startDaemonProcess } from '../support/daemon-proces
 import { type EmulatedWorld, startEmulatedWorld } from '../support/emulated-world.js';
 import { eventually } from '../support/eventually.js';
 import { recordFaultOutcome } from '../support/fault-ledger.js';
-
-/** This suite's own Redis (AOF on, another port): restarting the shared one would break other suites. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  return port;
-}
+import { freePort } from '../support/free-port.js';
 
 let world: EmulatedWorld;
 let dataDir: string;
@@ -34,6 +24,7 @@ let client: Redis;
 let history: RunHistory;
 const PREFIX = 'rotor-restart';
 
+/** This suite's own Redis (AOF on, another port): restarting the shared one would break other suites. */
 async function startRedis(): Promise<void> {
   redisProcess = spawn(
     'redis-server',

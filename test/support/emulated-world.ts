@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { loadConfig } from '../../src/config/load-config.js';
 import type { PolicyConfig, RotorConfig } from '../../src/config/rotor-config.js';
 import type { Clock } from '../../src/lib/clock.js';
 import {
@@ -12,6 +11,7 @@ import {
   startAwsSecretsManagerEmulator,
 } from '../../src/sinks/aws-secrets-manager/aws-sm.emulator.js';
 import { testRedis } from './redis.js';
+import { loadWorldConfig, type WorldSections, worldConfigYaml } from './world-config.js';
 
 /**
  * The outside world of one test file: the Cloudflare and AWS Secrets Manager emulators, and a Redis prefix
@@ -27,18 +27,9 @@ export interface EmulatedWorld {
   readonly env: Readonly<Record<string, string>>;
   /** Every admin secret of the world, for leak scans. */
   readonly adminSecrets: readonly string[];
-  yaml(policies: string, options?: WorldOptions): string;
-  config(policies: string, options?: WorldOptions): Promise<RotorConfig>;
+  yaml(policies: string, options?: WorldSections): string;
+  config(policies: string, options?: WorldSections): Promise<RotorConfig>;
   close(): Promise<void>;
-}
-
-export interface WorldOptions {
-  /** The `worker:` section's body. */
-  readonly worker?: string;
-  /** The `api:` section's body. */
-  readonly api?: string;
-  /** The `alerts:` section's body. */
-  readonly alerts?: string;
 }
 
 export async function startEmulatedWorld(options: { clock?: Clock } = {}): Promise<EmulatedWorld> {
@@ -56,36 +47,22 @@ export async function startEmulatedWorld(options: { clock?: Clock } = {}): Promi
     WEBHOOK_SECRET: `whsec_${randomBytes(32).toString('base64')}`,
   };
 
-  const yaml = (policies: string, extra: WorldOptions = {}) =>
-    [
-      'redis:',
-      `  url: ${url}`,
-      `  prefix: ${prefix}`,
-      'journal:',
-      '  keys:',
-      '    k1: { env: ROTOR_JOURNAL_KEY }',
-      '  active: k1',
-      ...(extra.worker ? ['worker:', ...indent(extra.worker)] : []),
-      ...(extra.api ? ['api:', ...indent(extra.api)] : []),
-      ...(extra.alerts ? ['alerts:', ...indent(extra.alerts)] : []),
-      'sink:',
-      '  type: aws-secrets-manager',
-      `  region: ${aws.client.region}`,
-      `  endpoint: ${aws.client.endpoint}`,
-      '  timeout: 2s',
-      '  credentials:',
-      '    accessKeyId: { env: AWS_KEY_ID }',
-      '    secretAccessKey: { env: AWS_SECRET_KEY }',
-      'connections:',
-      '  cf:',
-      '    provider: cloudflare',
-      `    accountId: ${cloudflare.admin.accountId}`,
-      '    apiToken: { env: CF_API_TOKEN }',
-      `    baseUrl: ${cloudflare.client.baseUrl}`,
-      'policies:',
-      ...indent(policies),
-      '',
-    ].join('\n');
+  const yaml = (policies: string, sections: WorldSections = {}) =>
+    worldConfigYaml({
+      redisUrl: url,
+      prefix,
+      aws: aws.client,
+      envNames: { journalKey: 'ROTOR_JOURNAL_KEY', awsKeyId: 'AWS_KEY_ID', awsSecretKey: 'AWS_SECRET_KEY' },
+      connections: [
+        'cf:',
+        '  provider: cloudflare',
+        `  accountId: ${cloudflare.admin.accountId}`,
+        '  apiToken: { env: CF_API_TOKEN }',
+        `  baseUrl: ${cloudflare.client.baseUrl}`,
+      ].join('\n'),
+      policies: [policies],
+      sections,
+    });
 
   return {
     cloudflare,
@@ -102,34 +79,12 @@ export async function startEmulatedWorld(options: { clock?: Clock } = {}): Promi
       env.API_TOKEN_B,
     ],
     yaml,
-    config: async (policies, extra) => {
-      const file = 'test-world.yaml';
-      const text = yaml(policies, extra);
-      const loaded = await loadConfig(file, {
-        env,
-        readFile: async () => text,
-        awsSecretReader: () => {
-          throw new Error('the test world uses no awsSecret references');
-        },
-      });
-      if (!loaded.ok) {
-        throw new Error(
-          `test config is invalid:\n${loaded.problems.map((p) => `${p.path}: ${p.message}`).join('\n')}`,
-        );
-      }
-      return loaded.config;
-    },
+    config: (policies, sections) => loadWorldConfig(yaml(policies, sections), env),
     close: async () => {
       await Promise.all([cloudflare.server.close(), aws.server.close()]);
       await cleanup();
     },
   };
-}
-
-function indent(block: string): string[] {
-  const lines = block.replace(/^\n+|\s+$/g, '').split('\n');
-  const margin = Math.min(...lines.filter((l) => l.trim()).map((l) => l.length - l.trimStart().length));
-  return lines.map((line) => `  ${line.slice(margin)}`);
 }
 
 export function policyNamed(config: RotorConfig, id: string): PolicyConfig {

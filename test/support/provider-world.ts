@@ -1,6 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { loadConfig } from '../../src/config/load-config.js';
 import type { RotorConfig } from '../../src/config/rotor-config.js';
 import {
   type RunningAwsSecretsManagerEmulator,
@@ -8,12 +7,9 @@ import {
 } from '../../src/sinks/aws-secrets-manager/aws-sm.emulator.js';
 import type { ProviderFixture } from './provider-fixture.js';
 import { testRedis } from './redis.js';
+import { indentBlock, loadWorldConfig, type WorldSections, worldConfigYaml } from './world-config.js';
 
-/** Optional sections' bodies (YAML at zero indentation). */
-export interface WorldSections {
-  readonly worker?: string;
-  readonly alerts?: string;
-}
+export type { WorldSections } from './world-config.js';
 
 export interface PolicyOptions {
   readonly schedule?: string;
@@ -40,12 +36,6 @@ export interface ProviderWorld {
   close(): Promise<void>;
 }
 
-const indent = (text: string, by: string) =>
-  text
-    .split('\n')
-    .map((line) => (line.trim() === '' ? line : `${by}${line}`))
-    .join('\n');
-
 export async function startProviderWorld(start: () => Promise<ProviderFixture>): Promise<ProviderWorld> {
   const fixture = await start();
   const aws = await startAwsSecretsManagerEmulator();
@@ -58,32 +48,24 @@ export async function startProviderWorld(start: () => Promise<ProviderFixture>):
     WORLD_WEBHOOK_SECRET: `whsec_${randomBytes(32).toString('base64')}`,
   };
 
-  const yaml: ProviderWorld['yaml'] = (policies, options = {}) =>
-    [
-      'redis:',
-      `  url: ${url}`,
-      `  prefix: ${prefix}`,
-      'journal:',
-      '  keys: { k1: { env: WORLD_JOURNAL_KEY } }',
-      '  active: k1',
-      ...(options.worker ? ['worker:', indent(options.worker, '  ')] : []),
-      ...(options.alerts ? ['alerts:', indent(options.alerts, '  ')] : []),
-      'sink:',
-      '  type: aws-secrets-manager',
-      `  region: ${aws.client.region}`,
-      `  endpoint: ${aws.client.endpoint}`,
-      '  timeout: 2s',
-      '  credentials:',
-      '    accessKeyId: { env: WORLD_AWS_KEY_ID }',
-      '    secretAccessKey: { env: WORLD_AWS_SECRET_KEY }',
-      'connections:',
-      '  vendor:',
-      `    provider: ${fixture.providerId}`,
-      indent(fixture.connectionYaml, '    '),
-      'policies:',
-      ...policies.map((policy) => indent(policy, '  ')),
-      '',
-    ].join('\n');
+  const yaml: ProviderWorld['yaml'] = (policies, sections = {}) =>
+    worldConfigYaml({
+      redisUrl: url,
+      prefix,
+      aws: aws.client,
+      envNames: {
+        journalKey: 'WORLD_JOURNAL_KEY',
+        awsKeyId: 'WORLD_AWS_KEY_ID',
+        awsSecretKey: 'WORLD_AWS_SECRET_KEY',
+      },
+      connections: [
+        'vendor:',
+        `  provider: ${fixture.providerId}`,
+        ...indentBlock(fixture.connectionYaml, '  '),
+      ].join('\n'),
+      policies,
+      sections,
+    });
 
   return {
     fixture,
@@ -111,26 +93,12 @@ export async function startProviderWorld(start: () => Promise<ProviderFixture>):
         `  schedule: ${options.schedule ?? '{ manualOnly: true }'}`,
         ...(options.gracePeriod ? [`  gracePeriod: ${options.gracePeriod}`] : []),
         ...(options.retry ? [`  retry: ${options.retry}`] : []),
-        ...(target.extraPolicyYaml ? [indent(target.extraPolicyYaml, '  ')] : []),
+        ...(target.extraPolicyYaml ? indentBlock(target.extraPolicyYaml, '  ') : []),
         `  secret: { id: ${secretId}, adopt: ${target.initialCredential !== undefined} }`,
       ].join('\n');
     },
     yaml,
-    config: async (policies, options) => {
-      const text = yaml(policies, options);
-      const loaded = await loadConfig('provider-world.yaml', {
-        env,
-        readFile: async () => text,
-        awsSecretReader: () => {
-          throw new Error('the provider world uses no awsSecret references');
-        },
-      });
-      if (!loaded.ok) {
-        const problems = loaded.problems.map((p) => `${p.path}: ${p.message}`).join('\n');
-        throw new Error(`test config is invalid:\n${problems}\n---\n${text}`);
-      }
-      return loaded.config;
-    },
+    config: (policies, sections) => loadWorldConfig(yaml(policies, sections), env),
     close: async () => {
       await Promise.all([fixture.close(), aws.server.close()]);
       await cleanup();
