@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { AnyProvider } from '../providers/provider.js';
 import { findProvider, providers } from '../providers/registry.js';
+import { type RateLimit, rateLimitSchema } from '../rate-limit/rate-limit.js';
 import { configSchema, type PolicyInput, policySchema } from './config.schema.js';
 import type { ConfigProblem } from './config-problem.js';
 import { shortestCronGapMs } from './schedule.schema.js';
@@ -15,6 +16,8 @@ export interface ParsedConnection {
   readonly provider: AnyProvider;
   /** Parsed by the provider's schema; secret references not yet resolved. */
   readonly settings: unknown;
+  /** rotor's client-side limit for this connection's calls: configured, else the provider's documented quota. */
+  readonly rateLimit: RateLimit | undefined;
 }
 
 export interface ParsedPolicy extends Omit<PolicyInput, 'gracePeriod' | 'target' | 'verify'> {
@@ -84,10 +87,22 @@ export function buildConfig(
       );
       continue;
     }
-    const { provider: _id, ...rest } = input;
+    const { provider: _id, rateLimit: rateLimitInput, ...rest } = input;
+    const rateLimit = rateLimitInput === undefined ? undefined : rateLimitSchema.safeParse(rateLimitInput);
+    if (rateLimit?.success === false) {
+      problems.push(...problemsFromZod(source, ['connections', name, 'rateLimit'], rateLimit.error));
+    }
     const parsed = provider.schemas.connection.safeParse(rest);
-    if (parsed.success) connections.set(name, { name, provider, settings: parsed.data });
-    else problems.push(...problemsFromZod(source, ['connections', name], parsed.error));
+    if (!parsed.success) problems.push(...problemsFromZod(source, ['connections', name], parsed.error));
+    else if (rateLimit?.success !== false) {
+      const configured = rateLimit?.data;
+      connections.set(name, {
+        name,
+        provider,
+        settings: parsed.data,
+        rateLimit: configured === false ? undefined : (configured ?? provider.rateLimit),
+      });
+    }
   }
 
   const policies = parsePolicies(source, document.policies, connections, connectionInputs, nowMs, problems);

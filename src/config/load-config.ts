@@ -152,7 +152,12 @@ async function resolveConfig(
       );
       connections.set(
         connection.name,
-        Object.freeze({ name: connection.name, provider: connection.provider, settings }),
+        Object.freeze({
+          name: connection.name,
+          provider: connection.provider,
+          settings,
+          rateLimit: connection.rateLimit,
+        }),
       );
     }
     if (problems.length > 0) return { ok: false, problems };

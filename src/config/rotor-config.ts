@@ -2,6 +2,7 @@ import type { AlertEventType } from '../alerts/alert-events.js';
 import type { Secret } from '../domain/secret.js';
 import type { Resolved } from '../domain/secret-reference.js';
 import type { AnyProvider, Capability } from '../providers/provider.js';
+import type { RateLimit } from '../rate-limit/rate-limit.js';
 import type { AwsSecretsManagerSettings } from '../sinks/aws-secrets-manager/aws-sm.settings.js';
 
 export type Schedule =
@@ -15,6 +16,8 @@ export interface ConnectionConfig {
   readonly provider: AnyProvider;
   /** Parsed by the provider's connection schema, secret references resolved. */
   readonly settings: unknown;
+  /** rotor's client-side limit for the connection's calls; undefined = none. */
+  readonly rateLimit: RateLimit | undefined;
 }
 
 export interface PolicyConfig {

@@ -6,6 +6,8 @@ import { createHttpClientFactory } from '../lib/http-client.js';
 import type { Logger } from '../lib/logger.js';
 import type { RotationMetrics } from '../metrics/rotor-metrics.js';
 import type { ProcessorDeps } from '../queue/rotation-processor.js';
+import { connectionHttp } from '../rate-limit/connection-http.js';
+import { RedisRateLimiter } from '../rate-limit/redis-rate-limiter.js';
 import { createAwsSecretsManagerSink } from '../sinks/aws-secrets-manager/aws-sm.sink.js';
 import { Journal } from '../state/journal.js';
 import type { RedisInfrastructure } from './redis-infrastructure.js';
@@ -30,7 +32,8 @@ export function wireRotations(
     readonly alerts?: AlertSink;
   },
 ): RotationWiring {
-  const sink = createAwsSecretsManagerSink(config.sink, { clock: options.clock });
+  const limiter = new RedisRateLimiter(infra.redis, { prefix: config.redis.prefix });
+  const sink = createAwsSecretsManagerSink(config.sink, { clock: options.clock, limiter });
   const policies = new Map<string, PolicyConfig>(config.policies.map((policy) => [policy.id, policy]));
   return {
     deps: {
@@ -44,10 +47,13 @@ export function wireRotations(
         keys: config.journal.keys,
         activeKeyId: config.journal.activeKeyId,
       }),
-      http: createHttpClientFactory({
-        timeoutMs: PROVIDER_TIMEOUT_MS,
-        ...(options.metrics === undefined ? {} : { onCall: (call) => options.metrics?.providerCall(call) }),
-      }),
+      http: connectionHttp(
+        createHttpClientFactory({
+          timeoutMs: PROVIDER_TIMEOUT_MS,
+          ...(options.metrics === undefined ? {} : { onCall: (call) => options.metrics?.providerCall(call) }),
+        }),
+        limiter,
+      ),
       clock: options.clock,
       log: options.log,
       lockDurationMs: config.worker.lockDurationMs,

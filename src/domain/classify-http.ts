@@ -1,10 +1,13 @@
 import { type ErrorKind, RotationError, type RotationErrorDetails } from './errors.js';
 
-/** Maps an HTTP status to what the scheduler should do. A 429 without Retry-After backs off like a 5xx. */
+/**
+ * Maps an HTTP status to what the scheduler should do. A 429 is throttling with or without Retry-After: it
+ * waits (the header's time, else a backoff) and never spends one of the run's attempts.
+ */
 export function kindForStatus(status: number, retryAfterMs: number | undefined): ErrorKind {
   if (status === 401 || status === 403) return 'auth';
   if (status === 404 || status === 410) return 'not-found';
-  if (status === 429) return retryAfterMs === undefined ? 'transient' : 'rate-limited';
+  if (status === 429) return 'rate-limited';
   if (status === 408 || status === 409 || status === 425) return 'transient';
   if (status >= 500) return 'transient';
   if (status >= 400) return 'invalid-config';

@@ -1,14 +1,13 @@
 import type { PolicyConfig } from '../config/rotor-config.js';
 import { isRotationError, RotationError } from '../domain/errors.js';
 import type { Clock } from '../lib/clock.js';
-import type { HttpClientFactory } from '../lib/http-client.js';
 import type { Logger } from '../lib/logger.js';
 import type { ListedCredential, StepContext } from '../providers/provider.js';
-import type { RecordStore } from './ports.js';
+import type { ConnectionHttp, RecordStore } from './ports.js';
 
 export interface OrphanSweepDeps {
   readonly records: RecordStore;
-  readonly http: HttpClientFactory;
+  readonly http: ConnectionHttp;
   readonly clock: Clock;
   readonly log: Logger;
 }
@@ -34,7 +33,7 @@ export async function sweepOrphans(deps: OrphanSweepDeps, policy: PolicyConfig):
   if (!provider.listIssued || !provider.revoke) return { deleted: [], failed: [] };
   const now = deps.clock.now();
   const ctx = (runId: string): StepContext => ({
-    http: deps.http,
+    http: deps.http(policy.connection),
     log: deps.log.child({ policyId: policy.id, step: 'orphan-sweep' }),
     signal: AbortSignal.timeout(60_000),
     clock: deps.clock,

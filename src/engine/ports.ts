@@ -1,4 +1,6 @@
+import type { ConnectionConfig } from '../config/rotor-config.js';
 import type { Secret } from '../domain/secret.js';
+import type { HttpClientFactory } from '../lib/http-client.js';
 import type { PolicyRecord, RunHistoryEntry } from '../state/policy-record.js';
 
 /** What the engine needs of the state layer; the Redis implementations live in src/state. */
@@ -33,3 +35,6 @@ export interface StepEvent {
 }
 
 export type StepObserver = (event: StepEvent) => void;
+
+/** The HTTP clients of one connection: all its calls share the connection's rate limit. */
+export type ConnectionHttp = (connection: ConnectionConfig) => HttpClientFactory;

@@ -3,21 +3,20 @@ import { isRotationError, RotationError, type Step } from '../domain/errors.js';
 import { fingerprint, versionIdFor } from '../domain/ids.js';
 import { Secret } from '../domain/secret.js';
 import type { Clock } from '../lib/clock.js';
-import type { HttpClientFactory } from '../lib/http-client.js';
 import type { Logger } from '../lib/logger.js';
 import type { ProviderAction, StepContext } from '../providers/provider.js';
 import type { SecretSink, SinkTarget } from '../sinks/sink.js';
 import type { CredentialRef, InFlight, PolicyRecord, RunStep, Trigger } from '../state/policy-record.js';
 import { decodeCredential, encodeCredential } from './credential-codec.js';
 import { fromJournalPayload, type IssuedCredential, toJournalPayload } from './journal-payload.js';
-import type { CredentialJournal, RecordStore, RunHistoryLog, StepObserver } from './ports.js';
+import type { ConnectionHttp, CredentialJournal, RecordStore, RunHistoryLog, StepObserver } from './ports.js';
 
 export interface RotationDeps {
   readonly sink: SecretSink;
   readonly records: RecordStore;
   readonly journal: CredentialJournal;
   readonly history: RunHistoryLog;
-  readonly http: HttpClientFactory;
+  readonly http: ConnectionHttp;
   readonly clock: Clock;
   readonly log: Logger;
   readonly observe?: StepObserver;
@@ -388,7 +387,7 @@ class RotationRun {
 
   #context(): StepContext {
     return {
-      http: this.#deps.http,
+      http: this.#deps.http(this.#policy.connection),
       log: this.#log.child({ runId: this.#runId, step: this.#step }),
       signal: this.#request.signal,
       clock: this.#deps.clock,

@@ -5,6 +5,7 @@ import type { Emulator } from '../emulation/emulator.js';
 import type { Clock } from '../lib/clock.js';
 import type { HttpClientFactory } from '../lib/http-client.js';
 import type { Logger } from '../lib/logger.js';
+import type { RateLimit } from '../rate-limit/rate-limit.js';
 
 /**
  * How an action's new credential relates to the one it displaces; the engine chooses its path by this,
@@ -117,6 +118,11 @@ export interface Provider<ConnConfig, Target, Cred, Verify = never> {
     readonly verify?: z.ZodType<Verify>;
   };
   readonly actions: Readonly<Record<string, ProviderAction<Resolved<ConnConfig>, Target, Cred>>>;
+  /**
+   * The vendor's documented request quota per connection (admin credential): rotor's default client-side
+   * limit, which a connection's `rateLimit` overrides. Absent when the vendor documents none.
+   */
+  readonly rateLimit?: RateLimit;
   /** Whether the provider can list what rotor issued (then `listIssued` exists and the orphan sweep runs). */
   readonly canList: boolean;
   /** The credentials rotor made for this policy (recognised by their names or tags) that the vendor holds. */

@@ -29,13 +29,15 @@ export type FailureOutcome =
   | { readonly kind: 'retry' }
   | { readonly kind: 'stop'; readonly reason: string };
 
-/** What the scheduler does about a failure, by its kind (the single mapping from kinds to BullMQ outcomes). */
-export function outcomeFor(error: RotationError, nowMs: number): FailureOutcome {
+/**
+ * What the scheduler does about a failure, by its kind (the single mapping from kinds to BullMQ outcomes).
+ * Throttling never spends an attempt: the job waits the vendor's Retry-After, or `throttleBackoffMs` when
+ * the vendor named no time.
+ */
+export function outcomeFor(error: RotationError, nowMs: number, throttleBackoffMs = 0): FailureOutcome {
   switch (error.kind) {
     case 'rate-limited':
-      return error.details.retryAfterMs === undefined
-        ? { kind: 'retry' }
-        : { kind: 'delay', untilMs: nowMs + error.details.retryAfterMs };
+      return { kind: 'delay', untilMs: nowMs + (error.details.retryAfterMs ?? throttleBackoffMs) };
     case 'transient':
       return { kind: 'retry' };
     case 'auth':
@@ -52,6 +54,17 @@ export function asRotationError(error: unknown): RotationError {
 }
 
 /**
+ * The wait after a throttling answer without Retry-After: the policy's backoff, growing with the throttles
+ * this job met in a row (BullMQ counts a delayed attempt as started but not made).
+ */
+export function throttleBackoff(
+  job: Pick<Job, 'attemptsStarted' | 'attemptsMade'>,
+  settings: Pick<RetrySettings, 'backoffMs' | 'maxBackoffMs'>,
+): number {
+  return backoffDelay(Math.max(job.attemptsStarted - job.attemptsMade, 1), settings);
+}
+
+/**
  * Applies the outcome to the BullMQ job: throws DelayedError after moving the job (no attempt spent),
  * UnrecoverableError to stop, or the error itself to retry with the job's backoff. Never returns.
  */
@@ -60,8 +73,9 @@ export async function applyFailure(
   token: string | undefined,
   error: RotationError,
   nowMs: number,
+  throttleBackoffMs: number,
 ): Promise<never> {
-  const outcome = outcomeFor(error, nowMs);
+  const outcome = outcomeFor(error, nowMs, throttleBackoffMs);
   if (outcome.kind === 'delay') {
     await job.moveToDelayed(outcome.untilMs, token);
     throw new DelayedError(error.message);

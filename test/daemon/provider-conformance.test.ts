@@ -172,6 +172,26 @@ describe.each(providerFixtures)('%s through the daemon', (_providerId, startFixt
     expect(await finished.getState()).toBe('completed');
   });
 
+  it('waits out throttling without Retry-After (vendor 429s, then AWS ThrottlingException) without spending an attempt', async () => {
+    // More throttles than the policy has attempts: throttling must never use them up.
+    world.fixture.server.faults.add({
+      route: world.fixture.issueRoute,
+      fault: { kind: 'status', status: 429 },
+      times: 5,
+    });
+    world.aws.server.faults.add({ route: 'PutSecretValue', fault: { kind: 'status', status: 429 }, times: 2 });
+
+    const job = await rotateNow();
+    await ledger(7, job);
+
+    expect(await job.getState()).toBe('completed');
+    // Eight starts, one of them made: the successful one (BullMQ counts the finishing attempt).
+    expect(job.attemptsStarted).toBe(8);
+    expect(job.attemptsMade).toBe(1);
+    expect(issued()).toBe(1);
+    expect(await world.fixture.accepts(current())).toBe(true);
+  });
+
   it('stops at once on an auth failure, naming the policy, the step and the status', async () => {
     world.fixture.server.faults.add({
       route: world.fixture.issueRoute,

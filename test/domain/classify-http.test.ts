@@ -15,7 +15,7 @@ describe('kindForStatus', () => {
     [408, undefined, 'transient'],
     [409, undefined, 'transient'],
     [429, 30_000, 'rate-limited'],
-    [429, undefined, 'transient'],
+    [429, undefined, 'rate-limited'],
     [401, undefined, 'auth'],
     [403, undefined, 'auth'],
     [404, undefined, 'not-found'],

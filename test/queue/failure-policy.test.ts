@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RotationError } from '../../src/domain/errors.js';
-import { backoffDelay, isFinalFailure, outcomeFor } from '../../src/queue/failure-policy.js';
+import { backoffDelay, isFinalFailure, outcomeFor, throttleBackoff } from '../../src/queue/failure-policy.js';
 
 const now = 1_764_000_000_000;
 
@@ -10,8 +10,11 @@ describe('outcomeFor', () => {
     expect(outcomeFor(error, now)).toEqual({ kind: 'delay', untilMs: now + 30_000 });
   });
 
-  it('retries a rate-limited failure without Retry-After with backoff', () => {
-    expect(outcomeFor(new RotationError('rate-limited', 'slow down'), now)).toEqual({ kind: 'retry' });
+  it('delays a rate-limited failure without Retry-After by the throttle backoff, spending no attempt', () => {
+    expect(outcomeFor(new RotationError('rate-limited', 'slow down'), now, 12_000)).toEqual({
+      kind: 'delay',
+      untilMs: now + 12_000,
+    });
   });
 
   it('retries a transient failure', () => {
@@ -38,6 +41,10 @@ describe('isFinalFailure', () => {
     expect(isFinalFailure(error, 7, 8, now)).toBe(true);
   });
 
+  it('is never final for throttling, even without Retry-After on the last attempt', () => {
+    expect(isFinalFailure(new RotationError('rate-limited', 'x'), 7, 8, now)).toBe(false);
+  });
+
   it('is never final for a rate-limited delay', () => {
     expect(isFinalFailure(new RotationError('rate-limited', 'x', { retryAfterMs: 1000 }), 7, 8, now)).toBe(
       false,
@@ -61,5 +68,22 @@ describe('backoffDelay', () => {
   it('spreads retries with jitter', () => {
     const values = new Set([0.1, 0.5, 0.9].map((r) => backoffDelay(3, settings, () => r)));
     expect(values.size).toBe(3);
+  });
+});
+
+describe('throttleBackoff', () => {
+  const settings = { backoffMs: 5_000, maxBackoffMs: 600_000 };
+
+  it('grows with the throttles met in a row, which BullMQ counts as started but not made', () => {
+    const first = throttleBackoff({ attemptsStarted: 1, attemptsMade: 0 }, settings);
+    const third = throttleBackoff({ attemptsStarted: 5, attemptsMade: 2 }, settings);
+    expect(first).toBeGreaterThanOrEqual(2_500);
+    expect(first).toBeLessThanOrEqual(5_000);
+    expect(third).toBeGreaterThanOrEqual(10_000);
+    expect(third).toBeLessThanOrEqual(20_000);
+  });
+
+  it('stays within the policy maximum however long the throttling lasts', () => {
+    expect(throttleBackoff({ attemptsStarted: 500, attemptsMade: 0 }, settings)).toBeLessThanOrEqual(600_000);
   });
 });

@@ -46,6 +46,8 @@ export const cloudflareProvider: Provider<
       issue: refreshServiceToken,
     },
   },
+  // Documented: 1,200 requests per 5 minutes per API token; beyond it Cloudflare blocks the token for 5 minutes.
+  rateLimit: { requests: 1_200, perMs: 5 * 60_000 },
   // rotate and refresh change one token in place: rotor never makes a second one, so there is nothing to sweep.
   canList: false,
   expiresAt: (credential) => (credential.expiresAt === null ? undefined : new Date(credential.expiresAt)),

@@ -40,6 +40,8 @@ export const moovProvider: Provider<MoovConnectionConfig, MoovTarget, MoovCreden
       issue: issueWithRefreshToken,
     },
   },
+  // Documented: 40 requests per second per account (test accounts: 10 — set the connection's rateLimit).
+  rateLimit: { requests: 40, perMs: 1_000 },
   canList: false,
   expiresAt: (credential) => new Date(credential.expires_at),
   preflight: preflightApiKey,

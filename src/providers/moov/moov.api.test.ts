@@ -163,7 +163,7 @@ describe('Moov wire facts', () => {
     expect(expiryOf(1_795_608_000, now).toISOString()).toBe('2026-11-25T12:00:00.000Z');
   });
 
-  it('prefers X-Retry-In (ms), else Retry-After (seconds or a date); without either a 429 is transient', async () => {
+  it('prefers X-Retry-In (ms), else Retry-After (seconds or a date); without either a 429 is still throttling', async () => {
     const now = Date.parse('2026-11-24T12:00:00Z');
     expect(retryAfterMsOf(response(429, '', { 'x-retry-in': '1500', 'retry-after': '9' }), now)).toBe(1_500);
     expect(retryAfterMsOf(response(429, '', { 'retry-after': '4' }), now)).toBe(4_000);
@@ -174,7 +174,8 @@ describe('Moov wire facts', () => {
     const bare = await rotationFailure(
       parsing(() => readToken('create access token', response(429, ''), now)),
     );
-    expect(bare.kind).toBe('transient');
+    expect(bare.kind).toBe('rate-limited');
+    expect(bare.details.retryAfterMs).toBeUndefined();
   });
 
   it('answers a 200 of another shape with a protocol error naming fields, not values', async () => {

@@ -47,12 +47,12 @@ describe('the TagoIO envelope', () => {
     expect(error.message).toMatch(/refused \(HTTP 200, status false: Authorization Denied\)/);
   });
 
-  it('honours Retry-After on 429, and backs off like a 5xx without it', () => {
+  it('honours Retry-After on 429, and is still throttling without it', () => {
     const limited = failureOf(() =>
       unwrapList(response(429, { status: false, message: 'Too Many Requests' }, { 'retry-after': '42' })),
     );
     expect(limited).toMatchObject({ kind: 'rate-limited', details: { retryAfterMs: 42_000 } });
-    expect(failureOf(() => unwrapList(response(429, 'Too Many Requests'))).kind).toBe('transient');
+    expect(failureOf(() => unwrapList(response(429, 'Too Many Requests'))).kind).toBe('rate-limited');
     expect(failureOf(() => unwrapList(response(502, '<html>Bad gateway</html>'))).kind).toBe('transient');
   });
 

@@ -107,7 +107,7 @@ describe("rotor's Telenor client", () => {
     ['a 503', { kind: 'status', status: 503 } as const, 'transient'],
     ['a 500', { kind: 'status', status: 500 } as const, 'transient'],
     ['a 429 with Retry-After', { kind: 'rate-limit', retryAfterSeconds: 7 } as const, 'rate-limited'],
-    ['a 429 without Retry-After', { kind: 'status', status: 429 } as const, 'transient'],
+    ['a 429 without Retry-After', { kind: 'status', status: 429 } as const, 'rate-limited'],
     ['a 401', { kind: 'status', status: 401 } as const, 'auth'],
     ['a 400', { kind: 'status', status: 400 } as const, 'invalid-config'],
     ['a malformed body', { kind: 'malformed' } as const, 'protocol'],
@@ -117,7 +117,7 @@ describe("rotor's Telenor client", () => {
     const error = await rotationFailure(api().create({ resource: '/', write: false, tags: {} }));
     expect(error.kind).toBe(kind);
     expect(error.details).toMatchObject({ system: 'telenor', operation: 'create token' });
-    if (kind === 'rate-limited') expect(error.details.retryAfterMs).toBe(7_000);
+    if (fault.kind === 'rate-limit') expect(error.details.retryAfterMs).toBe(7_000);
     if (kind === 'auth') expect(error.message).toMatch(/the session must be renewed/);
   });
 

@@ -1,7 +1,7 @@
 import type { Job } from 'bullmq';
 import { alertRevocationFailed } from '../../alerts/rotation-alerts.js';
 import { revokeDisplaced } from '../../engine/revoke-displaced.js';
-import { applyFailure, asRotationError, isFinalFailure } from '../failure-policy.js';
+import { applyFailure, asRotationError, isFinalFailure, throttleBackoff } from '../failure-policy.js';
 import { revokePayloadSchema } from '../job-payloads.js';
 import { type ProcessorDeps, parse, policyFor } from '../processor-deps.js';
 
@@ -15,7 +15,7 @@ export async function revoke(deps: ProcessorDeps, job: Job, token: string | unde
       deps,
       { policy, handle: payload.handle, versionId: payload.versionId },
       {
-        http: deps.http,
+        http: deps.http(policy.connection),
         log,
         signal: new AbortController().signal,
         clock: deps.clock,
@@ -39,6 +39,6 @@ export async function revoke(deps: ProcessorDeps, job: Job, token: string | unde
     if (final && deps.alerts) {
       await alertRevocationFailed(deps.alerts, policy, { versionId: payload.versionId, error });
     }
-    return applyFailure(job, token, error, deps.clock.now());
+    return applyFailure(job, token, error, deps.clock.now(), throttleBackoff(job, policy.retry));
   }
 }

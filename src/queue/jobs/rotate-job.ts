@@ -4,7 +4,13 @@ import { RotationError } from '../../domain/errors.js';
 import { recordFailure } from '../../engine/record-failure.js';
 import { runRotation } from '../../engine/run-rotation.js';
 import { armExpiryTimer } from '../expiry-timer.js';
-import { applyFailure, asRotationError, isFinalFailure, outcomeFor } from '../failure-policy.js';
+import {
+  applyFailure,
+  asRotationError,
+  isFinalFailure,
+  outcomeFor,
+  throttleBackoff,
+} from '../failure-policy.js';
 import { type RotateJobResult, rotatePayloadSchema } from '../job-payloads.js';
 import { type ProcessorDeps, parse, policyFor } from '../processor-deps.js';
 import { scheduleRevoke } from '../revoke-scheduling.js';
@@ -79,6 +85,6 @@ export async function rotate(
         enteredNeedsAttention,
       });
     }
-    return applyFailure(job, token, error, nowMs);
+    return applyFailure(job, token, error, nowMs, throttleBackoff(job, policy.retry));
   }
 }

@@ -1,7 +1,8 @@
 import { SecretsManagerClient, type SecretsManagerClientConfig } from '@aws-sdk/client-secrets-manager';
 import type { Resolved } from '../../domain/secret-reference.js';
 import type { Clock } from '../../lib/clock.js';
-import { classifyAwsError, isClockSkewCorrected } from './aws-sm.errors.js';
+import { openGate, type RequestGate } from '../../rate-limit/request-gate.js';
+import { AWS_SM_SYSTEM, classifyAwsError, isClockSkewCorrected } from './aws-sm.errors.js';
 import type { AwsSecretsManagerSettings } from './aws-sm.settings.js';
 
 export interface SendOptions {
@@ -44,13 +45,22 @@ function clientConfig(settings: Resolved<AwsSecretsManagerSettings>): SecretsMan
   };
 }
 
+/** The calls AWS counts together against its write quota (50 per second per region). */
+const QUOTA_WRITES: ReadonlySet<string> = new Set([
+  'PutSecretValue',
+  'UpdateSecretVersionStage',
+  'UpdateSecret',
+]);
+
 export function createAwsSecretsManagerCaller(
   settings: Resolved<AwsSecretsManagerSettings>,
   clock: Clock,
+  writeGate: RequestGate = openGate,
 ): AwsSecretsManagerCaller {
   const client = new SecretsManagerClient(clientConfig(settings));
   return {
     async call(operation, signal, send) {
+      if (QUOTA_WRITES.has(operation)) await writeGate.pass({ system: AWS_SM_SYSTEM, operation, signal });
       const options: SendOptions = signal === undefined ? {} : { abortSignal: signal };
       try {
         return await send(client, options);

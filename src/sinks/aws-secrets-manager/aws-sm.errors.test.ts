@@ -39,7 +39,7 @@ const rows: [string, unknown, ErrorKind][] = [
   ['InternalServiceError (500)', serviceError('InternalServiceError', 500), 'transient'],
   ['ServiceUnavailable (503)', serviceError('ServiceUnavailable', 503), 'transient'],
   ['an unnamed 502 from a proxy', serviceError('Error', 502), 'transient'],
-  ['ThrottlingException without Retry-After', serviceError('ThrottlingException', 400), 'transient'],
+  ['ThrottlingException without Retry-After', serviceError('ThrottlingException', 400), 'rate-limited'],
   [
     'ThrottlingException with Retry-After',
     serviceError('ThrottlingException', 400, { headers: { 'retry-after': '7' } }),

@@ -16,11 +16,12 @@ const throttlingCodes = new Set([
   'RequestThrottledException',
   'SlowDown',
   'PriorRequestNotComplete',
-  // Secrets Manager's quota error (e.g. too many versions created recently); clears with time.
-  'LimitExceededException',
 ]);
 
 const transientCodes = new Set([
+  // Secrets Manager's quota error (e.g. too many versions created recently): it clears with time, but is not
+  // throttling, so it spends attempts and a policy rotating far too often ends in a failure, not a loop.
+  'LimitExceededException',
   'InternalServiceError',
   'InternalFailure',
   'InternalServerError',
@@ -103,8 +104,7 @@ function kindForCode(
   status: number,
   retryAfterMs: number | undefined,
 ): ErrorKind {
-  if (throttlingCodes.has(code) || status === 429)
-    return retryAfterMs === undefined ? 'transient' : 'rate-limited';
+  if (throttlingCodes.has(code) || status === 429) return 'rate-limited';
   if (transientCodes.has(code) || status >= 500) return 'transient';
   if (authCodes.has(code)) return 'auth';
   if (code === 'ResourceNotFoundException') return 'not-found';

@@ -19,6 +19,7 @@ function settingsFor(secretAccessKey: string): Resolved<AwsSecretsManagerSetting
     endpoint,
     tags: {},
     timeout: 2_000,
+    rateLimit: false,
     credentials: { accessKeyId: Secret.of(accessKeyId), secretAccessKey: Secret.of(secretAccessKey) },
   };
 }

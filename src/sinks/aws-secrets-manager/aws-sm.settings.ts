@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { durationSchema } from '../../domain/duration-schema.js';
 import { secretReferenceSchema } from '../../domain/secret-reference.js';
+import { rateLimitSchema } from '../../rate-limit/rate-limit.js';
 
 export const awsSecretsManagerSettingsSchema = z.strictObject({
   type: z.literal('aws-secrets-manager'),
@@ -21,5 +22,10 @@ export const awsSecretsManagerSettingsSchema = z.strictObject({
     .optional(),
   /** Deadline for one AWS call. */
   timeout: durationSchema.default(10_000),
+  /**
+   * rotor's limit on its writes (PutSecretValue, UpdateSecretVersionStage, UpdateSecret), shared by every
+   * replica; AWS allows those together 50 per second per region. `false` turns it off.
+   */
+  rateLimit: rateLimitSchema.prefault({ requests: 50, per: '1s' }),
 });
 export type AwsSecretsManagerSettings = z.infer<typeof awsSecretsManagerSettingsSchema>;

@@ -33,6 +33,7 @@ function settingsFor(
     kmsKeyId: 'alias/rotor',
     tags: { team: 'platform' },
     timeout: TIMEOUT_MS,
+    rateLimit: false,
     credentials: { accessKeyId: Secret.of(accessKeyId), secretAccessKey: Secret.of(secretAccessKey) },
     ...overrides,
   };

@@ -12,6 +12,7 @@ import { uuidV5 } from '../../domain/ids.js';
 import { Secret } from '../../domain/secret.js';
 import type { Resolved } from '../../domain/secret-reference.js';
 import { type Clock, systemClock } from '../../lib/clock.js';
+import { openGate, type RateLimiter } from '../../rate-limit/request-gate.js';
 import type { SecretSink, SinkSecretState, SinkTarget } from '../sink.js';
 import { createAwsSecretsManagerCaller } from './aws-sm.client.js';
 import { AWS_SM_SYSTEM } from './aws-sm.errors.js';
@@ -24,6 +25,8 @@ const CREATE_TOKEN_NAMESPACE = '6b1f0c52-3e7a-4d9b-a8c4-91e25f7d0a3c';
 export interface AwsSecretsManagerSinkOptions {
   /** Reads "now" for Retry-After dates. */
   readonly clock?: Clock;
+  /** Holds rotor's writes to `settings.rateLimit`, shared by every replica; absent = no client-side limit. */
+  readonly limiter?: RateLimiter;
 }
 
 const isNotFound = (error: unknown): boolean => isRotationError(error) && error.kind === 'not-found';
@@ -37,7 +40,11 @@ export function createAwsSecretsManagerSink(
   settings: Resolved<AwsSecretsManagerSettings>,
   options: AwsSecretsManagerSinkOptions = {},
 ): SecretSink & { close(): void } {
-  const aws = createAwsSecretsManagerCaller(settings, options.clock ?? systemClock);
+  const writeGate =
+    options.limiter === undefined || settings.rateLimit === false
+      ? openGate
+      : options.limiter.gate(`${AWS_SM_SYSTEM}:${settings.region}:writes`, settings.rateLimit);
+  const aws = createAwsSecretsManagerCaller(settings, options.clock ?? systemClock, writeGate);
 
   async function describe(
     secretId: string,

@@ -1,0 +1,24 @@
+import type { ConnectionConfig } from '../config/rotor-config.js';
+import type { ConnectionHttp } from '../engine/ports.js';
+import type { HttpClientFactory } from '../lib/http-client.js';
+import { gatedHttpFactory } from './gated-http.js';
+import type { RateLimiter } from './request-gate.js';
+
+/**
+ * HTTP clients per connection: those of a connection with a rate limit pass its shared gate (key
+ * `connection:<name>`), the others send directly. Built once per connection object, so a reloaded config
+ * with a changed limit gets a new gate.
+ */
+export function connectionHttp(base: HttpClientFactory, limiter: RateLimiter): ConnectionHttp {
+  const built = new WeakMap<ConnectionConfig, HttpClientFactory>();
+  return (connection) => {
+    const known = built.get(connection);
+    if (known) return known;
+    const factory =
+      connection.rateLimit === undefined
+        ? base
+        : gatedHttpFactory(base, limiter.gate(`connection:${connection.name}`, connection.rateLimit));
+    built.set(connection, factory);
+    return factory;
+  };
+}
