@@ -4,7 +4,7 @@ import { type ErrorKind, RotationError, type RotationErrorDetails } from './erro
  * Maps an HTTP status to what the scheduler should do. A 429 is throttling with or without Retry-After: it
  * waits (the header's time, else a backoff) and never spends one of the run's attempts.
  */
-export function kindForStatus(status: number, retryAfterMs: number | undefined): ErrorKind {
+export function kindForStatus(status: number): ErrorKind {
   if (status === 401 || status === 403) return 'auth';
   if (status === 404 || status === 410) return 'not-found';
   if (status === 429) return 'rate-limited';
@@ -25,7 +25,7 @@ export interface HttpFailure {
 }
 
 export function httpFailure(failure: HttpFailure): RotationError {
-  const kind = kindForStatus(failure.status, failure.retryAfterMs);
+  const kind = kindForStatus(failure.status);
   const vendor = [failure.vendorCode && `code ${failure.vendorCode}`, failure.vendorMessage]
     .filter(Boolean)
     .join(': ');

@@ -8,24 +8,23 @@ import {
 
 describe('kindForStatus', () => {
   it.each([
-    [500, undefined, 'transient'],
-    [502, undefined, 'transient'],
-    [503, 1000, 'transient'],
-    [504, undefined, 'transient'],
-    [408, undefined, 'transient'],
-    [409, undefined, 'transient'],
-    [429, 30_000, 'rate-limited'],
-    [429, undefined, 'rate-limited'],
-    [401, undefined, 'auth'],
-    [403, undefined, 'auth'],
-    [404, undefined, 'not-found'],
-    [410, undefined, 'not-found'],
-    [400, undefined, 'invalid-config'],
-    [422, undefined, 'invalid-config'],
-    [302, undefined, 'protocol'],
-    [200, undefined, 'protocol'],
-  ] as const)('HTTP %i (retry-after %s) is %s', (status, retryAfterMs, kind) => {
-    expect(kindForStatus(status, retryAfterMs)).toBe(kind);
+    [500, 'transient'],
+    [502, 'transient'],
+    [503, 'transient'],
+    [504, 'transient'],
+    [408, 'transient'],
+    [409, 'transient'],
+    [429, 'rate-limited'],
+    [401, 'auth'],
+    [403, 'auth'],
+    [404, 'not-found'],
+    [410, 'not-found'],
+    [400, 'invalid-config'],
+    [422, 'invalid-config'],
+    [302, 'protocol'],
+    [200, 'protocol'],
+  ] as const)('HTTP %i is %s', (status, kind) => {
+    expect(kindForStatus(status)).toBe(kind);
   });
 });
 

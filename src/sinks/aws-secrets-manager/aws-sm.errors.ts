@@ -98,12 +98,7 @@ export function isClockSkewCorrected(error: unknown): boolean {
   return shape.$metadata?.clockSkewCorrected === true && name !== undefined && clockSkewCodes.has(name);
 }
 
-function kindForCode(
-  operation: string,
-  code: string,
-  status: number,
-  retryAfterMs: number | undefined,
-): ErrorKind {
+function kindForCode(operation: string, code: string, status: number): ErrorKind {
   if (throttlingCodes.has(code) || status === 429) return 'rate-limited';
   if (transientCodes.has(code) || status >= 500) return 'transient';
   if (authCodes.has(code)) return 'auth';
@@ -111,7 +106,7 @@ function kindForCode(
   // Version ids are derived from run ids: the same id with a different value means rotor reused one.
   if (code === 'ResourceExistsException' && operation === 'PutSecretValue') return 'protocol';
   if (invalidConfigCodes.has(code)) return 'invalid-config';
-  return kindForStatus(status, retryAfterMs);
+  return kindForStatus(status);
 }
 
 /**
@@ -147,9 +142,7 @@ export function classifyAwsError(operation: string, error: unknown, nowMs: numbe
   }
   const code = name !== undefined && name !== 'Error' && name !== 'SyntaxError' ? name : undefined;
   const retryAfterMs = parseRetryAfter(shape.$response?.headers?.['retry-after'], nowMs);
-  const kind = isClockSkewCorrected(error)
-    ? 'transient'
-    : kindForCode(operation, code ?? '', status, retryAfterMs);
+  const kind = isClockSkewCorrected(error) ? 'transient' : kindForCode(operation, code ?? '', status);
   // Without an AWS error code the message is the SDK's own parse error, which can quote the body.
   const vendorMessage = code === undefined ? '' : sanitizeVendorMessage(stringOr(shape.message) ?? '');
   const vendor = [code, vendorMessage].filter(Boolean).join(': ');
