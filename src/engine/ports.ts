@@ -6,7 +6,15 @@ import type { PolicyRecord, RunHistoryEntry } from '../state/policy-record.js';
 /** What the engine needs of the state layer; the Redis implementations live in src/state. */
 export interface RecordStore {
   get(policyId: string): Promise<PolicyRecord>;
-  update(policyId: string, change: (record: PolicyRecord) => PolicyRecord): Promise<PolicyRecord>;
+  /**
+   * Applies `change` atomically. `known`, the record as the caller last saw it, saves a read: it is used if it
+   * is still the stored revision, else the change is recomputed from the stored record.
+   */
+  update(
+    policyId: string,
+    change: (record: PolicyRecord) => PolicyRecord,
+    known?: PolicyRecord,
+  ): Promise<PolicyRecord>;
 }
 
 export interface JournalEntry {

@@ -86,6 +86,8 @@ class RotationRun {
   #runId: string;
   #step: Step = 'issue';
   #secretArn: string | undefined;
+  /** The record as this run last read or wrote it: each checkpoint is one compare-and-set, no read. */
+  #record: PolicyRecord | undefined;
 
   constructor(
     deps: RotationDeps,
@@ -124,6 +126,7 @@ class RotationRun {
 
   async #run(startedAt: number): Promise<RotationResult> {
     let record = await this.#deps.records.get(this.#policy.id);
+    this.#record = record;
     if (record.current?.runId === this.#request.runId && record.inFlight === undefined) {
       // A re-delivered job of a committed run: hand back its revoke again (the revoke job id is stable).
       const committedAt = record.lastSuccessAt ?? this.#deps.clock.now();
@@ -207,7 +210,7 @@ class RotationRun {
     }
     const attempt = (previous?.issueAttempt ?? 0) + 1;
     await this.#checkpoint({ ...this.#newInFlight(attempt), step: 'issuing' });
-    const current = await this.#currentCredential();
+    const current = this.#action.readsCurrent ? await this.#currentCredential() : undefined;
     const provider = this.#policy.connection.provider;
     const result = await this.#action.issue(
       {
@@ -381,8 +384,9 @@ class RotationRun {
     return inFlight;
   }
 
-  #update(change: (record: PolicyRecord) => PolicyRecord): Promise<PolicyRecord> {
-    return this.#deps.records.update(this.#policy.id, change);
+  async #update(change: (record: PolicyRecord) => PolicyRecord): Promise<PolicyRecord> {
+    this.#record = await this.#deps.records.update(this.#policy.id, change, this.#record);
+    return this.#record;
   }
 
   #context(): StepContext {

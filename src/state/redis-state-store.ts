@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { RotationError } from '../domain/errors.js';
 import type { RecordStore } from '../engine/ports.js';
@@ -14,6 +15,7 @@ if stored then revision = cjson.decode(stored).revision end
 if revision ~= tonumber(ARGV[1]) then return 0 end
 redis.call('SET', KEYS[1], ARGV[2])
 return 1`;
+const COMPARE_AND_SET_SHA = createHash('sha1').update(COMPARE_AND_SET).digest('hex');
 
 /**
  * Per-policy rotation records, one JSON string per policy. Updates are optimistic: a change is computed from the
@@ -33,25 +35,34 @@ export class RedisStateStore implements RecordStore {
     return stored === null ? emptyRecord(policyId) : parseRecord(policyId, stored);
   }
 
-  async update(policyId: string, change: (record: PolicyRecord) => PolicyRecord): Promise<PolicyRecord> {
+  async update(
+    policyId: string,
+    change: (record: PolicyRecord) => PolicyRecord,
+    known?: PolicyRecord,
+  ): Promise<PolicyRecord> {
     const key = stateKeys.record(this.#prefix, policyId);
+    let assumed = known?.policyId === policyId ? known : undefined;
     for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt++) {
-      const record = await this.get(policyId);
+      const record = assumed ?? (await this.get(policyId));
+      assumed = undefined;
       const next: PolicyRecord = { ...change(record), policyId, revision: record.revision + 1 };
-      const written = await this.#redis.eval(
-        COMPARE_AND_SET,
-        1,
-        key,
-        String(record.revision),
-        JSON.stringify(next),
-      );
-      if (written === 1) return next;
+      if (await this.#compareAndSet(key, record.revision, JSON.stringify(next))) return next;
     }
     throw new RotationError(
       'transient',
       `policy ${policyId}: its record kept changing under concurrent updates`,
       { policyId },
     );
+  }
+
+  async #compareAndSet(key: string, revision: number, value: string): Promise<boolean> {
+    const args = [key, String(revision), value] as const;
+    try {
+      return (await this.#redis.evalsha(COMPARE_AND_SET_SHA, 1, ...args)) === 1;
+    } catch (error) {
+      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+      return (await this.#redis.eval(COMPARE_AND_SET, 1, ...args)) === 1;
+    }
   }
 
   async remove(policyId: string): Promise<void> {

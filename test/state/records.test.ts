@@ -32,6 +32,26 @@ describe('policy records', () => {
     expect(await store.get('counted')).toMatchObject({ consecutiveFailures: 10, revision: 10 });
   });
 
+  it('applies a change to the record the caller already holds when it is still the stored one', async () => {
+    const first = await store.update('known', (record) => ({ ...record, lastAttemptAt: 1 }));
+    const second = await store.update('known', (record) => ({ ...record, lastSuccessAt: 2 }), first);
+    expect(second).toMatchObject({ revision: 2, lastAttemptAt: 1, lastSuccessAt: 2 });
+    expect(await store.get('known')).toEqual(second);
+  });
+
+  it('recomputes from the stored record when the one the caller holds is stale, losing no write', async () => {
+    const seen = await store.update('stale', (record) => ({ ...record, lastAttemptAt: 1 }));
+    await store.update('stale', (record) => ({ ...record, consecutiveFailures: 5 }));
+    const updated = await store.update('stale', (record) => ({ ...record, lastSuccessAt: 3 }), seen);
+    expect(updated).toMatchObject({
+      revision: 3,
+      lastAttemptAt: 1,
+      consecutiveFailures: 5,
+      lastSuccessAt: 3,
+    });
+    expect(await store.get('stale')).toEqual(updated);
+  });
+
   it('reports a corrupt record as a protocol error naming the policy', async () => {
     await redis.set(stateKeys.record(prefix, 'broken'), '{"policyId":"broken","revision":"x"}');
     await expect(store.get('broken')).rejects.toMatchObject({
