@@ -34,7 +34,7 @@ export interface PolicyInput<Conn, Target> {
 }
 
 export interface IssueInput<Conn, Target, Cred> extends PolicyInput<Conn, Target> {
-  /** The credential in the sink's current version, when there is one. */
+  /** The credential in the sink's current version, when there is one and the action `readsCurrent`. */
   readonly current: Secret<Cred> | undefined;
   /** For native-grace: how long the displaced secret must keep working after issue. */
   readonly gracePeriodMs: number;
@@ -70,6 +70,8 @@ export interface ProviderAction<Conn, Target, Cred> {
   readonly capability: Capability;
   /** One line for docs and `rotor plan`. */
   readonly summary: string;
+  /** Whether `issue` uses `input.current`; when false, rotor does not read the current secret for it. */
+  readonly readsCurrent: boolean;
   /** Problems that make this action impossible for this connection/target, as messages; empty if none. */
   check?(connection: Conn, target: Target): string[];
   issue(input: IssueInput<Conn, Target, Cred>, ctx: StepContext): Promise<Issued<Cred>>;

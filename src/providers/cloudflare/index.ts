@@ -36,11 +36,13 @@ export const cloudflareProvider: Provider<
   actions: {
     rotate: {
       capability: 'native-grace',
+      readsCurrent: false,
       summary: 'new client secret; Cloudflare keeps accepting the old one until the grace period ends',
       issue: rotateServiceToken,
     },
     refresh: {
       capability: 'extend',
+      readsCurrent: true,
       summary: 'same client secret, expiry extended by the token duration',
       check: zoneRefreshProblem,
       issue: refreshServiceToken,

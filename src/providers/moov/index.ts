@@ -29,12 +29,14 @@ export const moovProvider: Provider<MoovConnectionConfig, MoovTarget, MoovCreden
   actions: {
     clientCredentials: {
       capability: 'overlap',
+      readsCurrent: false,
       summary:
         'new access/refresh token pair from the API key; the displaced pair is revoked after the grace period',
       issue: issueWithClientCredentials,
     },
     refreshToken: {
       capability: 'overlap',
+      readsCurrent: true,
       summary:
         'next token pair from the stored refresh token (client_credentials for the first); the displaced pair is revoked after the grace period',
       issue: issueWithRefreshToken,

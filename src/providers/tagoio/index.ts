@@ -28,6 +28,7 @@ export const tagoioProvider: Provider<TagoioConnectionConfig, TagoioTarget, Tago
   actions: {
     rotate: {
       capability: 'overlap',
+      readsCurrent: true,
       summary: 'new service-authorization token; the old one is deleted after the grace period',
       issue: createServiceToken,
     },

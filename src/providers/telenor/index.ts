@@ -22,6 +22,7 @@ export const telenorProvider: Provider<TelenorConnectionConfig, TelenorTarget, T
   actions: {
     rotate: {
       capability: 'overlap',
+      readsCurrent: true,
       summary:
         'new API token with the same resource, write and tags; the old one is deleted after the grace period',
       issue: createToken,
