@@ -179,7 +179,11 @@ describe.each(providerFixtures)('%s through the daemon', (_providerId, startFixt
       fault: { kind: 'status', status: 429 },
       times: 5,
     });
-    world.aws.server.faults.add({ route: 'PutSecretValue', fault: { kind: 'status', status: 429 }, times: 2 });
+    world.aws.server.faults.add({
+      route: 'PutSecretValue',
+      fault: { kind: 'status', status: 429 },
+      times: 2,
+    });
 
     const job = await rotateNow();
     await ledger(7, job);
