@@ -2,8 +2,8 @@ import type { Queue } from 'bullmq';
 import type { PolicyConfig } from '../config/rotor-config.js';
 import type { RecordStore } from '../engine/ports.js';
 import type { Clock } from '../lib/clock.js';
+import { readFleet } from '../queue/fleet-view.js';
 import { schedulerIdFor } from '../queue/job-payloads.js';
-import { nextRunAt } from '../queue/policy-status.js';
 import type { AlertSink } from './alert-publisher.js';
 
 /** The Job Scheduler that runs the sweep, and how often. */
@@ -28,6 +28,7 @@ export interface SweepDeps {
 export async function sweepAlerts(deps: SweepDeps): Promise<number> {
   let raised = 0;
   const now = deps.clock.now();
+  const fleet = await readFleet(deps.queue, deps.records, [...deps.policies.values()]);
   for (const policy of deps.policies.values()) {
     if (policy.paused) continue;
     const about = {
@@ -35,8 +36,8 @@ export async function sweepAlerts(deps: SweepDeps): Promise<number> {
       provider: policy.connection.provider.id,
       secretId: policy.secret.id,
     };
-    const next = await nextRunAt(deps.queue, policy);
-    const expiresAt = (await deps.records.get(policy.id)).current?.expiresAt;
+    const next = fleet.nextRunAt(policy);
+    const expiresAt = (await fleet.record(policy.id)).current?.expiresAt;
     if (
       expiresAt !== undefined &&
       expiresAt - now <= deps.alerts.expiringWithinMs &&

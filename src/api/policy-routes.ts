@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { PolicyConfig } from '../config/rotor-config.js';
-import { pendingRotations, policyStatus } from '../queue/policy-status.js';
+import { fleetStatuses } from '../queue/fleet-view.js';
+import { type PolicyStatus, policyStatus } from '../queue/policy-status.js';
 import { requestRotation } from '../queue/rotation-requests.js';
 import type { ApiDeps } from './api-deps.js';
 import { sendError } from './api-errors.js';
@@ -15,12 +16,7 @@ const rotationRequestSchema = z
   })
   .default({});
 
-async function statusOf(
-  deps: ApiDeps,
-  policy: PolicyConfig,
-  pending: ReadonlyMap<string, 'active' | 'waiting'>,
-) {
-  const status = await policyStatus(deps.queue, policy, await deps.records.get(policy.id), pending);
+function described(policy: PolicyConfig, status: PolicyStatus) {
   return {
     ...status,
     provider: policy.connection.provider.id,
@@ -32,19 +28,16 @@ async function statusOf(
 /** Policies and on-demand rotations: ids, times, states and sanitised errors only. */
 export function registerPolicyRoutes(app: FastifyInstance, deps: ApiDeps): void {
   app.get('/v1/policies', async () => {
-    const pending = await pendingRotations(deps.queue);
-    return {
-      policies: await Promise.all(
-        [...deps.policies.values()].map((policy) => statusOf(deps, policy, pending)),
-      ),
-    };
+    const policies = [...deps.policies.values()];
+    const statuses = await fleetStatuses(deps.queue, deps.records, policies);
+    return { policies: policies.map((policy, i) => described(policy, statuses[i] as PolicyStatus)) };
   });
 
   app.get<{ Params: { id: string } }>('/v1/policies/:id', async (request, reply) => {
     const policy = deps.policies.get(request.params.id);
     if (!policy) return sendError(reply, 404, 'not_found', `no policy "${request.params.id}" in the config`);
     return {
-      policy: await statusOf(deps, policy, await pendingRotations(deps.queue)),
+      policy: described(policy, await policyStatus(deps.queue, policy, await deps.records.get(policy.id))),
       history: await deps.history.recent(policy.id, HISTORY_SHOWN),
     };
   });

@@ -3,7 +3,8 @@ import type { Command } from 'commander';
 import { ALERT_QUEUE } from '../alerts/alert-jobs.js';
 import { deadDeliveries } from '../alerts/dead-deliveries.js';
 import { connectRedis } from '../daemon/redis-infrastructure.js';
-import { type PolicyStatus, pendingRotations, policyStatus } from '../queue/policy-status.js';
+import { fleetStatuses } from '../queue/fleet-view.js';
+import type { PolicyStatus } from '../queue/policy-status.js';
 import { loadConfigForCommand } from './load-config-for-command.js';
 
 const iso = (ms: number | undefined) => (ms === undefined ? '-' : new Date(ms).toISOString());
@@ -49,11 +50,7 @@ export function register(program: Command): void {
         ? new Queue(ALERT_QUEUE, { connection: infra.redis, prefix: config.redis.prefix })
         : undefined;
       try {
-        const pending = await pendingRotations(infra.queue);
-        const statuses: PolicyStatus[] = [];
-        for (const policy of config.policies) {
-          statuses.push(await policyStatus(infra.queue, policy, await infra.records.get(policy.id), pending));
-        }
+        const statuses = await fleetStatuses(infra.queue, infra.records, config.policies);
         const dead = alertQueue ? await deadDeliveries(alertQueue) : undefined;
         process.stdout.write(
           options.json

@@ -6,6 +6,8 @@ import type { PolicyRecord, RunHistoryEntry } from '../state/policy-record.js';
 /** What the engine needs of the state layer; the Redis implementations live in src/state. */
 export interface RecordStore {
   get(policyId: string): Promise<PolicyRecord>;
+  /** Many records in a few round trips; one that cannot be read is left out (`get` names its problem). */
+  getMany(policyIds: readonly string[]): Promise<Map<string, PolicyRecord>>;
   /**
    * Applies `change` atomically. `known`, the record as the caller last saw it, saves a read: it is used if it
    * is still the stored revision, else the change is recomputed from the stored record.

@@ -1,7 +1,7 @@
 import type { Queue } from 'bullmq';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { PolicyConfig } from '../config/rotor-config.js';
-import { nextRunAt } from '../queue/policy-status.js';
+import { type FleetView, readFleet } from '../queue/fleet-view.js';
 import type { PolicyRecord } from '../state/policy-record.js';
 import type { RedisStateStore } from '../state/redis-state-store.js';
 
@@ -15,6 +15,8 @@ export interface RotationMetrics {
 }
 
 const QUEUE_STATES = ['waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized'] as const;
+/** The per-policy gauges of one scrape share one read of the fleet. */
+const FLEET_READ_SHARED_MS = 1_000;
 const seconds = (ms: number | undefined) => (ms === undefined ? undefined : ms / 1000);
 
 /**
@@ -38,6 +40,19 @@ export class RotorMetrics implements RotationMetrics {
   }) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
+    let fleetRead: { readonly at: number; readonly view: Promise<FleetView> } | undefined;
+    const fleet = (): Promise<FleetView> => {
+      const now = Date.now();
+      if (fleetRead === undefined || now - fleetRead.at > FLEET_READ_SHARED_MS) {
+        const view = readFleet(source.queue, source.records, source.policies);
+        // A failed read is not kept: the next scrape reads again.
+        view.catch(() => {
+          fleetRead = undefined;
+        });
+        fleetRead = { at: now, view };
+      }
+      return fleetRead.view;
+    };
     this.#rotations = new Counter({
       name: 'rotor_rotations_total',
       help: 'Rotation attempts by outcome (succeeded, failed for good, retrying, delayed by a rate limit)',
@@ -60,7 +75,7 @@ export class RotorMetrics implements RotationMetrics {
     const perPolicy = (
       name: string,
       help: string,
-      pick: (policy: PolicyConfig, record: PolicyRecord) => Promise<number | undefined> | number | undefined,
+      pick: (policy: PolicyConfig, record: PolicyRecord, view: FleetView) => number | undefined,
     ) =>
       new Gauge({
         name,
@@ -69,8 +84,9 @@ export class RotorMetrics implements RotationMetrics {
         registers,
         async collect() {
           this.reset();
+          const view = await fleet();
           for (const policy of source.policies) {
-            const value = seconds(await pick(policy, await source.records.get(policy.id)));
+            const value = seconds(pick(policy, await view.record(policy.id), view));
             if (value !== undefined) this.set({ policy: policy.id }, value);
           }
         },
@@ -80,8 +96,10 @@ export class RotorMetrics implements RotationMetrics {
       'When the policy last rotated successfully',
       (_policy, record) => record.lastSuccessAt,
     );
-    perPolicy('rotor_next_rotation_timestamp_seconds', 'When the policy rotates next', (policy) =>
-      policy.paused ? undefined : nextRunAt(source.queue, policy),
+    perPolicy(
+      'rotor_next_rotation_timestamp_seconds',
+      'When the policy rotates next',
+      (policy, _record, view) => view.nextRunAt(policy),
     );
     perPolicy(
       'rotor_credential_expiry_timestamp_seconds',

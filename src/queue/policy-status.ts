@@ -24,7 +24,9 @@ export interface PolicyStatus {
  * Which policies have a rotation job pending or running, read once for any number of policies (a status
  * of every policy must not list the queue once per policy).
  */
-export async function pendingRotations(queue: Queue): Promise<ReadonlyMap<string, 'active' | 'waiting'>> {
+export type PendingRotations = ReadonlyMap<string, 'active' | 'waiting'>;
+
+export async function pendingRotations(queue: Queue): Promise<PendingRotations> {
   const [active, waiting] = await Promise.all([
     queue.getJobs(['active'], 0, -1),
     queue.getJobs(['waiting', 'delayed', 'prioritized'], 0, -1),
@@ -51,15 +53,23 @@ export async function nextRunAt(queue: Queue, policy: PolicyConfig): Promise<num
   return (await queue.getJobScheduler(schedulerIdFor(policy.id)))?.next;
 }
 
-/** A policy's status; pass `pending` (from pendingRotations) when showing several policies. */
+/** One policy's status, read from the queue (for many policies, use `statusOf` with a FleetView). */
 export async function policyStatus(
   queue: Queue,
   policy: PolicyConfig,
   record: PolicyRecord,
-  pending?: ReadonlyMap<string, 'active' | 'waiting'>,
 ): Promise<PolicyStatus> {
-  const job = (pending ?? (await pendingRotations(queue))).get(policy.id);
   const next = policy.paused ? undefined : await nextRunAt(queue, policy);
+  return statusOf(policy, record, next, (await pendingRotations(queue)).get(policy.id));
+}
+
+/** A policy's status from what was read of it. */
+export function statusOf(
+  policy: PolicyConfig,
+  record: PolicyRecord,
+  next: number | undefined,
+  job: 'active' | 'waiting' | undefined,
+): PolicyStatus {
   const failedLast =
     record.lastError !== undefined &&
     record.consecutiveFailures > 0 &&

@@ -52,6 +52,26 @@ describe('policy records', () => {
     expect(await store.get('stale')).toEqual(updated);
   });
 
+  it('reads many records at once: stored ones, empty ones for policies never run, and leaves out a corrupt one', async () => {
+    await store.update('many-a', (record) => ({ ...record, lastAttemptAt: 7 }));
+    await redis.set(stateKeys.record(prefix, 'many-corrupt'), 'not json');
+    const ids = [
+      'many-a',
+      'many-never',
+      'many-corrupt',
+      ...Array.from({ length: 1_500 }, (_, i) => `bulk-${i}`),
+    ];
+    const records = await store.getMany(ids);
+    expect(records.get('many-a')).toMatchObject({ lastAttemptAt: 7, revision: 1 });
+    expect(records.get('many-never')).toEqual({
+      policyId: 'many-never',
+      revision: 0,
+      consecutiveFailures: 0,
+    });
+    expect(records.has('many-corrupt')).toBe(false);
+    expect(records.size).toBe(ids.length - 1);
+  });
+
   it('reports a corrupt record as a protocol error naming the policy', async () => {
     await redis.set(stateKeys.record(prefix, 'broken'), '{"policyId":"broken","revision":"x"}');
     await expect(store.get('broken')).rejects.toMatchObject({
