@@ -1,21 +1,28 @@
 import type { PolicyConfig } from '../config/rotor-config.js';
+import { mapConcurrently } from '../lib/bounded-concurrency.js';
 import { armExpiryTimer } from '../queue/expiry-timer.js';
 import type { ProcessorDeps } from '../queue/rotation-processor.js';
 import { requestRotation } from '../queue/rotation-requests.js';
 
+/** Policies checked at once at start (records, timers and AWS reads in flight together). */
+const STARTUP_CONCURRENCY = 16;
+
 /**
  * At start: re-arms before-expiry timers and rotates at once only the policies whose secret does not exist
- * yet (a new or changed schedule otherwise waits for its next run). A failing check is logged and skipped:
- * one broken policy never stops the daemon.
+ * yet (a new or changed schedule otherwise waits for its next run). Only policies rotor has never
+ * committed are looked up in the sink: one that has a current credential had its secret at that commit
+ * (were it deleted since, its next run creates it again). A failing check is logged and skipped: one broken
+ * policy never stops the daemon.
  */
 export async function startupRuns(policies: readonly PolicyConfig[], deps: ProcessorDeps): Promise<void> {
-  for (const policy of policies) {
-    if (policy.paused || policy.schedule.kind === 'manual') continue;
+  const scheduled = policies.filter((policy) => !policy.paused && policy.schedule.kind !== 'manual');
+  const records = await deps.records.getMany(scheduled.map((policy) => policy.id));
+  await mapConcurrently(scheduled, STARTUP_CONCURRENCY, async (policy) => {
     const target = { secretId: policy.secret.id, policyId: policy.id, adopt: policy.secret.adopt };
     try {
-      const record = await deps.records.get(policy.id);
+      const record = records.get(policy.id) ?? (await deps.records.get(policy.id));
       await armExpiryTimer(deps.queue, policy, record.current?.expiresAt, deps.clock.now());
-      if (policy.capability === 'extend') continue;
+      if (policy.capability === 'extend' || record.current !== undefined) return;
       const state = await deps.sink.inspect(target, AbortSignal.timeout(60_000));
       if (state?.currentVersionId === undefined) {
         const requested = await requestRotation(deps.queue, policy, 'initial', { nowMs: deps.clock.now() });
@@ -27,5 +34,5 @@ export async function startupRuns(policies: readonly PolicyConfig[], deps: Proce
     } catch (error) {
       deps.log.error({ err: error, policyId: policy.id }, 'start-up check of this policy failed');
     }
-  }
+  });
 }

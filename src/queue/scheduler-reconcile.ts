@@ -1,5 +1,6 @@
 import type { JobSchedulerJson, Queue, RepeatOptions } from 'bullmq';
 import type { PolicyConfig } from '../config/rotor-config.js';
+import { mapConcurrently } from '../lib/bounded-concurrency.js';
 import { JOB, schedulerIdFor, type TriggerPayload } from './job-payloads.js';
 
 export interface SchedulerChange {
@@ -10,6 +11,8 @@ export interface SchedulerChange {
 }
 
 const SCHEDULER_PREFIX = 'rotate-';
+/** Scheduler writes in flight at once (pipelined over the queue's connection). */
+const RECONCILE_CONCURRENCY = 64;
 
 /** The Job Scheduler a policy needs, or undefined when it is not driven by a BullMQ schedule. */
 export function repeatFor(policy: PolicyConfig, nowMs: number): Omit<RepeatOptions, 'key'> | undefined {
@@ -47,36 +50,38 @@ export async function reconcileSchedulers(
   for (const scheduler of await queue.getJobSchedulers()) {
     if (scheduler.key.startsWith(SCHEDULER_PREFIX)) existing.set(scheduler.key, scheduler);
   }
-  const changes: SchedulerChange[] = [];
-  const wantedIds = new Set<string>();
-  for (const policy of policies) {
+  const wanted = policies.flatMap((policy) => {
     const repeat = repeatFor(policy, nowMs);
-    if (!repeat) continue;
-    const id = schedulerIdFor(policy.id);
-    wantedIds.add(id);
-    const current = existing.get(id);
-    if (current && sameSchedule(current, repeat)) {
-      changes.push({ policyId: policy.id, action: 'unchanged', nextMs: current.next });
-      continue;
-    }
-    const data: TriggerPayload = { policyId: policy.id, source: 'schedule' };
-    await queue.upsertJobScheduler(id, repeat, {
-      name: JOB.trigger,
-      data,
-      opts: {
-        attempts: 3,
-        backoff: { type: 'exponential', delay: 1000 },
-        removeOnComplete: { count: 50 },
-        removeOnFail: { count: 200 },
-      },
-    });
-    const stored = await queue.getJobScheduler(id);
-    changes.push({ policyId: policy.id, action: current ? 'updated' : 'created', nextMs: stored?.next });
-  }
-  for (const id of existing.keys()) {
-    if (wantedIds.has(id)) continue;
+    return repeat ? [{ policy, repeat, id: schedulerIdFor(policy.id) }] : [];
+  });
+  const wantedIds = new Set(wanted.map(({ id }) => id));
+  const upserted = await mapConcurrently(
+    wanted,
+    RECONCILE_CONCURRENCY,
+    async ({ policy, repeat, id }): Promise<SchedulerChange> => {
+      const current = existing.get(id);
+      if (current && sameSchedule(current, repeat)) {
+        return { policyId: policy.id, action: 'unchanged', nextMs: current.next };
+      }
+      const data: TriggerPayload = { policyId: policy.id, source: 'schedule' };
+      await queue.upsertJobScheduler(id, repeat, {
+        name: JOB.trigger,
+        data,
+        opts: {
+          attempts: 3,
+          backoff: { type: 'exponential', delay: 1000 },
+          removeOnComplete: { count: 50 },
+          removeOnFail: { count: 200 },
+        },
+      });
+      const stored = await queue.getJobScheduler(id);
+      return { policyId: policy.id, action: current ? 'updated' : 'created', nextMs: stored?.next };
+    },
+  );
+  const unwanted = [...existing.keys()].filter((id) => !wantedIds.has(id));
+  const removed = await mapConcurrently(unwanted, RECONCILE_CONCURRENCY, async (id) => {
     await queue.removeJobScheduler(id);
-    changes.push({ policyId: id.slice(SCHEDULER_PREFIX.length), action: 'removed', nextMs: undefined });
-  }
-  return changes;
+    return { policyId: id.slice(SCHEDULER_PREFIX.length), action: 'removed', nextMs: undefined } as const;
+  });
+  return [...upserted, ...removed];
 }
