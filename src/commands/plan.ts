@@ -1,15 +1,19 @@
 import type { Command } from 'commander';
 import type { PolicyConfig } from '../config/rotor-config.js';
+import { connectRedis } from '../daemon/redis-infrastructure.js';
 import { formatDuration } from '../domain/duration.js';
 import { systemClock } from '../lib/clock.js';
 import { createHttpClientFactory } from '../lib/http-client.js';
 import { createLogger } from '../lib/logger.js';
 import { formatInZone, nextRuns } from '../plan/next-runs.js';
 import { type CheckResult, preflightChecks } from '../plan/preflight-checks.js';
+import { connectionHttp } from '../rate-limit/connection-http.js';
+import { RedisRateLimiter } from '../rate-limit/redis-rate-limiter.js';
 import { createAwsSecretsManagerSink } from '../sinks/aws-secrets-manager/aws-sm.sink.js';
 import { CommandFailure, loadConfigForCommand } from './load-config-for-command.js';
 
 const RUNS_SHOWN = 3;
+const PLAN_MAX_WAIT_MS = 10 * 60_000;
 
 function scheduleLines(policy: PolicyConfig, nowMs: number): string {
   const { schedule } = policy;
@@ -48,9 +52,15 @@ export function register(program: Command): void {
     .action(async (options: { config: string }) => {
       const config = await loadConfigForCommand(options.config);
       const sink = createAwsSecretsManagerSink(config.sink, { clock: systemClock });
+      const infra = connectRedis(config);
+      // Preflight calls count against the same vendor quotas as the daemon's: they wait their turn.
+      const limiter = new RedisRateLimiter(infra.redis, {
+        prefix: config.redis.prefix,
+        maxWaitMs: PLAN_MAX_WAIT_MS,
+      });
       const deps = {
         sink,
-        http: createHttpClientFactory({ timeoutMs: 15_000 }),
+        http: connectionHttp(createHttpClientFactory({ timeoutMs: 15_000 }), limiter),
         clock: systemClock,
         log: createLogger({ level: 'silent' }),
       };
@@ -68,6 +78,7 @@ export function register(program: Command): void {
         process.stdout.write(`\nall checks passed; nothing was issued or changed\n`);
       } finally {
         sink.close();
+        await infra.close();
       }
     });
 }

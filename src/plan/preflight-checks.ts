@@ -1,7 +1,7 @@
 import type { PolicyConfig } from '../config/rotor-config.js';
 import { isRotationError } from '../domain/errors.js';
+import type { ConnectionHttp } from '../engine/ports.js';
 import type { Clock } from '../lib/clock.js';
-import type { HttpClientFactory } from '../lib/http-client.js';
 import type { Logger } from '../lib/logger.js';
 import type { SecretSink } from '../sinks/sink.js';
 
@@ -23,7 +23,8 @@ export async function preflightChecks(
   policy: PolicyConfig,
   deps: {
     readonly sink: SecretSink;
-    readonly http: HttpClientFactory;
+    /** The connection's clients, within its rate limit: a plan shares the daemon's budget. */
+    readonly http: ConnectionHttp;
     readonly clock: Clock;
     readonly log: Logger;
   },
@@ -34,7 +35,7 @@ export async function preflightChecks(
     await provider.preflight(
       { connection: policy.connection.settings, target: policy.target },
       {
-        http: deps.http,
+        http: deps.http(policy.connection),
         log: deps.log,
         signal: AbortSignal.timeout(CHECK_TIMEOUT_MS),
         clock: deps.clock,
