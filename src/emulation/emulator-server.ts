@@ -99,6 +99,8 @@ export async function startEmulatorServer(
 
   async function applyFault(fault: Fault, res: ServerResponse): Promise<'answered' | 'continue'> {
     switch (fault.kind) {
+      case 'hold-response':
+        return 'continue';
       case 'delay':
         // A client that hangs up while the request is held (a timeout, a killed process) never reaches the
         // handler, so a held request cannot change state long after its test has moved on.
@@ -149,6 +151,7 @@ export async function startEmulatorServer(
       status: response.status,
       at: Date.now(),
     });
+    if (fault?.kind === 'hold-response' && (await heldUntilClientLeaves(fault.delayMs, res))) return;
     send(res, response);
   }
 

@@ -7,6 +7,11 @@ export const faultSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('rate-limit'), retryAfterSeconds: z.number().int().min(0) }),
   /** Wait before handling the request normally. */
   z.strictObject({ kind: z.literal('delay'), delayMs: z.number().int().min(0).max(600_000) }),
+  /**
+   * Handle the request (its effect happens), then hold the answer: a client that gives up or dies meanwhile
+   * never learns the outcome, as when a response is lost on the way back.
+   */
+  z.strictObject({ kind: z.literal('hold-response'), delayMs: z.number().int().min(0).max(600_000) }),
   /** Answer 200 with a body that is not what the API documents. */
   z.strictObject({ kind: z.literal('malformed') }),
   /** Destroy the connection without answering. */

@@ -91,6 +91,17 @@ describe('emulator server', () => {
     expect((await increment()).status).toBe(200);
   });
 
+  it('holds the answer of a handled request: a client that gives up never learns the effect happened', async () => {
+    emulator.faults.add({ route: 'increment', fault: { kind: 'hold-response', delayMs: 60_000 }, times: 1 });
+    const before = counter;
+    await expect(
+      fetch(`${emulator.origin}/counters/a`, { method: 'POST', signal: AbortSignal.timeout(200) }),
+    ).rejects.toThrow();
+    expect(counter).toBe(before + 1);
+    expect(emulator.calls.handled('increment')).toHaveLength(1);
+    expect(await (await increment()).json()).toMatchObject({ value: before + 2 });
+  });
+
   it('takes, lists and clears faults over the control endpoint', async () => {
     const added = await control('faults', {
       method: 'POST',
