@@ -218,6 +218,7 @@ class RotationRun {
         target: this.#policy.target,
         current,
         gracePeriodMs: this.#policy.gracePeriodMs,
+        earlierAttemptMayHaveIssued: previous?.step === 'issuing' && previous.runId === this.#runId,
       },
       this.#context(),
     );

@@ -54,6 +54,7 @@ describe.each([
         target: { serviceTokenId: seeded.id },
         current: undefined,
         gracePeriodMs: 3_600_000,
+        earlierAttemptMayHaveIssued: false,
       },
       stepContext(clock),
     );
@@ -92,6 +93,7 @@ describe('refresh', () => {
         target: { serviceTokenId: seeded.id },
         current: currentFor(seeded),
         gracePeriodMs: 0,
+        earlierAttemptMayHaveIssued: false,
       },
       stepContext(clock),
     );
@@ -111,6 +113,7 @@ describe('refresh', () => {
           target: { serviceTokenId: seeded.id },
           current: undefined,
           gracePeriodMs: 0,
+          earlierAttemptMayHaveIssued: false,
         },
         stepContext(clock),
       ),
@@ -130,6 +133,7 @@ describe('refresh', () => {
           target: { serviceTokenId: seeded.id },
           current: currentFor(other),
           gracePeriodMs: 0,
+          earlierAttemptMayHaveIssued: false,
         },
         stepContext(clock),
       ),

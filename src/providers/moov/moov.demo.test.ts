@@ -43,7 +43,13 @@ describe('the Moov demo', () => {
       const ctx = stepContext(systemClock);
       await expect(preflightApiKey({ connection, target: payments }, ctx)).resolves.toBeUndefined();
 
-      const input = { connection, target: payments, current: undefined, gracePeriodMs: 0 };
+      const input = {
+        connection,
+        target: payments,
+        current: undefined,
+        gracePeriodMs: 0,
+        earlierAttemptMayHaveIssued: false,
+      };
       const minted = await issueWithClientCredentials(input, ctx);
       expect(minted.credential.reveal().scope).toBe(payments.scope);
 

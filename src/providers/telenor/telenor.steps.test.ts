@@ -21,9 +21,15 @@ let runs = 0;
 const ctx = () => ({ ...stepContext(systemClock), runId: `test-policy-${++runs}` });
 const creates = () => emulator.server.calls.handled('createToken').length;
 
-const issue = (target: TelenorTarget, current?: TelenorCredential, context = ctx()) =>
+const issue = (target: TelenorTarget, current?: TelenorCredential, context = ctx(), retry = false) =>
   createToken(
-    { connection, target, current: current === undefined ? undefined : Secret.of(current), gracePeriodMs: 0 },
+    {
+      connection,
+      target,
+      current: current === undefined ? undefined : Secret.of(current),
+      gracePeriodMs: 0,
+      earlierAttemptMayHaveIssued: retry,
+    },
     context,
   );
 const stored = (token: string): TelenorCredential => {
@@ -124,7 +130,7 @@ describe('Telenor issue', () => {
     const before = creates();
 
     // The first attempt's answer never reached the journal; the run issues again.
-    const again = await issue({ resource: '/collections/8', write: false }, undefined, context);
+    const again = await issue({ resource: '/collections/8', write: false }, undefined, context, true);
 
     expect(again.credential.reveal()).toEqual(first.credential.reveal());
     expect(again.handle).toBe(first.handle);
@@ -132,10 +138,19 @@ describe('Telenor issue', () => {
     expect(context.logText()).toMatch(/earlier attempt of this run/);
     expect(context.logText()).not.toContain(first.credential.reveal().token);
     // Another run, or another resource in the same run, gets a token of its own.
-    expect((await issue({ resource: '/collections/8', write: false })).handle).not.toBe(first.handle);
-    expect((await issue({ resource: '/collections/80', write: false }, undefined, context)).handle).not.toBe(
-      first.handle,
-    );
+    expect(
+      (await issue({ resource: '/collections/8', write: false }, undefined, ctx(), true)).handle,
+    ).not.toBe(first.handle);
+    expect(
+      (await issue({ resource: '/collections/80', write: false }, undefined, context, true)).handle,
+    ).not.toBe(first.handle);
+  });
+
+  it('on a run’s first issue creates without listing the tokens first', async () => {
+    const context = ctx();
+    emulator.server.calls.clear();
+    await issue({ resource: '/collections/9', write: false }, undefined, context);
+    expect(emulator.server.calls.all().map((call) => call.routeId)).toEqual(['createToken']);
   });
 });
 

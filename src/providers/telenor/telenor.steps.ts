@@ -118,7 +118,8 @@ async function madeByThisRun(
 /**
  * Creates the new token (`POST /tokens`) with the target's resource, write and tags, each copied from the
  * current token (`GET /tokens/{current}`) when the policy does not set it, tagged as rotor's. A first run
- * (no current token) needs resource and write in the policy. Tokens do not expire.
+ * (no current token) needs resource and write in the policy. Tokens do not expire. When an earlier attempt
+ * of the run may have created one (`GET /tokens`, found by its run tag), that one is used instead.
  */
 export async function createToken(
   input: IssueInput<Conn, TelenorTarget, TelenorCredential>,
@@ -126,7 +127,8 @@ export async function createToken(
 ): Promise<Issued<TelenorCredential>> {
   const api = new TelenorTokensApi(input.connection, ctx);
   const spec = await specOf(api, input, ctx);
-  const made = (await madeByThisRun(api, spec, ctx)) ?? (await api.create(spec));
+  const adopted = input.earlierAttemptMayHaveIssued ? await madeByThisRun(api, spec, ctx) : undefined;
+  const made = adopted ?? (await api.create(spec));
   const credential: TelenorCredential = {
     token: made.token,
     resource: made.resource,
