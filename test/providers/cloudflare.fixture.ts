@@ -5,6 +5,7 @@ import type { ProviderFixture } from '../support/provider-fixture.js';
 export async function startCloudflareFixture(): Promise<ProviderFixture> {
   const emulator = await startCloudflareEmulator();
   const accessUrl = emulator.client.accessUrl ?? '';
+  const scope = { kind: 'accounts', id: emulator.admin.accountId } as const;
   return {
     providerId: 'cloudflare',
     action: 'rotate',
@@ -32,6 +33,18 @@ export async function startCloudflareFixture(): Promise<ProviderFixture> {
       });
       await response.arrayBuffer();
       return response.status === 200;
+    },
+    // Rotation replaces a service token's secret: a token holds its current secret and, within the grace
+    // Cloudflare was given, the previous one.
+    liveIssued: () => {
+      const now = Date.now();
+      return emulator.store
+        .list(scope)
+        .reduce(
+          (live, token) =>
+            live + 1 + (token.previousSecret !== undefined && (token.previousExpiresAt ?? 0) > now ? 1 : 0),
+          0,
+        );
     },
     secrets: () => [...emulator.store.mintedSecrets(), emulator.admin.apiToken, emulator.admin.apiKey],
     close: () => emulator.server.close(),

@@ -29,6 +29,9 @@ export async function startMoovFixture(): Promise<ProviderFixture> {
       await response.arrayBuffer();
       return response.status === 200;
     },
+    // Every access token is rotor's (the admin credential is the key pair); refresh tokens are not counted.
+    liveIssued: () =>
+      emulator.store.list().filter((token) => token.kind === 'access_token' && token.state === 'live').length,
     secrets: () => [...emulator.store.mintedSecrets(), emulator.secretKey],
     close: () => emulator.server.close(),
   };

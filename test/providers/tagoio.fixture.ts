@@ -1,6 +1,6 @@
 import { startTagoioEmulator } from '../../src/providers/tagoio/tagoio.emulator.js';
 import { type TagoioCredential, tagoioCredentialSchema } from '../../src/providers/tagoio/tagoio.schemas.js';
-import { rotorTokenName } from '../../src/providers/tagoio/tagoio.token-name.js';
+import { parseRotorTokenName, rotorTokenName } from '../../src/providers/tagoio/tagoio.token-name.js';
 import type { ProviderFixture } from '../support/provider-fixture.js';
 
 /** TagoIO service-authorization tokens (overlap: the old token is deleted after grace). */
@@ -29,6 +29,14 @@ export async function startTagoioFixture(): Promise<ProviderFixture> {
       const parsed = tagoioCredentialSchema.safeParse(credential);
       return parsed.success && emulator.store.exists(parsed.data.token);
     },
+    liveIssued: () =>
+      emulator.store
+        .list()
+        .filter(
+          (token) =>
+            parseRotorTokenName(token.name) !== undefined &&
+            (token.expireTime === 'never' || Date.parse(token.expireTime) > Date.now()),
+        ).length,
     secrets: () => [...emulator.store.mintedSecrets(), emulator.token],
     close: () => emulator.server.close(),
   };

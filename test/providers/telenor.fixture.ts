@@ -39,6 +39,8 @@ export function telenorFixtureFor(emulator: RunningTelenorEmulator): ProviderFix
       await response.arrayBuffer();
       return response.status === 200 || response.status === 403;
     },
+    // Telenor tokens do not expire: every token tagged as rotor's is live until deleted.
+    liveIssued: () => emulator.store.list().filter((token) => token.tags['managed-by'] === 'rotor').length,
     secrets: () => [...emulator.store.mintedSecrets(), emulator.session, emulator.apiToken],
     close: () => emulator.server.close(),
   };

@@ -42,6 +42,11 @@ export interface ProviderFixture {
   plantRotorCredential?(policyId: string, runId: string): Promise<unknown>;
   /** Whether the vendor accepts this stored credential document right now (a real authenticated call). */
   accepts(credential: unknown): Promise<boolean>;
+  /**
+   * How many credentials rotor made are live at the vendor right now (an existing, unexpired token, a
+   * client secret still admitted): after a rotation and its grace, at most the current and the previous.
+   */
+  liveIssued(): number;
   /** Every secret value the emulator has minted or holds (issued tokens, admin credentials). */
   secrets(): readonly string[];
   close(): Promise<void>;
