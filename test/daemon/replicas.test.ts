@@ -9,27 +9,37 @@ import { providerFixtures } from '../providers/all-fixtures.js';
 import { type DaemonProcess, startDaemonProcess } from '../support/daemon-process.js';
 import { eventually } from '../support/eventually.js';
 import { recordFaultOutcome } from '../support/fault-ledger.js';
+import type { ProviderFixture } from '../support/provider-fixture.js';
 import { type ProviderWorld, startProviderWorld } from '../support/provider-world.js';
 
-const POLICIES = 50;
+const POLICIES_PER_PROVIDER = 20;
 const ROUNDS = 4;
 const WORKER = 'concurrency: 4\nlockDuration: 2s\nstalledInterval: 1s\nmaxStalledCount: 3';
+/** Issues held at each vendor in the round a replica is killed, so every replica has rotations in flight. */
+const HELD_ISSUES = 4;
 
-describe.each(providerFixtures)('%s: three replicas on one Redis', (_providerId, startFixture) => {
+describe('three replicas on one Redis, a fleet of every provider', () => {
   let world: ProviderWorld;
   let config: RotorConfig;
   let infra: RedisInfrastructure;
   let workDir: string;
   let configFile: string;
   const replicas: (DaemonProcess | undefined)[] = [];
+  /** Which provider each policy rotates with. */
+  const providerOf = new Map<string, ProviderFixture>();
 
   beforeAll(async () => {
-    world = await startProviderWorld(startFixture);
+    const [first, ...others] = providerFixtures.map(([, start]) => start);
+    if (!first) throw new Error('no provider fixtures');
+    world = await startProviderWorld(first, ...others);
     const entries: string[] = [];
-    for (let index = 0; index < POLICIES; index++) {
-      entries.push(
-        await world.policy(`fleet-${index}`, { gracePeriod: '1h', retry: '{ attempts: 5, backoff: 100ms }' }),
-      );
+    for (const fixture of world.fixtures) {
+      for (let index = 0; index < POLICIES_PER_PROVIDER; index++) {
+        const id = `${fixture.providerId}-${index}`;
+        providerOf.set(id, fixture);
+        const options = { gracePeriod: '1h', retry: '{ attempts: 5, backoff: 100ms }' };
+        entries.push(await world.policy(id, options, fixture));
+      }
     }
     config = await world.config(entries, { worker: WORKER });
     workDir = await mkdtemp(join(tmpdir(), 'rotor-replicas-'));
@@ -46,12 +56,18 @@ describe.each(providerFixtures)('%s: three replicas on one Redis', (_providerId,
     await rm(workDir, { recursive: true, force: true });
   });
 
-  async function round(onQueued?: () => Promise<void>): Promise<string[]> {
-    const jobIds: string[] = [];
-    for (const policy of config.policies) {
-      jobIds.push((await requestRotation(infra.queue, policy, 'manual', { nowMs: Date.now() })).jobId);
-    }
-    await onQueued?.();
+  /** The whole fleet falls due at one instant (as its schedulers would fire it): one run per policy. */
+  async function round(onDue?: () => Promise<void>): Promise<string[]> {
+    const nowMs = Date.now();
+    const dueMs = nowMs + 500;
+    const jobIds = await Promise.all(
+      config.policies.map(
+        async (policy) =>
+          (await requestRotation(infra.queue, policy, 'schedule', { nowMs, dueMs, delayMs: dueMs - nowMs }))
+            .jobId,
+      ),
+    );
+    await onDue?.();
     await eventually(
       'every rotation of the round to complete',
       async () => {
@@ -64,59 +80,62 @@ describe.each(providerFixtures)('%s: three replicas on one Redis', (_providerId,
     return jobIds;
   }
 
-  it(`run ${POLICIES * ROUNDS} rotations exactly once, one replica SIGKILLed in the middle`, async () => {
+  const issuesAt = (fixture: ProviderFixture) => fixture.server.calls.handled(fixture.issueRoute).length;
+
+  it(`run ${POLICIES_PER_PROVIDER * 4 * ROUNDS} due rotations across four providers exactly once, one replica SIGKILLed in the middle`, async () => {
     const all: string[] = [];
     for (let index = 0; index < ROUNDS; index++) {
-      if (index === 1) {
-        world.fixture.server.faults.add({
-          route: world.fixture.issueRoute,
-          fault: { kind: 'delay', delayMs: 1_500 },
-          times: 12,
-        });
+      const killing = index === 1;
+      if (killing) {
+        for (const fixture of world.fixtures) {
+          fixture.server.faults.add({
+            route: fixture.issueRoute,
+            fault: { kind: 'delay', delayMs: 1_500 },
+            times: HELD_ISSUES,
+          });
+        }
       }
-      all.push(
-        ...(await round(
-          index === 1
-            ? async () => {
-                // Hold the round's first issues so every replica has rotations in flight, then kill one.
-                await eventually('every replica to be busy', async () =>
-                  (await infra.queue.getActiveCount()) >= 12 ? true : undefined,
-                );
-                await replicas[0]?.kill();
-                replicas[0] = undefined;
-              }
-            : undefined,
-        )),
-      );
+      const killOne = async () => {
+        await eventually('every replica to be busy', async () =>
+          (await infra.queue.getActiveCount()) >= 12 ? true : undefined,
+        );
+        await replicas[0]?.kill();
+        replicas[0] = undefined;
+      };
+      all.push(...(await round(killing ? killOne : undefined)));
     }
 
     let lost = 0;
     for (const policy of config.policies) {
       const stored = JSON.parse(world.aws.store.valueOf(policy.secret.id) ?? 'null') as unknown;
-      if (!(await world.fixture.accepts(stored))) lost += 1;
+      if (!(await providerOf.get(policy.id)?.accepts(stored))) lost += 1;
     }
+    const issued = world.fixtures.reduce((sum, fixture) => sum + issuesAt(fixture), 0);
     recordFaultOutcome({
       suite: 'replicas',
-      faultsInjected: 13,
+      faultsInjected: 1 + HELD_ISSUES * world.fixtures.length,
       rotationsCompleted: all.length,
       credentialsLost: lost,
-      duplicateIssues: world.fixture.server.calls.handled(world.fixture.issueRoute).length - all.length,
+      duplicateIssues: issued - all.length,
       leakedValues: 0,
     });
-    expect(new Set(all).size).toBe(POLICIES * ROUNDS);
+    expect(lost).toBe(0);
+    expect(new Set(all).size).toBe(config.policies.length * ROUNDS);
     const events = await infra.redis.xrange(`${config.redis.prefix}:rotations:events`, '-', '+');
     const stalled = events.filter(([, fields]) => fields[1] === 'stalled');
     expect(stalled.length).toBeGreaterThan(0);
-    expect(world.fixture.server.calls.handled(world.fixture.issueRoute)).toHaveLength(POLICIES * ROUNDS);
+    for (const fixture of world.fixtures) {
+      expect({ provider: fixture.providerId, issues: issuesAt(fixture) }).toEqual({
+        provider: fixture.providerId,
+        issues: POLICIES_PER_PROVIDER * ROUNDS,
+      });
+    }
     for (const policy of config.policies) {
       const history = await infra.history.recent(policy.id);
       const succeeded = history.filter((entry) => entry.outcome === 'succeeded');
       expect(succeeded).toHaveLength(ROUNDS);
       expect(new Set(succeeded.map((entry) => entry.runId)).size).toBe(ROUNDS);
-      const record = await infra.records.get(policy.id);
-      expect(record.inFlight).toBeUndefined();
-      const stored = JSON.parse(world.aws.store.valueOf(policy.secret.id) ?? 'null') as unknown;
-      expect(await world.fixture.accepts(stored)).toBe(true);
+      expect((await infra.records.get(policy.id)).inFlight).toBeUndefined();
     }
   });
 });

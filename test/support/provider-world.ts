@@ -18,30 +18,39 @@ export interface PolicyOptions {
 }
 
 /**
- * One provider's emulator (through its fixture), the AWS Secrets Manager emulator and a Redis prefix of
- * its own; writes real rotor configs pointing at them. Connection `vendor` is the fixture's.
+ * Providers' emulators (through their fixtures), the AWS Secrets Manager emulator and a Redis prefix of
+ * its own; writes real rotor configs pointing at them, one connection per provider, named by its id.
  */
 export interface ProviderWorld {
+  /** The first (for most suites, the only) provider. */
   readonly fixture: ProviderFixture;
+  readonly fixtures: readonly ProviderFixture[];
   readonly aws: RunningAwsSecretsManagerEmulator;
   readonly redis: Redis;
   readonly prefix: string;
   readonly env: Readonly<Record<string, string>>;
   /** Every secret to scan for: the provider's, the AWS secret key, the journal key. */
   secrets(): readonly string[];
-  /** A policy entry (YAML list item) for a fresh target; extend actions get their secret stored first. */
-  policy(id: string, options?: PolicyOptions): Promise<string>;
+  /**
+   * A policy entry (YAML list item) for a fresh target of `fixture` (default the first); extend actions get
+   * their secret stored first.
+   */
+  policy(id: string, options?: PolicyOptions, fixture?: ProviderFixture): Promise<string>;
   yaml(policies: readonly string[], options?: WorldSections): string;
   config(policies: readonly string[], options?: WorldSections): Promise<RotorConfig>;
   close(): Promise<void>;
 }
 
-export async function startProviderWorld(start: () => Promise<ProviderFixture>): Promise<ProviderWorld> {
-  const fixture = await start();
+export async function startProviderWorld(
+  ...starts: readonly [() => Promise<ProviderFixture>, ...(() => Promise<ProviderFixture>)[]]
+): Promise<ProviderWorld> {
+  const fixtures = await Promise.all(starts.map((start) => start()));
+  const [first] = fixtures;
+  if (!first) throw new Error('a world needs a provider');
   const aws = await startAwsSecretsManagerEmulator();
   const { redis, prefix, url, cleanup } = testRedis();
   const env = {
-    ...fixture.env,
+    ...Object.fromEntries(fixtures.flatMap((fixture) => Object.entries(fixture.env))),
     WORLD_AWS_KEY_ID: aws.client.accessKeyId,
     WORLD_AWS_SECRET_KEY: aws.client.secretAccessKey,
     WORLD_JOURNAL_KEY: randomBytes(32).toString('base64'),
@@ -58,23 +67,30 @@ export async function startProviderWorld(start: () => Promise<ProviderFixture>):
         awsKeyId: 'WORLD_AWS_KEY_ID',
         awsSecretKey: 'WORLD_AWS_SECRET_KEY',
       },
-      connections: [
-        'vendor:',
-        `  provider: ${fixture.providerId}`,
-        ...indentBlock(fixture.connectionYaml, '  '),
-      ].join('\n'),
+      connections: fixtures
+        .flatMap((fixture) => [
+          `${fixture.providerId}:`,
+          `  provider: ${fixture.providerId}`,
+          ...indentBlock(fixture.connectionYaml, '  '),
+        ])
+        .join('\n'),
       policies,
       sections,
     });
 
   return {
-    fixture,
+    fixture: first,
+    fixtures,
     aws,
     redis,
     prefix,
     env,
-    secrets: () => [...fixture.secrets(), env.WORLD_AWS_SECRET_KEY, env.WORLD_JOURNAL_KEY],
-    policy: async (id, options = {}) => {
+    secrets: () => [
+      ...fixtures.flatMap((fixture) => fixture.secrets()),
+      env.WORLD_AWS_SECRET_KEY,
+      env.WORLD_JOURNAL_KEY,
+    ],
+    policy: async (id, options = {}, fixture = first) => {
       const target = await fixture.newTarget(id);
       const secretId = `${fixture.providerId}/${id}`;
       if (target.initialCredential !== undefined) {
@@ -87,7 +103,7 @@ export async function startProviderWorld(start: () => Promise<ProviderFixture>):
       }
       return [
         `- id: ${id}`,
-        '  connection: vendor',
+        `  connection: ${fixture.providerId}`,
         `  action: ${fixture.action}`,
         `  target: ${target.targetYaml}`,
         `  schedule: ${options.schedule ?? '{ manualOnly: true }'}`,
@@ -100,7 +116,7 @@ export async function startProviderWorld(start: () => Promise<ProviderFixture>):
     yaml,
     config: (policies, sections) => loadWorldConfig(yaml(policies, sections), env),
     close: async () => {
-      await Promise.all([fixture.close(), aws.server.close()]);
+      await Promise.all([...fixtures.map((fixture) => fixture.close()), aws.server.close()]);
       await cleanup();
     },
   };
