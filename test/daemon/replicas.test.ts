@@ -82,6 +82,18 @@ describe('three replicas on one Redis, a fleet of every provider', () => {
 
   const issuesAt = (fixture: ProviderFixture) => fixture.server.calls.handled(fixture.issueRoute).length;
 
+  /** Runs of this provider the surviving replicas took over at an issue whose outcome never reached them. */
+  const resumedFromUnansweredIssue = (providerId: string): number =>
+    replicas
+      .flatMap((replica) => replica?.output().split('\n') ?? [])
+      .filter(
+        (line) =>
+          line.includes(`"provider":"${providerId}"`) &&
+          line.includes(
+            '"msg":"an earlier issue attempt of this run did not reach the journal; issuing again"',
+          ),
+      ).length;
+
   it(`run ${POLICIES_PER_PROVIDER * 4 * ROUNDS} due rotations across four providers exactly once, one replica SIGKILLed in the middle`, async () => {
     const all: string[] = [];
     for (let index = 0; index < ROUNDS; index++) {
@@ -110,26 +122,45 @@ describe('three replicas on one Redis, a fleet of every provider', () => {
       const stored = JSON.parse(world.aws.store.valueOf(policy.secret.id) ?? 'null') as unknown;
       if (!(await providerOf.get(policy.id)?.accepts(stored))) lost += 1;
     }
-    const issued = world.fixtures.reduce((sum, fixture) => sum + issuesAt(fixture), 0);
+    // An issue call in flight when the replica died may have been carried out with its answer lost. Providers
+    // that can list what rotor made find it by its run; the others' APIs cannot, so that run issues again:
+    // at most once per run that the surviving replicas resumed from an unanswered issue.
+    const expected = POLICIES_PER_PROVIDER * ROUNDS;
+    const beyondOnePerRun = { findable: 0, unfindable: 0 };
+    for (const fixture of world.fixtures) {
+      const extra = issuesAt(fixture) - expected;
+      if (fixture.plantRotorCredential) {
+        beyondOnePerRun.findable += extra;
+        expect({ provider: fixture.providerId, extra }).toEqual({ provider: fixture.providerId, extra: 0 });
+      } else {
+        beyondOnePerRun.unfindable += extra;
+        expect(extra).toBeGreaterThanOrEqual(0);
+        expect(extra).toBeLessThanOrEqual(resumedFromUnansweredIssue(fixture.providerId));
+      }
+    }
     recordFaultOutcome({
       suite: 'replicas',
       faultsInjected: 1 + HELD_ISSUES * world.fixtures.length,
       rotationsCompleted: all.length,
       credentialsLost: lost,
-      duplicateIssues: issued - all.length,
+      duplicateIssues: beyondOnePerRun.findable,
       leakedValues: 0,
     });
+    if (beyondOnePerRun.unfindable > 0) {
+      recordFaultOutcome({
+        suite: 'issue answer lost (vendor cannot list)',
+        faultsInjected: 0,
+        rotationsCompleted: 0,
+        credentialsLost: 0,
+        duplicateIssues: beyondOnePerRun.unfindable,
+        leakedValues: 0,
+      });
+    }
     expect(lost).toBe(0);
     expect(new Set(all).size).toBe(config.policies.length * ROUNDS);
     const events = await infra.redis.xrange(`${config.redis.prefix}:rotations:events`, '-', '+');
     const stalled = events.filter(([, fields]) => fields[1] === 'stalled');
     expect(stalled.length).toBeGreaterThan(0);
-    for (const fixture of world.fixtures) {
-      expect({ provider: fixture.providerId, issues: issuesAt(fixture) }).toEqual({
-        provider: fixture.providerId,
-        issues: POLICIES_PER_PROVIDER * ROUNDS,
-      });
-    }
     for (const policy of config.policies) {
       const history = await infra.history.recent(policy.id);
       const succeeded = history.filter((entry) => entry.outcome === 'succeeded');
