@@ -60,7 +60,7 @@ export function register(program: Command): void {
       });
       const deps = {
         sink,
-        http: connectionHttp(createHttpClientFactory({ timeoutMs: 15_000 }), limiter),
+        http: connectionHttp((timeoutMs) => createHttpClientFactory({ timeoutMs }), limiter),
         clock: systemClock,
         log: createLogger({ level: 'silent' }),
       };

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { durationSchema } from '../domain/duration-schema.js';
 import type { AnyProvider } from '../providers/provider.js';
 import { findProvider, providers } from '../providers/registry.js';
 import { type RateLimit, rateLimitSchema } from '../rate-limit/rate-limit.js';
@@ -10,6 +11,10 @@ import { problemsFromZod } from './zod-problems.js';
 
 type Sections = z.infer<typeof configSchema>;
 const DEFAULT_GRACE_MS = 60 * 60 * 1000;
+const DEFAULT_CONNECTION_TIMEOUT_MS = 30_000;
+const connectionTimeoutSchema = durationSchema
+  .refine((ms) => ms >= 100 && ms <= 600_000, { message: 'expected a duration between 100ms and 10m' })
+  .default(DEFAULT_CONNECTION_TIMEOUT_MS);
 
 export interface ParsedConnection {
   readonly name: string;
@@ -18,6 +23,8 @@ export interface ParsedConnection {
   readonly settings: unknown;
   /** rotor's client-side limit for this connection's calls: configured, else the provider's documented quota. */
   readonly rateLimit: RateLimit | undefined;
+  /** Deadline of one call to the vendor, response body included. */
+  readonly timeoutMs: number;
 }
 
 export interface ParsedPolicy extends Omit<PolicyInput, 'gracePeriod' | 'target' | 'verify'> {
@@ -87,20 +94,25 @@ export function buildConfig(
       );
       continue;
     }
-    const { provider: _id, rateLimit: rateLimitInput, ...rest } = input;
+    const { provider: _id, rateLimit: rateLimitInput, timeout: timeoutInput, ...rest } = input;
     const rateLimit = rateLimitInput === undefined ? undefined : rateLimitSchema.safeParse(rateLimitInput);
     if (rateLimit?.success === false) {
       problems.push(...problemsFromZod(source, ['connections', name, 'rateLimit'], rateLimit.error));
     }
+    const timeout = connectionTimeoutSchema.safeParse(timeoutInput);
+    if (!timeout.success) {
+      problems.push(...problemsFromZod(source, ['connections', name, 'timeout'], timeout.error));
+    }
     const parsed = provider.schemas.connection.safeParse(rest);
     if (!parsed.success) problems.push(...problemsFromZod(source, ['connections', name], parsed.error));
-    else if (rateLimit?.success !== false) {
+    else if (rateLimit?.success !== false && timeout.success) {
       const configured = rateLimit?.data;
       connections.set(name, {
         name,
         provider,
         settings: parsed.data,
         rateLimit: configured === false ? undefined : (configured ?? provider.rateLimit),
+        timeoutMs: timeout.data,
       });
     }
   }

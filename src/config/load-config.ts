@@ -157,6 +157,7 @@ async function resolveConfig(
           provider: connection.provider,
           settings,
           rateLimit: connection.rateLimit,
+          timeoutMs: connection.timeoutMs,
         }),
       );
     }

@@ -18,6 +18,8 @@ export interface ConnectionConfig {
   readonly settings: unknown;
   /** rotor's client-side limit for the connection's calls; undefined = none. */
   readonly rateLimit: RateLimit | undefined;
+  /** Deadline of one call to the vendor, response body included. */
+  readonly timeoutMs: number;
 }
 
 export interface PolicyConfig {

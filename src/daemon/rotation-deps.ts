@@ -12,9 +12,6 @@ import { createAwsSecretsManagerSink } from '../sinks/aws-secrets-manager/aws-sm
 import { Journal } from '../state/journal.js';
 import type { RedisInfrastructure } from './redis-infrastructure.js';
 
-/** Deadline of one vendor API call. */
-const PROVIDER_TIMEOUT_MS = 30_000;
-
 export interface RotationWiring {
   readonly deps: ProcessorDeps;
   close(): void;
@@ -48,10 +45,13 @@ export function wireRotations(
         activeKeyId: config.journal.activeKeyId,
       }),
       http: connectionHttp(
-        createHttpClientFactory({
-          timeoutMs: PROVIDER_TIMEOUT_MS,
-          ...(options.metrics === undefined ? {} : { onCall: (call) => options.metrics?.providerCall(call) }),
-        }),
+        (timeoutMs) =>
+          createHttpClientFactory({
+            timeoutMs,
+            ...(options.metrics === undefined
+              ? {}
+              : { onCall: (call) => options.metrics?.providerCall(call) }),
+          }),
         limiter,
       ),
       clock: options.clock,

@@ -5,15 +5,19 @@ import { gatedHttpFactory } from './gated-http.js';
 import type { RateLimiter } from './request-gate.js';
 
 /**
- * HTTP clients per connection: those of a connection with a rate limit pass its shared gate (key
- * `connection:<name>`), the others send directly. Built once per connection object, so a reloaded config
- * with a changed limit gets a new gate.
+ * HTTP clients per connection, with the connection's timeout: those of a connection with a rate limit pass
+ * its shared gate (key `connection:<name>`), the others send directly. Built once per connection object, so a
+ * reloaded config with a changed limit or timeout gets new ones.
  */
-export function connectionHttp(base: HttpClientFactory, limiter: RateLimiter): ConnectionHttp {
+export function connectionHttp(
+  clientsWithTimeout: (timeoutMs: number) => HttpClientFactory,
+  limiter: RateLimiter,
+): ConnectionHttp {
   const built = new WeakMap<ConnectionConfig, HttpClientFactory>();
   return (connection) => {
     const known = built.get(connection);
     if (known) return known;
+    const base = clientsWithTimeout(connection.timeoutMs);
     const factory =
       connection.rateLimit === undefined
         ? base
