@@ -29,7 +29,8 @@ describe.each(providerFixtures)('%s through the daemon', (_providerId, startFixt
       gracePeriod: `${GRACE_MS}ms`,
       retry: '{ attempts: 4, backoff: 100ms, maxBackoff: 200ms }',
     });
-    config = await world.config([entry]);
+    // Short, so a vendor that does not answer is a quick timeout.
+    config = await world.config([entry], { connectionTimeout: '1s' });
     policy = config.policies[0] as PolicyConfig;
     infra = connectRedis(config);
     daemon = await startDaemon(config, { log: memoryLogger('info').log });
@@ -115,6 +116,24 @@ describe.each(providerFixtures)('%s through the daemon', (_providerId, startFixt
       route: world.fixture.issueRoute,
       fault: { kind: 'status', status: 503 },
       times: 2,
+    });
+
+    const job = await rotateNow();
+    await ledger(2, job);
+
+    expect(await job.getState()).toBe('completed');
+    expect(job.attemptsMade).toBe(3);
+    expect(issued()).toBe(1);
+  });
+
+  it('retries a dropped connection and a call that timed out, then succeeds, issuing once', async () => {
+    const { issueRoute } = world.fixture;
+    world.fixture.server.faults.add({ route: issueRoute, fault: { kind: 'drop' }, times: 1 });
+    // Held past the connection's 1 s timeout: the client gives up before the vendor acts.
+    world.fixture.server.faults.add({
+      route: issueRoute,
+      fault: { kind: 'delay', delayMs: 5_000 },
+      times: 1,
     });
 
     const job = await rotateNow();

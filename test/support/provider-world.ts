@@ -72,6 +72,7 @@ export async function startProviderWorld(
           `${fixture.providerId}:`,
           `  provider: ${fixture.providerId}`,
           ...indentBlock(fixture.connectionYaml, '  '),
+          ...(sections.connectionTimeout ? [`  timeout: ${sections.connectionTimeout}`] : []),
         ])
         .join('\n'),
       policies,

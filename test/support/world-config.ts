@@ -3,6 +3,8 @@ import type { RotorConfig } from '../../src/config/rotor-config.js';
 
 /** Optional sections' bodies (YAML at any indentation). */
 export interface WorldSections {
+  /** Each vendor connection's call timeout (a duration; rotor's default when absent). */
+  readonly connectionTimeout?: string;
   readonly worker?: string;
   readonly api?: string;
   readonly alerts?: string;
