@@ -18,8 +18,9 @@ afterAll(() => {
   child?.kill('SIGTERM');
 });
 
-async function firstLine(): Promise<string> {
-  child = spawn(process.execPath, ['--import', 'tsx', cli, 'emulators', '--port', '0'], {
+async function firstLine(...extra: string[]): Promise<string> {
+  child?.kill('SIGTERM');
+  child = spawn(process.execPath, ['--import', 'tsx', cli, 'emulators', '--port', '0', ...extra], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines = createInterface({ input: child.stdout });
@@ -86,5 +87,18 @@ describe('rotor emulators', () => {
     const described = await aws.send(new DescribeSecretCommand({ SecretId: 'from-cli' }));
     expect(described.Name).toBe('from-cli');
     aws.destroy();
+  });
+
+  it('with --quotas enforces the documented quotas from the start', async () => {
+    const info = JSON.parse(await firstLine('--quotas')) as Record<
+      string,
+      { baseUrl?: string; endpoint?: string }
+    >;
+    const enforced = async (origin: string | undefined) =>
+      ((await (await fetch(`${origin}/__emulator/quotas`)).json()) as { enforced: boolean }).enforced;
+    expect(await enforced(info.aws?.endpoint)).toBe(true);
+    expect(await enforced(info.moov?.baseUrl)).toBe(true);
+    // TagoIO documents no number: nothing to enforce.
+    expect(await enforced(info.tagoio?.baseUrl)).toBe(false);
   });
 });

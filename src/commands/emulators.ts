@@ -4,6 +4,7 @@ import { startBundledEmulators } from '../emulation/bundled-emulators.js';
 interface EmulatorsOptions {
   readonly host: string;
   readonly port: string;
+  readonly quotas: boolean;
 }
 
 function parsePort(text: string): number {
@@ -19,12 +20,21 @@ export function register(program: Command): void {
   program
     .command('emulators')
     .description(
-      'run the bundled Cloudflare and AWS Secrets Manager emulators; prints one JSON line with their URLs and credentials',
+      'run the bundled Cloudflare, Moov, TagoIO, Telenor and AWS Secrets Manager emulators; prints one JSON line with their URLs and credentials',
     )
     .option('--host <address>', 'address to listen on', '127.0.0.1')
     .option('--port <number>', 'first port (each emulator takes the next one); 0 picks free ports', '0')
+    .option(
+      '--quotas',
+      "enforce the vendors' documented request quotas (AWS writes, Cloudflare, Moov)",
+      false,
+    )
     .action(async (options: EmulatorsOptions) => {
-      const running = await startBundledEmulators({ host: options.host, port: parsePort(options.port) });
+      const running = await startBundledEmulators({
+        host: options.host,
+        port: parsePort(options.port),
+        ...(options.quotas ? { quotas: { enforce: true } } : {}),
+      });
       process.stdout.write(`${JSON.stringify(running.clients)}\n`);
       const stop = () => {
         running.close().then(() => process.exit(0));

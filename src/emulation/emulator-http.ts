@@ -1,3 +1,5 @@
+import type { QuotaRule } from './quota.js';
+
 /** A request as an emulator route sees it: the body is read fully before routing. */
 export interface EmulatorRequest {
   readonly method: string;
@@ -26,13 +28,15 @@ export interface EmulatorApi {
   resolve(request: EmulatorRequest): RouteMatch | undefined;
   /** The vendor's error response for a status (used for injected faults and unknown routes). */
   errorResponse(status: number, retryAfterSeconds?: number): EmulatorResponse;
+  /** The vendor's documented request quotas (enforced only when switched on). */
+  readonly quotas?: readonly QuotaRule[];
   /** A 200 body that breaks the documented shape, for the `malformed` fault. */
   malformedResponse(): EmulatorResponse;
   /** Extra control routes under `/__emulator/` (seeding, inspection) specific to this emulator. */
   control?(request: EmulatorRequest, name: string): EmulatorResponse | Promise<EmulatorResponse> | undefined;
 }
 
-interface PathRoute<P extends string> {
+export interface PathRoute<P extends string> {
   readonly id: string;
   readonly method: string;
   /** `/accounts/:accountId/access/service_tokens/:tokenId` */

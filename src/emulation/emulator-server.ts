@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CallLog } from './call-log.js';
 import type { EmulatorApi, EmulatorRequest, EmulatorResponse } from './emulator-http.js';
 import { type Fault, FaultPlan, faultRuleSchema } from './fault-plan.js';
+import { QuotaPlan, type QuotaSettings, quotaSettingsSchema } from './quota.js';
 
 const CONTROL_PREFIX = '/__emulator/';
 
@@ -11,6 +12,8 @@ export interface EmulatorServerOptions {
   readonly host?: string;
   /** 0 picks a free port. */
   readonly port?: number;
+  /** Whether the API's documented quotas are enforced from the start (default off), and any overrides. */
+  readonly quotas?: QuotaSettings;
 }
 
 export interface EmulatorServer {
@@ -18,6 +21,7 @@ export interface EmulatorServer {
   readonly origin: string;
   readonly faults: FaultPlan;
   readonly calls: CallLog;
+  readonly quotas: QuotaPlan;
   close(): Promise<void>;
 }
 
@@ -68,6 +72,8 @@ export async function startEmulatorServer(
 ): Promise<EmulatorServer> {
   const faults = new FaultPlan();
   const calls = new CallLog();
+  const quotas = new QuotaPlan(api.quotas ?? []);
+  if (options.quotas) quotas.configure(options.quotas);
 
   async function control(request: EmulatorRequest, name: string): Promise<EmulatorResponse> {
     if (name === 'faults') {
@@ -89,6 +95,21 @@ export async function startEmulatorServer(
       if (request.method === 'DELETE') {
         calls.clear();
         return { status: 204 };
+      }
+    }
+    if (name === 'quotas') {
+      if (request.method === 'GET')
+        return { status: 200, body: { enforced: quotas.enforced, quotas: quotas.list() } };
+      if (request.method === 'PUT') {
+        const settings = quotaSettingsSchema.safeParse(parseJson(request.body));
+        if (!settings.success)
+          return { status: 400, body: { error: 'invalid quota settings', issues: settings.error.issues } };
+        try {
+          quotas.configure(settings.data);
+        } catch (error) {
+          return { status: 400, body: { error: (error as Error).message } };
+        }
+        return { status: 200, body: { enforced: quotas.enforced, quotas: quotas.list() } };
       }
     }
     const own = await api.control?.(request, name);
@@ -143,6 +164,21 @@ export async function startEmulatorServer(
       });
       return;
     }
+    const throttled = quotas.admit(match.routeId, Date.now());
+    if (throttled) {
+      const retryAfterSeconds = throttled.retryAfter ? Math.ceil(throttled.waitMs / 1000) : undefined;
+      const refusal = api.errorResponse(429, retryAfterSeconds);
+      calls.record({
+        routeId: match.routeId,
+        method: request.method,
+        path: request.path,
+        status: refusal.status,
+        fault: 'quota',
+        at: Date.now(),
+      });
+      send(res, refusal);
+      return;
+    }
     const response = await match.handle();
     calls.record({
       routeId: match.routeId,
@@ -172,6 +208,7 @@ export async function startEmulatorServer(
     origin: `http://${host}:${address.port}`,
     faults,
     calls,
+    quotas,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

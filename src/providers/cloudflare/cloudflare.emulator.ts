@@ -1,6 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { Emulator, EmulatorStartOptions, RunningEmulator } from '../../emulation/emulator.js';
-import type { EmulatorApi, EmulatorRequest, EmulatorResponse } from '../../emulation/emulator-http.js';
+import type {
+  EmulatorApi,
+  EmulatorRequest,
+  EmulatorResponse,
+  PathRoute,
+} from '../../emulation/emulator-http.js';
 import { pathRouter } from '../../emulation/emulator-http.js';
 import { startEmulatorServer } from '../../emulation/emulator-server.js';
 import { systemClock } from '../../lib/clock.js';
@@ -89,7 +94,7 @@ export async function startCloudflareEmulator(
       return authorize(admin, request, scope) ?? handle(scope, request);
     };
 
-  const route = pathRouter<Params>([
+  const apiRoutes: readonly PathRoute<Params>[] = [
     {
       id: 'listServiceTokens',
       method: 'GET',
@@ -138,7 +143,8 @@ export async function startCloudflareEmulator(
       pattern: `${BASE}/:tokenId/rotate`,
       handle: withToken((token, request) => rotateToken(store, token, request), true),
     },
-  ]);
+  ];
+  const route = pathRouter<Params>(apiRoutes);
 
   const seedToken: RunningCloudflareEmulator['seedToken'] = (input) => {
     if (input.duration !== undefined && parseGoDuration(input.duration) === undefined)
@@ -158,6 +164,10 @@ export async function startCloudflareEmulator(
   };
 
   const api: EmulatorApi = {
+    // "Client API per user/account token: 1200/5 minutes"; the Access edge is not the client API.
+    quotas: [
+      { name: 'api', routes: apiRoutes.map((r) => r.id), requests: 1_200, perMs: 300_000, retryAfter: true },
+    ],
     resolve: (request) =>
       request.path === '/access' || request.path.startsWith('/access/')
         ? { routeId: 'accessApplication', handle: () => accessGate(store, teamDomain, request) }

@@ -78,6 +78,8 @@ export async function startMoovEmulator(options: MoovEmulatorOptions = {}): Prom
   };
 
   const api: EmulatorApi = {
+    // "40 requests per second per account ID" (test accounts: 10; override the quota to emulate one).
+    quotas: [{ name: 'api', routes: '*', requests: 40, perMs: 1_000, retryAfter: true }],
     resolve(request) {
       const route = routes.find((r) => r.method === request.method && r.path === request.path);
       if (!route) return undefined;

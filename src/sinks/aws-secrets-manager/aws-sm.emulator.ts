@@ -102,6 +102,16 @@ export async function startAwsSecretsManagerEmulator(
   }
 
   const api: EmulatorApi = {
+    // The combined per-region write quota; rotor's sink writes only with these three. No Retry-After.
+    quotas: [
+      {
+        name: 'writes',
+        routes: ['PutSecretValue', 'UpdateSecretVersionStage', 'UpdateSecret'],
+        requests: 50,
+        perMs: 1_000,
+        retryAfter: false,
+      },
+    ],
     resolve(request) {
       const target = request.headers['x-amz-target'];
       const named = target?.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : undefined;
