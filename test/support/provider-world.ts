@@ -73,6 +73,7 @@ export async function startProviderWorld(
           `  provider: ${fixture.providerId}`,
           ...indentBlock(fixture.connectionYaml, '  '),
           ...(sections.connectionTimeout ? [`  timeout: ${sections.connectionTimeout}`] : []),
+          ...(sections.connectionRateLimit ? [`  rateLimit: ${sections.connectionRateLimit}`] : []),
         ])
         .join('\n'),
       policies,

@@ -5,6 +5,10 @@ import type { RotorConfig } from '../../src/config/rotor-config.js';
 export interface WorldSections {
   /** Each vendor connection's call timeout (a duration; rotor's default when absent). */
   readonly connectionTimeout?: string;
+  /** Each vendor connection's `rateLimit` value as YAML (the provider's default when absent). */
+  readonly connectionRateLimit?: string;
+  /** The sink's `rateLimit` value as YAML (50 writes per second when absent). */
+  readonly sinkRateLimit?: string;
   readonly worker?: string;
   readonly api?: string;
   readonly alerts?: string;
@@ -55,6 +59,7 @@ export function worldConfigYaml(world: {
     `  region: ${world.aws.region}`,
     `  endpoint: ${world.aws.endpoint}`,
     '  timeout: 2s',
+    ...(sections.sinkRateLimit ? [`  rateLimit: ${sections.sinkRateLimit}`] : []),
     '  credentials:',
     `    accessKeyId: { env: ${world.envNames.awsKeyId} }`,
     `    secretAccessKey: { env: ${world.envNames.awsSecretKey} }`,
