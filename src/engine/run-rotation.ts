@@ -88,6 +88,8 @@ class RotationRun {
   #secretArn: string | undefined;
   /** The record as this run last read or wrote it: each checkpoint is one compare-and-set, no read. */
   #record: PolicyRecord | undefined;
+  /** Whether this attempt's first write (which also stamps `lastAttemptAt`) happened. */
+  #attemptStamped = false;
 
   constructor(
     deps: RotationDeps,
@@ -125,7 +127,7 @@ class RotationRun {
   }
 
   async #run(startedAt: number): Promise<RotationResult> {
-    let record = await this.#deps.records.get(this.#policy.id);
+    const record = await this.#deps.records.get(this.#policy.id);
     this.#record = record;
     if (record.current?.runId === this.#request.runId && record.inFlight === undefined) {
       // A re-delivered job of a committed run: hand back its revoke again (the revoke job id is stable).
@@ -135,7 +137,6 @@ class RotationRun {
     const journaled = await this.#deps.journal.get(this.#policy.id);
     // An unfinished earlier run is finished first, under its own run id, so its version ids stay stable.
     this.#runId = journaled?.runId ?? record.inFlight?.runId ?? this.#request.runId;
-    record = await this.#update((r) => ({ ...r, lastAttemptAt: this.#deps.clock.now() }));
     const displaced = record.current;
 
     let issued: IssuedCredential | undefined;
@@ -332,6 +333,16 @@ class RotationRun {
       steps: [...this.#steps],
       versionId,
     });
+    this.#log.info(
+      {
+        runId: this.#runId,
+        trigger: inFlight.trigger,
+        versionId,
+        durationMs: now - startedAt,
+        steps: this.#steps,
+      },
+      'rotation succeeded',
+    );
     return committed;
   }
 
@@ -385,8 +396,13 @@ class RotationRun {
     return inFlight;
   }
 
+  /** Every write of the attempt goes through here; the first also stamps `lastAttemptAt` (no write of its own). */
   async #update(change: (record: PolicyRecord) => PolicyRecord): Promise<PolicyRecord> {
-    this.#record = await this.#deps.records.update(this.#policy.id, change, this.#record);
+    const stamp = this.#attemptStamped ? undefined : this.#deps.clock.now();
+    const stamped =
+      stamp === undefined ? change : (record: PolicyRecord) => ({ ...change(record), lastAttemptAt: stamp });
+    this.#record = await this.#deps.records.update(this.#policy.id, stamped, this.#record);
+    this.#attemptStamped = true;
     return this.#record;
   }
 
@@ -403,7 +419,8 @@ class RotationRun {
 
   #done(step: string, versionId?: string, note?: string): void {
     this.#steps.push(step);
-    this.#log.info({ runId: this.#runId, step, versionId }, `step ${step} done`);
+    // One info line per rotation (at commit); the steps are for debugging.
+    this.#log.debug({ runId: this.#runId, step, versionId }, `step ${step} done`);
     this.#deps.observe?.({
       policyId: this.#policy.id,
       runId: this.#runId,
