@@ -143,6 +143,19 @@ function parsePolicies(
     return [];
   }
   const policies: ParsedPolicy[] = [];
+  // Fleets share a handful of schedules: each cron's gap is computed once per load, not once per policy.
+  const cronGaps = new Map<string, number>();
+  const intervalOf = (policy: PolicyInput): number | undefined => {
+    const { cron, tz = 'UTC', every } = policy.schedule;
+    if (every !== undefined) return every;
+    if (cron === undefined) return undefined;
+    const key = `${tz} ${cron}`;
+    const known = cronGaps.get(key);
+    if (known !== undefined) return known;
+    const gap = shortestCronGapMs(cron, tz, nowMs);
+    cronGaps.set(key, gap);
+    return gap;
+  };
   const seenIds = new Map<string, number>();
   const seenSecrets = new Map<string, string>();
   input.forEach((item: unknown, index) => {
@@ -214,7 +227,7 @@ function parsePolicies(
         else problems.push(...problemsFromZod(source, at('verify'), parsedVerify.error));
       }
     }
-    const intervalMs = scheduleIntervalMs(policy, nowMs);
+    const intervalMs = policy.gracePeriod === undefined ? undefined : intervalOf(policy);
     if (policy.gracePeriod !== undefined && intervalMs !== undefined && policy.gracePeriod > intervalMs) {
       problems.push(
         source.problem(
@@ -235,12 +248,4 @@ function parsePolicies(
     });
   });
   return policies;
-}
-
-/** The shortest time between two rotations of a schedule, where the schedule fixes one. */
-function scheduleIntervalMs(policy: PolicyInput, nowMs: number): number | undefined {
-  if (policy.schedule.every !== undefined) return policy.schedule.every;
-  if (policy.schedule.cron !== undefined)
-    return shortestCronGapMs(policy.schedule.cron, policy.schedule.tz ?? 'UTC', nowMs);
-  return undefined;
 }

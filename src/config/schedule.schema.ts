@@ -14,8 +14,21 @@ export function isTimeZone(tz: string): boolean {
   }
 }
 
+// A fleet repeats a few patterns many times; parsing each once keeps large configs quick to load.
+const checkedCrons = new Map<string, string | undefined>();
+const CHECKED_CRONS_MAX = 10_000;
+
 /** Why a cron expression is unusable, or undefined when it is fine. */
 export function cronProblem(pattern: string, tz: string): string | undefined {
+  const key = `${tz} ${pattern}`;
+  if (checkedCrons.has(key)) return checkedCrons.get(key);
+  const problem = findCronProblem(pattern, tz);
+  if (checkedCrons.size >= CHECKED_CRONS_MAX) checkedCrons.clear();
+  checkedCrons.set(key, problem);
+  return problem;
+}
+
+function findCronProblem(pattern: string, tz: string): string | undefined {
   const fields = pattern.trim().split(/\s+/).length;
   if (fields !== 5 && fields !== 6)
     return `expected a cron expression with 5 fields (or 6 with seconds), got ${fields}`;
