@@ -6,7 +6,6 @@ import {
   startAwsSecretsManagerEmulator,
 } from '../../src/sinks/aws-secrets-manager/aws-sm.emulator.js';
 import type { ProviderFixture } from './provider-fixture.js';
-import { testRedis } from './redis.js';
 import { indentBlock, loadWorldConfig, type WorldSections, worldConfigYaml } from './world-config.js';
 
 export type { WorldSections } from './world-config.js';
@@ -41,14 +40,24 @@ export interface ProviderWorld {
   close(): Promise<void>;
 }
 
-export async function startProviderWorld(
-  ...starts: readonly [() => Promise<ProviderFixture>, ...(() => Promise<ProviderFixture>)[]]
+/** A Redis connection and the key prefix a world owns; `cleanup` deletes its keys and disconnects. */
+export interface RedisScope {
+  readonly redis: Redis;
+  readonly prefix: string;
+  readonly url: string;
+  cleanup(): Promise<void>;
+}
+
+/** A world on the given Redis scope (tests take theirs from the shared test Redis, the benchmark its own). */
+export async function openProviderWorld(
+  scope: RedisScope,
+  starts: readonly (() => Promise<ProviderFixture>)[],
 ): Promise<ProviderWorld> {
   const fixtures = await Promise.all(starts.map((start) => start()));
   const [first] = fixtures;
   if (!first) throw new Error('a world needs a provider');
   const aws = await startAwsSecretsManagerEmulator();
-  const { redis, prefix, url, cleanup } = testRedis();
+  const { redis, prefix, url, cleanup } = scope;
   const env = {
     ...Object.fromEntries(fixtures.flatMap((fixture) => Object.entries(fixture.env))),
     WORLD_AWS_KEY_ID: aws.client.accessKeyId,
