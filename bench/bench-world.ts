@@ -1,0 +1,94 @@
+import { QueueEvents } from 'bullmq';
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import type { RotorConfig } from '../src/config/rotor-config.js';
+import { type Daemon, startDaemon } from '../src/daemon/start-daemon.js';
+import { createLogger } from '../src/lib/logger.js';
+import { ROTATION_QUEUE } from '../src/queue/queue-name.js';
+import { openProviderWorld, type ProviderWorld } from '../test/support/open-provider-world.js';
+import type { ProviderFixture } from '../test/support/provider-fixture.js';
+import { benchRedis } from './bench-redis.js';
+
+export type { ProviderWorld } from '../test/support/open-provider-world.js';
+
+/** The emulators (no added latency, no faults) and a Redis prefix of its own. */
+export function openBenchWorld(
+  redisUrl: string,
+  starts: readonly (() => Promise<ProviderFixture>)[],
+): Promise<ProviderWorld> {
+  return openProviderWorld(benchRedis(redisUrl), starts);
+}
+
+/** `rotor start` in this process, logging at info into /dev/null as it would to stdout (sonic-boom, sync). */
+export function startRotor(config: RotorConfig): Promise<Daemon> {
+  const destination = pino.destination({ dest: '/dev/null', sync: true });
+  return startDaemon(config, { log: createLogger({ level: 'info', destination }) });
+}
+
+/** When each job of a set completed, from the queue's event stream (Redis's clock), and which failed. */
+export class CompletionWatch {
+  readonly #events: QueueEvents;
+  readonly #completedAt = new Map<string, number>();
+  readonly #failed = new Map<string, string>();
+  readonly #delayedUntil = new Map<string, number>();
+  readonly #waiters: (() => void)[] = [];
+
+  private constructor(events: QueueEvents) {
+    this.#events = events;
+    const settle = () => {
+      for (const wake of this.#waiters.splice(0)) wake();
+    };
+    events.on('completed', ({ jobId }, id) => {
+      this.#completedAt.set(jobId, Number(id.split('-')[0]));
+      settle();
+    });
+    events.on('delayed', ({ jobId, delay }) => {
+      this.#delayedUntil.set(jobId, Number(delay));
+    });
+    events.on('failed', ({ jobId, failedReason }) => {
+      this.#failed.set(jobId, failedReason);
+      settle();
+    });
+  }
+
+  static async open(
+    config: RotorConfig,
+    queue: { readonly name: string; readonly prefix: string } = {
+      name: ROTATION_QUEUE,
+      prefix: config.redis.prefix,
+    },
+  ): Promise<CompletionWatch> {
+    const events = new QueueEvents(queue.name, {
+      connection: new Redis(config.redis.url, { maxRetriesPerRequest: null }),
+      prefix: queue.prefix,
+    });
+    await events.waitUntilReady();
+    return new CompletionWatch(events);
+  }
+
+  /** Resolves once every job of `ids` completed or failed: the last completion time and the failures. */
+  async all(ids: readonly string[]): Promise<{ lastCompletedMs: number; failed: string[] }> {
+    for (;;) {
+      const pending = ids.filter((id) => !this.#completedAt.has(id) && !this.#failed.has(id));
+      if (pending.length === 0) break;
+      await new Promise<void>((resolve) => this.#waiters.push(resolve));
+    }
+    const times = ids.flatMap((id) => this.#completedAt.get(id) ?? []);
+    return {
+      lastCompletedMs: Math.max(...times),
+      failed: ids.flatMap((id) => {
+        const reason = this.#failed.get(id);
+        return reason === undefined ? [] : [`${id}: ${reason}`];
+      }),
+    };
+  }
+
+  /** When a delayed job (jitter, Retry-After) was due to start, as BullMQ scheduled it. */
+  delayedUntil(id: string): number | undefined {
+    return this.#delayedUntil.get(id);
+  }
+
+  close(): Promise<void> {
+    return this.#events.close();
+  }
+}

@@ -1,0 +1,97 @@
+import type { OverheadResult } from './scenarios/overhead.js';
+import type { PunctualityResult } from './scenarios/punctuality.js';
+import type { QuotaResult } from './scenarios/quotas.js';
+import type { RotateNowResult } from './scenarios/rotate-now.js';
+import type { ScaleResult } from './scenarios/scale.js';
+import type { Figure } from './stats.js';
+
+export interface BenchReport {
+  readonly ranAt: string;
+  readonly durationS: number;
+  readonly quick: boolean;
+  readonly runsPerFigure: number;
+  readonly machine: { cpus: number; cpu: string; memoryGiB: number; node: string; platform: string };
+  readonly results: {
+    overhead?: readonly OverheadResult[];
+    scale?: ScaleResult;
+    punctuality?: PunctualityResult;
+    quotas?: readonly QuotaResult[];
+    'rotate-now'?: RotateNowResult;
+  };
+}
+
+/** `median (min–max)` with the given decimals. */
+function shown(value: Figure, decimals = 0, unit = ''): string {
+  const f = (n: number) => n.toFixed(decimals);
+  return value.min === value.max
+    ? `${f(value.median)}${unit}`
+    : `${f(value.median)}${unit} (${f(value.min)}–${f(value.max)})`;
+}
+
+const percent = (value: Figure): Figure => ({
+  median: value.median * 100,
+  min: value.min * 100,
+  max: value.max * 100,
+  runs: value.runs,
+});
+
+/** The results as a Markdown table (what the README shows), one row per figure. */
+export function renderTable(report: BenchReport): string {
+  const rows: [string, string, string][] = [];
+  const { results } = report;
+  for (const run of results.overhead ?? []) {
+    rows.push([
+      `Overhead: ${run.rotations} on-demand rotations, ${run.providers}, concurrency ${run.concurrency}`,
+      `rotor ${shown(run.rotor)}/s, baseline ${shown(run.baseline)}/s, ratio ${run.ratio.toFixed(2)} (per rotation: HTTP calls ${run.callsPerRotation.rotor.toFixed(1)} vs ${run.callsPerRotation.baseline.toFixed(1)}, Redis commands ${run.redisCommandsPerRotation.rotor.toFixed(0)} vs ${run.redisCommandsPerRotation.baseline.toFixed(0)})`,
+      '≥ 0.85',
+    ]);
+  }
+  if (results.scale) {
+    const s = results.scale;
+    rows.push([`Scale: ${s.policies} policies, config load`, shown(s.configLoadS, 1, ' s'), '—']);
+    rows.push([`Scale: cold reconcile`, shown(s.coldReconcileS, 1, ' s'), '≤ 30 s (100,000)']);
+    rows.push([`Scale: reconcile, nothing changed`, shown(s.warmReconcileS, 2, ' s'), '≤ 3 s (100,000)']);
+    rows.push([`Scale: Redis memory per policy`, shown(s.redisBytesPerPolicy, 0, ' B'), '—']);
+    rows.push([
+      `Scale: rotor start RSS (start-up ${s.daemonStartS.toFixed(1)} s)`,
+      `${s.daemonRssMiB} MiB`,
+      '≤ 300 MB',
+    ]);
+  }
+  for (const run of results.punctuality?.runs ?? []) {
+    rows.push([
+      `Punctuality: ${results.punctuality?.policies} policies due at once, jitter ${run.jitter}`,
+      `start lateness p50 ${shown(run.lateness.p50, 0, ' ms')}, p99 ${shown(run.lateness.p99, 0, ' ms')}, max ${shown(run.lateness.max, 0, ' ms')}`,
+      'p99 ≤ 1 s within capacity',
+    ]);
+  }
+  for (const run of results.quotas ?? []) {
+    rows.push([
+      `Quotas: ${run.rotations} rotations against ${run.quota} (${run.limit})`,
+      `${shown(percent(run.shareUsed), 1, ' %')} of the quota used, ${shown(run.throttled)} throttled answers, ${run.failedRotations} rotations failed`,
+      '≥ 95 %, 0 failed',
+    ]);
+  }
+  const now = results['rotate-now'];
+  if (now) {
+    rows.push([
+      `Rotate-now: enqueue → promote (${now.rotationsPerRun} per run)`,
+      `p50 ${shown(now.enqueueToPromote.p50, 0, ' ms')}, p99 ${shown(now.enqueueToPromote.p99, 0, ' ms')}`,
+      'p50 ≤ 30 ms',
+    ]);
+    rows.push([
+      'Rotate-now: enqueue → job completed',
+      `p50 ${shown(now.enqueueToComplete.p50, 0, ' ms')}, p99 ${shown(now.enqueueToComplete.p99, 0, ' ms')}`,
+      '—',
+    ]);
+  }
+  const m = report.machine;
+  return [
+    `rotor bench${report.quick ? ' --quick' : ''}, ${report.ranAt}, ${report.durationS} s; median of ${report.runsPerFigure} runs (min–max)`,
+    `machine: ${m.cpus} × ${m.cpu}, ${m.memoryGiB} GiB, ${m.platform}, Node ${m.node}`,
+    '',
+    '| scenario | result | target |',
+    '|---|---|---|',
+    ...rows.map((cells) => `| ${cells.join(' | ')} |`),
+  ].join('\n');
+}
