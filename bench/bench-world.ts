@@ -1,10 +1,11 @@
-import { QueueEvents } from 'bullmq';
+import { type Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
-import type { RotorConfig } from '../src/config/rotor-config.js';
+import type { PolicyConfig, RotorConfig } from '../src/config/rotor-config.js';
 import { type Daemon, startDaemon } from '../src/daemon/start-daemon.js';
 import { createLogger } from '../src/lib/logger.js';
 import { ROTATION_QUEUE } from '../src/queue/queue-name.js';
+import { requestRotation } from '../src/queue/rotation-requests.js';
 import { openProviderWorld, type ProviderWorld } from '../test/support/open-provider-world.js';
 import type { ProviderFixture } from '../test/support/provider-fixture.js';
 import { benchRedis } from './bench-redis.js';
@@ -17,6 +18,15 @@ export function openBenchWorld(
   starts: readonly (() => Promise<ProviderFixture>)[],
 ): Promise<ProviderWorld> {
   return openProviderWorld(benchRedis(redisUrl), starts);
+}
+
+/** An on-demand rotation of every policy, requested at once (as `rotor rotate` would); their job ids. */
+export function requestAll(queue: Queue, policies: readonly PolicyConfig[]): Promise<string[]> {
+  return Promise.all(
+    policies.map(
+      async (policy) => (await requestRotation(queue, policy, 'manual', { nowMs: Date.now() })).jobId,
+    ),
+  );
 }
 
 /** `rotor start` in this process, logging at info into /dev/null as it would to stdout (sonic-boom, sync). */

@@ -1,12 +1,17 @@
 import { connectRedis } from '../../src/daemon/redis-infrastructure.js';
-import { requestRotation } from '../../src/queue/rotation-requests.js';
 import { providerFixtures } from '../../test/providers/all-fixtures.js';
 import { startCloudflareFixture } from '../../test/providers/cloudflare.fixture.js';
 import type { ProviderFixture } from '../../test/support/provider-fixture.js';
 import { BASELINE_QUEUE, startBaseline } from '../baseline-worker.js';
 import type { BenchContext } from '../bench-context.js';
 import { commandsRun } from '../bench-redis.js';
-import { CompletionWatch, openBenchWorld, type ProviderWorld, startRotor } from '../bench-world.js';
+import {
+  CompletionWatch,
+  openBenchWorld,
+  type ProviderWorld,
+  requestAll,
+  startRotor,
+} from '../bench-world.js';
 import { type Figure, figure } from '../stats.js';
 
 export interface OverheadResult {
@@ -24,15 +29,14 @@ export interface OverheadResult {
   readonly redisCommandsPerRotation: { readonly rotor: number; readonly baseline: number };
 }
 
+const emulators = (world: ProviderWorld) => [
+  world.aws.server,
+  ...world.fixtures.map((fixture) => fixture.server),
+];
 const totalCalls = (world: ProviderWorld): number =>
-  [world.aws.server, ...world.fixtures.map((fixture) => fixture.server)].reduce(
-    (sum, server) => sum + server.calls.all().length,
-    0,
-  );
-
+  emulators(world).reduce((sum, server) => sum + server.calls.all().length, 0);
 const clearCalls = (world: ProviderWorld): void => {
-  for (const server of [world.aws.server, ...world.fixtures.map((fixture) => fixture.server)])
-    server.calls.clear();
+  for (const server of emulators(world)) server.calls.clear();
 };
 
 /**
@@ -67,12 +71,7 @@ export async function overhead(ctx: BenchContext, mix: boolean): Promise<Overhea
 
     const rotorRound = async (): Promise<number> => {
       const startedAt = Date.now();
-      const ids = await Promise.all(
-        config.policies.map(
-          async (policy) =>
-            (await requestRotation(infra.queue, policy, 'manual', { nowMs: Date.now() })).jobId,
-        ),
-      );
+      const ids = await requestAll(infra.queue, config.policies);
       const { lastCompletedMs, failed } = await rotorWatch.all(ids);
       if (failed.length > 0) throw new Error(`rotor rotations failed: ${failed.slice(0, 3).join('; ')}`);
       return (count * 1000) / (lastCompletedMs - startedAt);

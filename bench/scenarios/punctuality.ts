@@ -1,9 +1,8 @@
 import { connectRedis } from '../../src/daemon/redis-infrastructure.js';
 import { scheduledRunId } from '../../src/domain/ids.js';
-import { requestRotation } from '../../src/queue/rotation-requests.js';
 import { startCloudflareFixture } from '../../test/providers/cloudflare.fixture.js';
 import type { BenchContext } from '../bench-context.js';
-import { CompletionWatch, openBenchWorld, startRotor } from '../bench-world.js';
+import { CompletionWatch, openBenchWorld, requestAll, startRotor } from '../bench-world.js';
 import { type Figure, figure, percentile, sortedCopy } from '../stats.js';
 
 export interface PunctualityRun {
@@ -45,12 +44,7 @@ export async function punctuality(ctx: BenchContext): Promise<PunctualityResult>
     const firstInfra = connectRedis(first);
     const creator = await startRotor(first);
     const creation = await CompletionWatch.open(first);
-    const created = await Promise.all(
-      first.policies.map(
-        async (policy) =>
-          (await requestRotation(firstInfra.queue, policy, 'manual', { nowMs: Date.now() })).jobId,
-      ),
-    );
+    const created = await requestAll(firstInfra.queue, first.policies);
     await creation.all(created);
     await creation.close();
     await creator.stop();

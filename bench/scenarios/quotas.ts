@@ -1,11 +1,10 @@
 import { connectRedis } from '../../src/daemon/redis-infrastructure.js';
 import type { EmulatorServer } from '../../src/emulation/emulator-server.js';
-import { requestRotation } from '../../src/queue/rotation-requests.js';
 import { startMoovFixture } from '../../test/providers/moov.fixture.js';
 import { startTagoioFixture } from '../../test/providers/tagoio.fixture.js';
 import type { ProviderFixture } from '../../test/support/provider-fixture.js';
 import type { BenchContext } from '../bench-context.js';
-import { CompletionWatch, openBenchWorld, startRotor } from '../bench-world.js';
+import { CompletionWatch, openBenchWorld, requestAll, startRotor } from '../bench-world.js';
 import { type Figure, figure } from '../stats.js';
 
 export interface QuotaResult {
@@ -58,12 +57,7 @@ export async function quotas(ctx: BenchContext): Promise<QuotaResult[]> {
         const infra = connectRedis(config);
         const daemon = await startRotor(config);
         const watch = await CompletionWatch.open(config);
-        const ids = await Promise.all(
-          config.policies.map(
-            async (policy) =>
-              (await requestRotation(infra.queue, policy, 'manual', { nowMs: Date.now() })).jobId,
-          ),
-        );
+        const ids = await requestAll(infra.queue, config.policies);
         const { failed } = await watch.all(ids);
         failedRotations += failed.length;
         const server = quotaCase.server(world);
