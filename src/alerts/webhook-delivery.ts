@@ -2,6 +2,7 @@ import { type Job, UnrecoverableError } from 'bullmq';
 import { request } from 'undici';
 import type { AlertEndpointConfig } from '../config/rotor-config.js';
 import type { Clock } from '../lib/clock.js';
+import { withDeadline } from '../lib/deadline.js';
 import { deliveryPayloadSchema } from './alert-jobs.js';
 import { jsonBody, slackBody } from './webhook-body.js';
 import { signatureHeaders } from './webhook-signing.js';
@@ -30,14 +31,11 @@ export function createDeliveryProcessor(
     };
     let status: number;
     try {
-      const response = await request(endpoint.url.reveal(), {
-        method: 'POST',
-        headers,
-        body,
-        signal: AbortSignal.timeout(endpoint.timeoutMs),
+      status = await withDeadline(endpoint.timeoutMs, async (signal) => {
+        const response = await request(endpoint.url.reveal(), { method: 'POST', headers, body, signal });
+        await response.body.dump();
+        return response.statusCode;
       });
-      await response.body.dump();
-      status = response.statusCode;
     } catch (error) {
       const code = (error as { code?: unknown; name?: unknown }).code ?? (error as { name?: unknown }).name;
       throw new Error(

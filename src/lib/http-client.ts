@@ -1,5 +1,6 @@
 import { Agent, type Dispatcher, request } from 'undici';
 import { networkFailure } from '../domain/classify-http.js';
+import { withDeadline } from './deadline.js';
 
 export type QueryValue = string | number | boolean | undefined;
 
@@ -77,30 +78,33 @@ export function createHttpClientFactory(options: HttpClientOptions): HttpClientF
   const dispatcher =
     options.dispatcher ?? new Agent({ keepAliveTimeout: 4_000, connect: { timeout: 10_000 } });
   return (baseUrl, system) => ({
-    async send(req) {
-      const deadline = AbortSignal.timeout(options.timeoutMs);
-      const signal = req.signal ? AbortSignal.any([req.signal, deadline]) : deadline;
-      const headers: Record<string, string> = { accept: 'application/json', ...req.headers };
-      let body: string | undefined = req.body;
-      if (req.json !== undefined) {
-        body = JSON.stringify(req.json);
-        headers['content-type'] = 'application/json';
-      }
-      try {
-        const response = await request(buildUrl(baseUrl, req.path, req.query), {
-          method: req.method,
-          headers,
-          body: body ?? null,
-          signal,
-          dispatcher,
-        });
-        const text = await response.body.text();
-        options.onCall?.({ system, operation: req.operation, status: response.statusCode });
-        return { status: response.statusCode, headers: flattenHeaders(response.headers), text };
-      } catch (error) {
-        options.onCall?.({ system, operation: req.operation, status: undefined });
-        throw networkFailure(system, req.operation, errorCode(error));
-      }
-    },
+    send: (req) =>
+      withDeadline(
+        options.timeoutMs,
+        async (signal) => {
+          const headers: Record<string, string> = { accept: 'application/json', ...req.headers };
+          let body: string | undefined = req.body;
+          if (req.json !== undefined) {
+            body = JSON.stringify(req.json);
+            headers['content-type'] = 'application/json';
+          }
+          try {
+            const response = await request(buildUrl(baseUrl, req.path, req.query), {
+              method: req.method,
+              headers,
+              body: body ?? null,
+              signal,
+              dispatcher,
+            });
+            const text = await response.body.text();
+            options.onCall?.({ system, operation: req.operation, status: response.statusCode });
+            return { status: response.statusCode, headers: flattenHeaders(response.headers), text };
+          } catch (error) {
+            options.onCall?.({ system, operation: req.operation, status: undefined });
+            throw networkFailure(system, req.operation, errorCode(error));
+          }
+        },
+        req.signal,
+      ),
   });
 }
