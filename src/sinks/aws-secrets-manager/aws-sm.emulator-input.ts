@@ -53,6 +53,25 @@ export const listSecretVersionIdsInput = z.object({
   IncludeDeprecated: z.boolean().optional(),
 });
 
+/** The filter keys the emulator answers; AWS's word-matching `description` and `all` are refused, not guessed. */
+export const LIST_FILTER_KEYS = ['name', 'tag-key', 'tag-value'] as const;
+
+export const listSecretsInput = z.object({
+  MaxResults: z.number().int().min(1).max(100).optional(),
+  NextToken: z.string().min(1).max(4096).optional(),
+  IncludePlannedDeletion: z.boolean().optional(),
+  SortOrder: z.enum(['asc', 'desc']).optional(),
+  Filters: z
+    .array(
+      z.object({
+        Key: z.string(),
+        Values: z.array(z.string().min(1).max(512)).min(1).max(10),
+      }),
+    )
+    .max(10)
+    .optional(),
+});
+
 export const tagResourceInput = z.object({ SecretId: secretId, Tags: z.array(tag) });
 
 export const untagResourceInput = z.object({

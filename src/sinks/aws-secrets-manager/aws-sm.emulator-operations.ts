@@ -4,6 +4,8 @@ import {
   createSecretInput,
   describeSecretInput,
   getSecretValueInput,
+  LIST_FILTER_KEYS,
+  listSecretsInput,
   listSecretVersionIdsInput,
   parseInput,
   putSecretValueInput,
@@ -74,6 +76,33 @@ function decodeNextToken(token: string | undefined): number {
 }
 
 const encodeNextToken = (offset: number): string => Buffer.from(String(offset), 'utf8').toString('base64url');
+
+/**
+ * A ListSecrets filter: its values are case-sensitive prefixes, any of which matches; a value starting with
+ * "!" matches what does not start with the rest.
+ */
+function filterMatcher(filter: { Key: string; Values: string[] }): (secret: StoredSecret) => boolean {
+  const fields: Record<(typeof LIST_FILTER_KEYS)[number], (secret: StoredSecret) => string[]> = {
+    name: (secret) => [secret.name],
+    'tag-key': (secret) => [...secret.tags.keys()],
+    'tag-value': (secret) => [...secret.tags.values()],
+  };
+  const field = Object.hasOwn(fields, filter.Key)
+    ? fields[filter.Key as (typeof LIST_FILTER_KEYS)[number]]
+    : undefined;
+  if (!field) {
+    throw new AwsApiError(
+      'ValidationException',
+      `1 validation error detected: Value '${filter.Key}' at 'filters.1.member.key' failed to satisfy constraint: the emulator answers only ${LIST_FILTER_KEYS.join(', ')}`,
+    );
+  }
+  return (secret) =>
+    filter.Values.some((value) =>
+      value.startsWith('!')
+        ? field(secret).some((text) => !text.startsWith(value.slice(1)))
+        : field(secret).some((text) => text.startsWith(value)),
+    );
+}
 
 export const operations: Readonly<Record<string, Operation>> = {
   CreateSecret(store, body) {
@@ -156,6 +185,31 @@ export const operations: Readonly<Record<string, Operation>> = {
       Versions: versions.slice(offset, end).map((version) => versionEntry(secret, version)),
       ...(end < versions.length ? { NextToken: encodeNextToken(end) } : {}),
       ...identity(secret),
+    };
+  },
+
+  ListSecrets(store, body) {
+    const input = parseInput(listSecretsInput, body);
+    const matchers = (input.Filters ?? []).map(filterMatcher);
+    const secrets = store.all().filter((secret) => matchers.every((matches) => matches(secret)));
+    if (input.SortOrder === 'desc') secrets.reverse();
+    const offset = decodeNextToken(input.NextToken);
+    const end = offset + (input.MaxResults ?? 100);
+    return {
+      SecretList: secrets.slice(offset, end).map((secret) => ({
+        ...identity(secret),
+        ...(secret.description === undefined ? {} : { Description: secret.description }),
+        ...(secret.kmsKeyId === undefined ? {} : { KmsKeyId: secret.kmsKeyId }),
+        ...(secret.rotationEnabled === undefined ? {} : { RotationEnabled: secret.rotationEnabled }),
+        LastChangedDate: seconds(secret.lastChangedAt),
+        ...(secret.lastAccessedAt === undefined
+          ? {}
+          : { LastAccessedDate: accessDay(secret.lastAccessedAt) }),
+        ...(secret.tags.size === 0 ? {} : { Tags: tagList(secret) }),
+        SecretVersionsToStages: stagesByVersion(secret),
+        CreatedDate: seconds(secret.createdAt),
+      })),
+      ...(end < secrets.length ? { NextToken: encodeNextToken(end) } : {}),
     };
   },
 

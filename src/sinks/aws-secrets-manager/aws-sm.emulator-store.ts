@@ -126,6 +126,11 @@ export class SecretsManagerStore {
     return secret;
   }
 
+  /** Every secret, oldest first. */
+  all(): StoredSecret[] {
+    return [...this.#secrets.values()];
+  }
+
   /** Newest first; unlabeled (deprecated) versions only when asked for. */
   versions(
     secretId: string,

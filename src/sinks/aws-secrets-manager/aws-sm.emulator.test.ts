@@ -1,7 +1,9 @@
 import {
   CreateSecretCommand,
   DescribeSecretCommand,
+  type Filter,
   GetSecretValueCommand,
+  ListSecretsCommand,
   ListSecretVersionIdsCommand,
   PutSecretValueCommand,
   SecretsManagerClient,
@@ -483,6 +485,75 @@ describe('AWS Secrets Manager emulator, driven by the official SDK', () => {
       expect(
         await failure(sm.send(new ListSecretVersionIdsCommand({ SecretId: name, NextToken: 'not-a-token' }))),
       ).toMatchObject({ name: 'InvalidNextTokenException' });
+    });
+  });
+
+  describe('ListSecrets', () => {
+    async function fleet(size: number): Promise<string> {
+      const prefix = `list-${++secretCounter}/`;
+      for (let index = 0; index < size; index++) {
+        await sm.send(
+          new CreateSecretCommand({
+            Name: `${prefix}${index}`,
+            SecretString: `value-${index}`,
+            Tags: [{ Key: 'team', Value: index % 2 === 0 ? 'platform' : 'payments' }],
+          }),
+        );
+      }
+      return prefix;
+    }
+
+    it('pages through every secret with NextToken, oldest first, with tags and staging labels', async () => {
+      const prefix = await fleet(5);
+      const names: string[] = [];
+      let nextToken: string | undefined;
+      let pages = 0;
+      do {
+        const page = await sm.send(
+          new ListSecretsCommand({
+            MaxResults: 2,
+            NextToken: nextToken,
+            Filters: [{ Key: 'name', Values: [prefix] }],
+          }),
+        );
+        pages++;
+        for (const entry of page.SecretList ?? []) {
+          names.push(entry.Name ?? '');
+          expect(entry.ARN).toBe(emulator.store.view(entry.Name ?? '').arn);
+          expect(Object.values(entry.SecretVersionsToStages ?? {})).toEqual([['AWSCURRENT']]);
+          expect(entry.Tags).toHaveLength(1);
+        }
+        nextToken = page.NextToken;
+      } while (nextToken !== undefined);
+      expect(pages).toBe(3);
+      expect(names).toEqual([0, 1, 2, 3, 4].map((index) => `${prefix}${index}`));
+    });
+
+    it('filters by name prefix, tag key and tag value ("!" negates), newest first on request', async () => {
+      const prefix = await fleet(4);
+      const listed = async (filters: Filter[], sortOrder?: 'asc' | 'desc') =>
+        (
+          await sm.send(
+            new ListSecretsCommand({
+              Filters: [{ Key: 'name', Values: [prefix] }, ...filters],
+              SortOrder: sortOrder,
+            }),
+          )
+        ).SecretList?.map((entry) => entry.Name?.slice(prefix.length));
+      expect(await listed([{ Key: 'tag-value', Values: ['plat'] }])).toEqual(['0', '2']);
+      expect(await listed([{ Key: 'tag-value', Values: ['!plat'] }])).toEqual(['1', '3']);
+      expect(await listed([{ Key: 'tag-key', Values: ['team'] }], 'desc')).toEqual(['3', '2', '1', '0']);
+      expect(await listed([{ Key: 'tag-key', Values: ['Team'] }])).toEqual([]);
+    });
+
+    it('refuses a filter key the emulator does not answer, and a token it did not issue', async () => {
+      expect(
+        await failure(sm.send(new ListSecretsCommand({ Filters: [{ Key: 'all', Values: ['x'] }] }))),
+      ).toMatchObject({ name: 'ValidationException', status: 400 });
+      expect(await failure(sm.send(new ListSecretsCommand({ NextToken: 'not-a-token' })))).toMatchObject({
+        name: 'InvalidNextTokenException',
+        status: 400,
+      });
     });
   });
 
