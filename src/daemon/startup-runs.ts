@@ -4,33 +4,49 @@ import { armExpiryTimer } from '../queue/expiry-timer.js';
 import type { ProcessorDeps } from '../queue/rotation-processor.js';
 import { requestRotation } from '../queue/rotation-requests.js';
 
-/** Policies checked at once at start (records, timers and AWS reads in flight together). */
+/** Policies checked at once at start (records, timers and queue writes in flight together). */
 const STARTUP_CONCURRENCY = 16;
 
 /**
  * At start: re-arms before-expiry timers and rotates at once only the policies whose secret does not exist
  * yet (a new or changed schedule otherwise waits for its next run). Only policies rotor has never
- * committed are looked up in the sink: one that has a current credential had its secret at that commit
- * (were it deleted since, its next run creates it again). A failing check is logged and skipped: one broken
- * policy never stops the daemon.
+ * committed are looked up in the sink, all in one `inspectMany`: one that has a current credential had its
+ * secret at that commit (were it deleted since, its next run creates it again). A failing check is logged
+ * and skipped: one broken policy never stops the daemon.
  */
 export async function startupRuns(policies: readonly PolicyConfig[], deps: ProcessorDeps): Promise<void> {
   const scheduled = policies.filter((policy) => !policy.paused && policy.schedule.kind !== 'manual');
   const records = await deps.records.getMany(scheduled.map((policy) => policy.id));
+  const neverCommitted: PolicyConfig[] = [];
   await mapConcurrently(scheduled, STARTUP_CONCURRENCY, async (policy) => {
-    const target = { secretId: policy.secret.id, policyId: policy.id, adopt: policy.secret.adopt };
     try {
       const record = records.get(policy.id) ?? (await deps.records.get(policy.id));
       await armExpiryTimer(deps.queue, policy, record.current?.expiresAt, deps.clock.now());
-      if (policy.capability === 'extend' || record.current !== undefined) return;
-      const state = await deps.sink.inspect(target, AbortSignal.timeout(60_000));
-      if (state?.currentVersionId === undefined) {
-        const requested = await requestRotation(deps.queue, policy, 'initial', { nowMs: deps.clock.now() });
-        deps.log.info(
-          { policyId: policy.id, jobId: requested.jobId },
-          'secret does not exist yet: rotating now',
-        );
-      }
+      if (policy.capability !== 'extend' && record.current === undefined) neverCommitted.push(policy);
+    } catch (error) {
+      deps.log.error({ err: error, policyId: policy.id }, 'start-up check of this policy failed');
+    }
+  });
+  records.clear();
+
+  const states = await deps.sink.inspectMany(
+    neverCommitted.map((policy) => ({
+      secretId: policy.secret.id,
+      policyId: policy.id,
+      adopt: policy.secret.adopt,
+    })),
+    new AbortController().signal,
+  );
+  await mapConcurrently(neverCommitted, STARTUP_CONCURRENCY, async (policy, index) => {
+    const outcome = states[index];
+    try {
+      if (!outcome?.ok) throw outcome?.error ?? new Error('the sink gave no answer for this policy');
+      if (outcome.state?.currentVersionId !== undefined) return;
+      const requested = await requestRotation(deps.queue, policy, 'initial', { nowMs: deps.clock.now() });
+      deps.log.info(
+        { policyId: policy.id, jobId: requested.jobId },
+        'secret does not exist yet: rotating now',
+      );
     } catch (error) {
       deps.log.error({ err: error, policyId: policy.id }, 'start-up check of this policy failed');
     }

@@ -8,6 +8,11 @@ export interface SinkTarget {
   readonly adopt: boolean;
 }
 
+/** What `inspect` says of one secret: its state (undefined: it does not exist), or the error it fails with. */
+export type InspectOutcome =
+  | { readonly ok: true; readonly state: SinkSecretState | undefined }
+  | { readonly ok: false; readonly error: unknown };
+
 export interface SinkSecretState {
   readonly arn: string;
   readonly currentVersionId: string | undefined;
@@ -24,6 +29,11 @@ export interface SecretSink {
   readonly id: string;
   /** The secret's state, or undefined when it does not exist. Refuses secrets rotor may not write. */
   inspect(target: SinkTarget, signal: AbortSignal): Promise<SinkSecretState | undefined>;
+  /**
+   * `inspect` for a fleet at once (the daemon's start-up check), in the targets' order. A store may answer
+   * from a listing, but must confirm a secret's absence as `inspect` would.
+   */
+  inspectMany(targets: readonly SinkTarget[], signal: AbortSignal): Promise<InspectOutcome[]>;
   /** Creates the secret (tagged as rotor's) when missing; refuses one rotor may not write. */
   ensure(target: SinkTarget, signal: AbortSignal): Promise<SinkSecretState>;
   /** Writes `value` as a pending version with `versionId` as its idempotency token. */

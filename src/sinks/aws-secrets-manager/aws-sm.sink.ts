@@ -16,6 +16,7 @@ import { openGate, type RateLimiter } from '../../rate-limit/request-gate.js';
 import type { SecretSink, SinkSecretState, SinkTarget } from '../sink.js';
 import { createAwsSecretsManagerCaller } from './aws-sm.client.js';
 import { AWS_SM_SYSTEM } from './aws-sm.errors.js';
+import { inspectMany } from './aws-sm.inspect-many.js';
 import { AWSCURRENT, AWSPENDING, ownershipOf, refusalFor, rotorTags, stateOf } from './aws-sm.ownership.js';
 import type { AwsSecretsManagerSettings } from './aws-sm.settings.js';
 
@@ -138,6 +139,7 @@ export function createAwsSecretsManagerSink(
   return {
     id: AWS_SM_SYSTEM,
     inspect,
+    inspectMany: (targets, signal) => inspectMany(aws, inspect, targets, signal),
 
     async ensure(target, signal) {
       const description = await describe(target.secretId, signal);
