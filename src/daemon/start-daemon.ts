@@ -53,10 +53,14 @@ export async function startDaemon(config: RotorConfig, options: DaemonOptions): 
   });
   const { deps } = wiring;
 
+  const counts = { created: 0, updated: 0, removed: 0, unchanged: 0 };
   for (const change of await reconcileSchedulers(infra.queue, config.policies, clock.now())) {
+    counts[change.action]++;
+    if (change.action === 'unchanged') continue;
     const next = change.nextMs === undefined ? undefined : new Date(change.nextMs).toISOString();
     log.info({ policyId: change.policyId, scheduler: change.action, next }, 'schedule reconciled');
   }
+  log.info(counts, 'schedules reconciled');
   if (await scheduleOrphanSweep(infra.queue, config.policies)) log.info('orphan sweep scheduled hourly');
 
   const worker = new Worker(ROTATION_QUEUE, createRotationProcessor(deps), {
