@@ -22,9 +22,14 @@ export interface ScaleResult {
   readonly warmReconcileS: Figure;
   /** Redis memory per policy once its scheduler exists, in bytes. */
   readonly redisBytesPerPolicy: Figure;
-  /** `rotor start` (a child process) once started: resident memory, and its start-up time. */
-  readonly daemonRssMiB: number;
+  /**
+   * `rotor start` (a child process) on an empty Redis: seconds until "rotor started", the resident set's
+   * high-water mark (start-up's config parse, reconcile and sink check), and the least resident set over the
+   * idle period after it (V8 hands memory back once allocation calms down).
+   */
   readonly daemonStartS: number;
+  readonly daemonPeakRssMiB: number;
+  readonly daemonSettledRssMiB: number;
 }
 
 const cli = new URL('../../dist/cli.js', import.meta.url).pathname;
@@ -94,9 +99,10 @@ export async function scale(ctx: BenchContext): Promise<ScaleResult> {
         throw new Error('a warm reconcile changed something');
     }
     ctx.progress(`  warm reconcile ${warm.map((s) => s.toFixed(2)).join(', ')} s; starting rotor`);
+    await infra.queue.obliterate({ force: true });
     await infra.close();
 
-    const daemon = await measureDaemon(configFile, world.env);
+    const daemon = await measureDaemon(configFile, world.env, ctx.quick ? 20_000 : 60_000);
     return {
       policies: count,
       configLoadS: figure(loads),
@@ -111,11 +117,12 @@ export async function scale(ctx: BenchContext): Promise<ScaleResult> {
   }
 }
 
-/** Starts `rotor start`, waits for "rotor started", reads its resident memory, stops it. */
+/** Starts `rotor start`, waits for "rotor started", watches its resident memory while idle, stops it. */
 async function measureDaemon(
   configFile: string,
   env: Readonly<Record<string, string>>,
-): Promise<{ daemonRssMiB: number; daemonStartS: number }> {
+  idleMs: number,
+): Promise<{ daemonStartS: number; daemonPeakRssMiB: number; daemonSettledRssMiB: number }> {
   const started = performance.now();
   const child = spawn(process.execPath, [cli, 'start', '--config', configFile], {
     env: { ...process.env, ...env },
@@ -131,11 +138,21 @@ async function measureDaemon(
     child.once('exit', (code) => reject(new Error(`rotor start exited with ${code}: ${output}`)));
   });
   const daemonStartS = (performance.now() - started) / 1000;
-  // Let start-up garbage settle before reading the resident set.
-  await new Promise((resolve) => setTimeout(resolve, 2_000));
-  const status = await readFile(`/proc/${child.pid}/status`, 'utf8');
-  const rssKiB = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN);
+  const statusKiB = async (field: 'VmRSS' | 'VmHWM') => {
+    const status = await readFile(`/proc/${child.pid}/status`, 'utf8');
+    return Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? Number.NaN);
+  };
+  let settledKiB = Number.POSITIVE_INFINITY;
+  for (const until = performance.now() + idleMs; performance.now() < until; ) {
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    settledKiB = Math.min(settledKiB, await statusKiB('VmRSS'));
+  }
+  const peakKiB = await statusKiB('VmHWM');
   child.kill('SIGTERM');
   await exited;
-  return { daemonRssMiB: Math.round(rssKiB / 1024), daemonStartS };
+  return {
+    daemonStartS,
+    daemonPeakRssMiB: Math.round(peakKiB / 1024),
+    daemonSettledRssMiB: Math.round(settledKiB / 1024),
+  };
 }
