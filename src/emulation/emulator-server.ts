@@ -197,7 +197,9 @@ export async function startEmulatorServer(
       else res.destroy();
     });
   });
-  server.keepAliveTimeout = 1_000;
+  // Vendors keep connections open between calls. undici reuses one only when the advertised keep-alive exceeds
+  // its 2 s safety margin: at 1 s every call opened a new connection.
+  server.keepAliveTimeout = 10_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
