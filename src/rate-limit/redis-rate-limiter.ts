@@ -1,7 +1,8 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import { RotationError } from '../domain/errors.js';
+import { LuaScript } from '../lib/lua-script.js';
 import type { RateLimit } from './rate-limit.js';
 import type { GatedCall, RateLimiter, RequestGate } from './request-gate.js';
 
@@ -10,7 +11,7 @@ import type { GatedCall, RateLimiter, RequestGate } from './request-gate.js';
  * decides, so replicas with skewed clocks still share one budget. Answers {0, now} when the call may go
  * now, otherwise {milliseconds until the oldest grant leaves the window, now}.
  */
-const SLIDING_LOG = `
+const SLIDING_LOG = new LuaScript(`
 local now_parts = redis.call('TIME')
 local now = tonumber(now_parts[1]) * 1000 + math.floor(tonumber(now_parts[2]) / 1000)
 local limit = tonumber(ARGV[1])
@@ -23,8 +24,7 @@ if redis.call('ZCARD', KEYS[1]) < limit then
 end
 local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 return {math.max(1, tonumber(oldest[2]) + window - now), now}
-`;
-const SLIDING_LOG_SHA = createHash('sha1').update(SLIDING_LOG).digest('hex');
+`);
 
 export interface RedisRateLimiterOptions {
   /** Key prefix shared by every replica (the config's `redis.prefix`). */
@@ -91,15 +91,9 @@ export class RedisRateLimiter implements RateLimiter {
     call: GatedCall,
   ): Promise<[number, number]> {
     this.#sequence += 1;
-    const args = [key, String(requests), String(windowMs), `${this.#instance}:${this.#sequence}`];
+    const args = [String(requests), String(windowMs), `${this.#instance}:${this.#sequence}`];
     try {
-      let answer: unknown;
-      try {
-        answer = await this.#redis.evalsha(SLIDING_LOG_SHA, 1, ...args);
-      } catch (error) {
-        if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-        answer = await this.#redis.eval(SLIDING_LOG, 1, ...args);
-      }
+      const answer = await SLIDING_LOG.run(this.#redis, [key], args);
       const [waitMs, nowMs] = answer as [number, number];
       return [Number(waitMs), Number(nowMs)];
     } catch {

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { RotationError } from '../domain/errors.js';
 import type { CredentialJournal, JournalEntry } from '../engine/ports.js';
+import { LuaScript } from '../lib/lua-script.js';
 import { decryptJournal, encryptJournal, type JournalKeys } from './journal-cipher.js';
 import { stateKeys } from './redis-keys.js';
 
@@ -12,20 +13,20 @@ const storedSchema = z.strictObject({
 });
 
 // Writes unless the slot holds another run's (or attempt's) credential; returns 0 in that case.
-const PUT_UNLESS_OTHER = `
+const PUT_UNLESS_OTHER = new LuaScript(`
 local stored = redis.call('GET', KEYS[1])
 if stored then
   local entry = cjson.decode(stored)
   if entry.runId ~= ARGV[1] or entry.issueAttempt ~= tonumber(ARGV[2]) then return 0 end
 end
 redis.call('SET', KEYS[1], ARGV[3])
-return 1`;
+return 1`);
 
 // Deletes only the entry of the given run.
-const DELETE_IF_RUN = `
+const DELETE_IF_RUN = new LuaScript(`
 local stored = redis.call('GET', KEYS[1])
 if stored and cjson.decode(stored).runId == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0`;
+return 0`);
 
 const aadFor = (policyId: string, runId: string, issueAttempt: number) =>
   `${policyId}#${runId}#${issueAttempt}`;
@@ -55,13 +56,10 @@ export class Journal implements CredentialJournal {
       this.#activeKeyId,
     );
     const stored = JSON.stringify({ runId: entry.runId, issueAttempt: entry.issueAttempt, envelope });
-    const written = await this.#redis.eval(
-      PUT_UNLESS_OTHER,
-      1,
-      stateKeys.journal(this.#prefix, policyId),
-      entry.runId,
-      String(entry.issueAttempt),
-      stored,
+    const written = await PUT_UNLESS_OTHER.run(
+      this.#redis,
+      [stateKeys.journal(this.#prefix, policyId)],
+      [entry.runId, String(entry.issueAttempt), stored],
     );
     if (written !== 1) {
       throw new RotationError(
@@ -96,6 +94,6 @@ export class Journal implements CredentialJournal {
   }
 
   async delete(policyId: string, runId: string): Promise<void> {
-    await this.#redis.eval(DELETE_IF_RUN, 1, stateKeys.journal(this.#prefix, policyId), runId);
+    await DELETE_IF_RUN.run(this.#redis, [stateKeys.journal(this.#prefix, policyId)], [runId]);
   }
 }

@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { RotationError } from '../domain/errors.js';
 import type { RecordStore } from '../engine/ports.js';
+import { LuaScript } from '../lib/lua-script.js';
 import { emptyRecord, type PolicyRecord, policyRecordSchema } from './policy-record.js';
 import { stateKeys } from './redis-keys.js';
 
@@ -9,14 +9,13 @@ const MAX_CONFLICT_RETRIES = 10;
 const MGET_BATCH = 1_000;
 
 // Writes the record only if the stored revision is still the one the change was computed from.
-const COMPARE_AND_SET = `
+const COMPARE_AND_SET = new LuaScript(`
 local stored = redis.call('GET', KEYS[1])
 local revision = 0
 if stored then revision = cjson.decode(stored).revision end
 if revision ~= tonumber(ARGV[1]) then return 0 end
 redis.call('SET', KEYS[1], ARGV[2])
-return 1`;
-const COMPARE_AND_SET_SHA = createHash('sha1').update(COMPARE_AND_SET).digest('hex');
+return 1`);
 
 /**
  * Per-policy rotation records, one JSON string per policy. Updates are optimistic: a change is computed from the
@@ -82,13 +81,7 @@ export class RedisStateStore implements RecordStore {
   }
 
   async #compareAndSet(key: string, revision: number, value: string): Promise<boolean> {
-    const args = [key, String(revision), value] as const;
-    try {
-      return (await this.#redis.evalsha(COMPARE_AND_SET_SHA, 1, ...args)) === 1;
-    } catch (error) {
-      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-      return (await this.#redis.eval(COMPARE_AND_SET, 1, ...args)) === 1;
-    }
+    return (await COMPARE_AND_SET.run(this.#redis, [key], [String(revision), value])) === 1;
   }
 
   async remove(policyId: string): Promise<void> {
