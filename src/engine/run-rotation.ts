@@ -155,18 +155,19 @@ class RotationRun {
       }
       inFlight = await this.#stage(issued, inFlight);
     }
-    let staged = requireStaged(inFlight, this.#policy.id);
+    const staged = requireStaged(inFlight, this.#policy.id);
     const versionId = staged.versionId;
 
+    // Verify and promote are not checkpointed: both are safe to repeat, so a run that stopped after either
+    // verifies again and promotes again (nothing to do for a version already current), then commits.
+    // ('verified' and 'promoted' stay readable for records written before.)
     if (!reached(staged, 'verified')) {
       this.#step = 'verify';
       await this.#verify(issued, staged, versionId);
-      staged = await this.#checkpoint({ ...staged, step: 'verified' });
     }
     if (!reached(staged, 'promoted')) {
       this.#step = 'promote';
       await this.#deps.sink.promote(this.#target, versionId, this.#request.signal);
-      staged = await this.#checkpoint({ ...staged, step: 'promoted' });
       this.#done('promote', versionId);
     }
 

@@ -3,7 +3,10 @@ import { z } from 'zod';
 export const triggers = ['schedule', 'manual', 'expiry', 'initial'] as const;
 export type Trigger = (typeof triggers)[number];
 
-/** Last completed checkpoint of the in-flight run. */
+/**
+ * Last completed checkpoint of the in-flight run. Runs no longer write 'verified' or 'promoted' (both steps are
+ * repeated on resume); records written by earlier versions may still hold them.
+ */
 export const runSteps = ['issuing', 'journaled', 'staged', 'verified', 'promoted'] as const;
 export type RunStep = (typeof runSteps)[number];
 

@@ -179,8 +179,9 @@ describe.each(providerFixtures)(
       await expectNothingLostOrLeftOver(jobId);
     });
 
-    it('after stage and verify: the next daemon promotes the staged version, issuing and staging once', async () => {
-      const jobId = await killAt('verified', { at: 'aws', route: 'UpdateSecretVersionStage' });
+    it('after stage and verify: the next daemon verifies again and promotes the staged version, issuing and staging once', async () => {
+      // Verify is not checkpointed: the record says staged while the promote call is held.
+      const jobId = await killAt('staged', { at: 'aws', route: 'UpdateSecretVersionStage' });
       const staged = (await infra.records.get(policy.id)).inFlight?.versionId;
 
       await restartAndFinish(jobId);

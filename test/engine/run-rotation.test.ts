@@ -209,6 +209,34 @@ describe('the journal', () => {
     expect(world.aws.server.calls.handled('PutSecretValue')).toHaveLength(1);
     expect(stagesOf('ci/cloudflare-access')[result.versionId]).toEqual(['AWSCURRENT']);
   });
+
+  it('resumes a run that stopped half-way through promoting: verifies again, finishes the promote, commits', async () => {
+    // The first UpdateSecretVersionStage (AWSCURRENT moves) goes through, the second (AWSPENDING removed) fails.
+    world.aws.server.faults.add({
+      route: 'UpdateSecretVersionStage',
+      fault: { kind: 'delay', delayMs: 0 },
+      times: 1,
+    });
+    world.aws.server.faults.add({
+      route: 'UpdateSecretVersionStage',
+      fault: { kind: 'status', status: 503 },
+      times: 1,
+    });
+    const runId = manualRunId('ci-runner', clock.now());
+    const error = await rotationFailure(rotate('ci-runner', runId));
+    expect(error).toMatchObject({ kind: 'transient', details: { step: 'promote' } });
+    const inFlight = (await infra.records.get('ci-runner')).inFlight;
+    expect(inFlight?.step).toBe('staged');
+    expect(stagesOf('ci/cloudflare-access')[inFlight?.versionId ?? '']).toEqual(['AWSCURRENT', 'AWSPENDING']);
+
+    const result = await rotate('ci-runner', runId);
+
+    expect(result).toMatchObject({ runId, versionId: inFlight?.versionId });
+    expect(world.cloudflare.server.calls.handled('rotateServiceToken')).toHaveLength(1);
+    expect(world.aws.server.calls.handled('PutSecretValue')).toHaveLength(1);
+    expect(stagesOf('ci/cloudflare-access')[result.versionId]).toEqual(['AWSCURRENT']);
+    expect((await infra.records.get('ci-runner')).current?.versionId).toBe(result.versionId);
+  });
 });
 
 describe('refresh (extend)', () => {
