@@ -52,9 +52,14 @@ export async function inspectMany(
     }
     const description = { ...entry, VersionIdsToStages: entry.SecretVersionsToStages };
     const refusal = refusalFor(target, description);
-    outcomes[index] = refusal
-      ? { ok: false, error: refusal }
-      : { ok: true, state: stateOf('ListSecrets', description) };
+    try {
+      outcomes[index] = refusal
+        ? { ok: false, error: refusal }
+        : { ok: true, state: stateOf('ListSecrets', description) };
+    } catch (error) {
+      // A malformed entry (no ARN) fails that policy's check alone.
+      outcomes[index] = { ok: false, error };
+    }
   });
   const confirmed = await describeEach(unlisted.map((index) => targets[index] as SinkTarget));
   unlisted.forEach((index, position) => {
