@@ -65,7 +65,7 @@ function versionEntry(secret: StoredSecret, version: StoredVersion) {
   };
 }
 
-// ListSecretVersionIds pagination: the token is the offset into the (newest first) version list.
+// Listing pagination: the token is the offset into the listed items.
 function decodeNextToken(token: string | undefined): number {
   if (token === undefined) return 0;
   const offset = Number(Buffer.from(token, 'base64url').toString('utf8'));
@@ -76,6 +76,31 @@ function decodeNextToken(token: string | undefined): number {
 }
 
 const encodeNextToken = (offset: number): string => Buffer.from(String(offset), 'utf8').toString('base64url');
+
+/** One page of a listing (default 100) and the token of the next one, when there is one. */
+function page<T>(
+  all: readonly T[],
+  input: { MaxResults?: number | undefined; NextToken?: string | undefined },
+): { items: T[]; nextToken: { NextToken?: string } } {
+  const offset = decodeNextToken(input.NextToken);
+  const end = offset + (input.MaxResults ?? 100);
+  return {
+    items: all.slice(offset, end),
+    nextToken: end < all.length ? { NextToken: encodeNextToken(end) } : {},
+  };
+}
+
+/** What DescribeSecret and ListSecrets both say of a secret, apart from its staging labels. */
+const secretMetadata = (secret: StoredSecret) => ({
+  ...identity(secret),
+  ...(secret.description === undefined ? {} : { Description: secret.description }),
+  ...(secret.kmsKeyId === undefined ? {} : { KmsKeyId: secret.kmsKeyId }),
+  ...(secret.rotationEnabled === undefined ? {} : { RotationEnabled: secret.rotationEnabled }),
+  LastChangedDate: seconds(secret.lastChangedAt),
+  ...(secret.lastAccessedAt === undefined ? {} : { LastAccessedDate: accessDay(secret.lastAccessedAt) }),
+  ...(secret.tags.size === 0 ? {} : { Tags: tagList(secret) }),
+  CreatedDate: seconds(secret.createdAt),
+});
 
 /**
  * A ListSecrets filter: its values are case-sensitive prefixes, any of which matches; a value starting with
@@ -125,17 +150,7 @@ export const operations: Readonly<Record<string, Operation>> = {
 
   DescribeSecret(store, body) {
     const secret = store.find(parseInput(describeSecretInput, body).SecretId);
-    return {
-      ...identity(secret),
-      ...(secret.description === undefined ? {} : { Description: secret.description }),
-      ...(secret.kmsKeyId === undefined ? {} : { KmsKeyId: secret.kmsKeyId }),
-      ...(secret.rotationEnabled === undefined ? {} : { RotationEnabled: secret.rotationEnabled }),
-      LastChangedDate: seconds(secret.lastChangedAt),
-      ...(secret.lastAccessedAt === undefined ? {} : { LastAccessedDate: accessDay(secret.lastAccessedAt) }),
-      ...(secret.tags.size === 0 ? {} : { Tags: tagList(secret) }),
-      VersionIdsToStages: stagesByVersion(secret),
-      CreatedDate: seconds(secret.createdAt),
-    };
+    return { ...secretMetadata(secret), VersionIdsToStages: stagesByVersion(secret) };
   },
 
   GetSecretValue(store, body) {
@@ -179,11 +194,10 @@ export const operations: Readonly<Record<string, Operation>> = {
   ListSecretVersionIds(store, body) {
     const input = parseInput(listSecretVersionIdsInput, body);
     const { secret, versions } = store.versions(input.SecretId, input.IncludeDeprecated ?? false);
-    const offset = decodeNextToken(input.NextToken);
-    const end = offset + (input.MaxResults ?? 100);
+    const { items, nextToken } = page(versions, input);
     return {
-      Versions: versions.slice(offset, end).map((version) => versionEntry(secret, version)),
-      ...(end < versions.length ? { NextToken: encodeNextToken(end) } : {}),
+      Versions: items.map((version) => versionEntry(secret, version)),
+      ...nextToken,
       ...identity(secret),
     };
   },
@@ -193,23 +207,13 @@ export const operations: Readonly<Record<string, Operation>> = {
     const matchers = (input.Filters ?? []).map(filterMatcher);
     const secrets = store.all().filter((secret) => matchers.every((matches) => matches(secret)));
     if (input.SortOrder === 'desc') secrets.reverse();
-    const offset = decodeNextToken(input.NextToken);
-    const end = offset + (input.MaxResults ?? 100);
+    const { items, nextToken } = page(secrets, input);
     return {
-      SecretList: secrets.slice(offset, end).map((secret) => ({
-        ...identity(secret),
-        ...(secret.description === undefined ? {} : { Description: secret.description }),
-        ...(secret.kmsKeyId === undefined ? {} : { KmsKeyId: secret.kmsKeyId }),
-        ...(secret.rotationEnabled === undefined ? {} : { RotationEnabled: secret.rotationEnabled }),
-        LastChangedDate: seconds(secret.lastChangedAt),
-        ...(secret.lastAccessedAt === undefined
-          ? {}
-          : { LastAccessedDate: accessDay(secret.lastAccessedAt) }),
-        ...(secret.tags.size === 0 ? {} : { Tags: tagList(secret) }),
+      SecretList: items.map((secret) => ({
+        ...secretMetadata(secret),
         SecretVersionsToStages: stagesByVersion(secret),
-        CreatedDate: seconds(secret.createdAt),
       })),
-      ...(end < secrets.length ? { NextToken: encodeNextToken(end) } : {}),
+      ...nextToken,
     };
   },
 
