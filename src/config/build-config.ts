@@ -5,6 +5,7 @@ import { findProvider, providers } from '../providers/registry.js';
 import { type RateLimit, rateLimitSchema } from '../rate-limit/rate-limit.js';
 import { configSchema, type PolicyInput, policySchema } from './config.schema.js';
 import type { ConfigProblem } from './config-problem.js';
+import type { PolicyConfig, Schedule } from './rotor-config.js';
 import { shortestCronGapMs } from './schedule.schema.js';
 import type { YamlSource } from './yaml-source.js';
 import { problemsFromZod } from './zod-problems.js';
@@ -27,11 +28,9 @@ export interface ParsedConnection {
   readonly timeoutMs: number;
 }
 
-export interface ParsedPolicy extends Omit<PolicyInput, 'gracePeriod' | 'target' | 'verify'> {
-  readonly connectionConfig: ParsedConnection;
-  readonly target: unknown;
-  readonly verify: unknown;
-  readonly gracePeriodMs: number;
+/** A policy as it will run, but for its connection: named here, resolved with its secret references later. */
+export interface ParsedPolicy extends Omit<PolicyConfig, 'connection'> {
+  readonly connection: string;
 }
 
 export interface ParsedConfig {
@@ -236,16 +235,34 @@ function parsePolicies(
         ),
       );
     }
-    const { gracePeriod, connection: _name, ...rest } = policy;
+    // Fresh literals of one shape each: the parser's output dies young instead of outliving the load.
     policies.push({
-      ...rest,
+      id: policy.id,
       connection: policy.connection,
-      connectionConfig: connection,
+      action: policy.action,
+      capability: action.capability,
       target: target.data,
-      verify,
+      schedule: scheduleOf(policy.schedule),
+      jitterMs: policy.schedule.jitter,
+      paused: policy.schedule.paused,
       // Default: an hour for consumers to pick up the new secret, but never beyond the next rotation.
-      gracePeriodMs: gracePeriod ?? Math.min(DEFAULT_GRACE_MS, intervalMs ?? DEFAULT_GRACE_MS),
+      gracePeriodMs: policy.gracePeriod ?? Math.min(DEFAULT_GRACE_MS, intervalMs ?? DEFAULT_GRACE_MS),
+      verify,
+      secret: Object.freeze({ id: policy.secret.id, adopt: policy.secret.adopt }),
+      retry: Object.freeze({
+        attempts: policy.retry.attempts,
+        backoffMs: policy.retry.backoff,
+        maxBackoffMs: policy.retry.maxBackoff,
+        needsAttentionAfter: policy.retry.needsAttentionAfter,
+      }),
     });
   });
   return policies;
+}
+
+function scheduleOf({ cron, tz, every, beforeExpiry }: PolicyInput['schedule']): Schedule {
+  if (cron !== undefined) return Object.freeze({ kind: 'cron', pattern: cron, tz: tz ?? 'UTC' });
+  if (every !== undefined) return Object.freeze({ kind: 'every', everyMs: every });
+  if (beforeExpiry !== undefined) return Object.freeze({ kind: 'beforeExpiry', leadMs: beforeExpiry });
+  return Object.freeze({ kind: 'manual' });
 }

@@ -165,34 +165,20 @@ async function resolveConfig(
 
     const policies = parsed.policies.map((policy): PolicyConfig => {
       const connection = connections.get(policy.connection);
-      const action = connection?.provider.actions[policy.action];
-      if (!connection || !action) throw new Error(`policy ${policy.id} lost its connection while resolving`);
-      const { schedule } = policy;
+      if (!connection) throw new Error(`policy ${policy.id} lost its connection while resolving`);
       return Object.freeze({
         id: policy.id,
         connection,
         action: policy.action,
-        capability: action.capability,
+        capability: policy.capability,
         target: policy.target,
-        schedule:
-          schedule.cron !== undefined
-            ? { kind: 'cron', pattern: schedule.cron, tz: schedule.tz ?? 'UTC' }
-            : schedule.every !== undefined
-              ? { kind: 'every', everyMs: schedule.every }
-              : schedule.beforeExpiry !== undefined
-                ? { kind: 'beforeExpiry', leadMs: schedule.beforeExpiry }
-                : { kind: 'manual' },
-        jitterMs: schedule.jitter,
-        paused: schedule.paused,
+        schedule: policy.schedule,
+        jitterMs: policy.jitterMs,
+        paused: policy.paused,
         gracePeriodMs: policy.gracePeriodMs,
         verify: policy.verify,
-        secret: Object.freeze({ ...policy.secret }),
-        retry: Object.freeze({
-          attempts: policy.retry.attempts,
-          backoffMs: policy.retry.backoff,
-          maxBackoffMs: policy.retry.maxBackoff,
-          needsAttentionAfter: policy.retry.needsAttentionAfter,
-        }),
+        secret: policy.secret,
+        retry: policy.retry,
       });
     });
     const config: RotorConfig = {

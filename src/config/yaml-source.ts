@@ -4,6 +4,7 @@ import type { ConfigProblem, PathSegment } from './config-problem.js';
 import { formatPath } from './config-problem.js';
 import { yamlCoreSchema } from './yaml-core-schema.js';
 import { yamlNodeCounts } from './yaml-expansion.js';
+import { detachStrings } from './yaml-strings.js';
 
 /** A parsed YAML file that can say where each path came from. */
 export interface YamlSource {
@@ -70,6 +71,7 @@ export function parseYaml(file: string, text: string): { source: YamlSource; pro
       ],
     };
   }
+  detachStrings(value);
   return { source: { file, value, problem }, problems: [] };
 }
 
