@@ -226,7 +226,7 @@ function parsePolicies(
         else problems.push(...problemsFromZod(source, at('verify'), parsedVerify.error));
       }
     }
-    const intervalMs = policy.gracePeriod === undefined ? undefined : intervalOf(policy);
+    const intervalMs = intervalOf(policy);
     if (policy.gracePeriod !== undefined && intervalMs !== undefined && policy.gracePeriod > intervalMs) {
       problems.push(
         source.problem(

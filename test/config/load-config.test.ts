@@ -35,6 +35,19 @@ describe('loading a valid config', () => {
     });
   });
 
+  it('gives a policy without a grace period an hour, or its schedule interval when that is shorter', async () => {
+    const yaml = validYaml
+      .replace('schedule: { every: 1d }', 'schedule: { every: 20m }')
+      .replace('    gracePeriod: 24h\n', '')
+      .replace('"0 3 * * 1"', '"*/15 * * * *"');
+    const result = await load(yaml);
+    if (!result.ok) throw new Error(result.problems.map(formatProblem).join('\n'));
+    expect(result.config.policies.map((policy) => policy.gracePeriodMs)).toEqual([900_000, 1_200_000]);
+    const hourly = await load(validYaml.replace('    gracePeriod: 24h\n', ''));
+    if (!hourly.ok) throw new Error(hourly.problems.map(formatProblem).join('\n'));
+    expect(hourly.config.policies.map((policy) => policy.gracePeriodMs)).toEqual([3_600_000, 3_600_000]);
+  });
+
   it('resolves an AWS Secrets Manager reference', async () => {
     const yaml = validYaml.replace(
       'apiToken: { env: CLOUDFLARE_API_TOKEN }',
