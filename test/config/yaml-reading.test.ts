@@ -26,6 +26,20 @@ describe('reading YAML', () => {
     },
   );
 
+  it('keeps long strings and a `__proto__` key as written when copying strings out of the text', () => {
+    const text = [
+      'a: "a string well over thirteen characters"',
+      "__proto__: 'polluted? no, just a key of its own'",
+      'list: [short, another string over thirteen characters, 12345678901234]',
+    ].join('\n');
+    const value = parseYaml('f.yaml', text).source.value as Record<string, unknown>;
+    expect(Object.getPrototypeOf(value)).toBe(Object.prototype);
+    expect(Object.getOwnPropertyDescriptor(value, '__proto__')?.value).toBe(
+      'polluted? no, just a key of its own',
+    );
+    expect(value).toEqual(parse(text));
+  });
+
   it('shares an aliased block between the places that use it', () => {
     const text = 'defaults: &retry { attempts: 5 }\npolicies:\n  - retry: *retry\n  - retry: *retry\n';
     const value = parseYaml('f.yaml', text).source.value as { policies: { retry: unknown }[] };
