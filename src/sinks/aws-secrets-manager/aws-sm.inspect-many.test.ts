@@ -120,6 +120,25 @@ describe('inspecting a fleet of secrets at once', () => {
     expect(outcomes.slice(110)).toEqual(Array(5).fill({ ok: true, state: undefined }));
   });
 
+  it('keeps what the pages before a failed one showed and describes only the rest', async () => {
+    const targets = fleet(250, 0);
+    // The listing fails on the page after the one that holds this fleet's first 50 secrets.
+    const names = emulator.store.all().map((secret) => secret.name);
+    const pagesServed = Math.ceil((names.indexOf(targets[49]?.secretId ?? '') + 1) / 100);
+    const shown = new Set(names.slice(0, pagesServed * 100));
+    const shownBeforeFailure = targets.filter((target) => shown.has(target.secretId)).length;
+    expect(shownBeforeFailure).toBeGreaterThanOrEqual(50);
+    emulator.server.faults.add({
+      route: 'ListSecrets',
+      fault: { kind: 'delay', delayMs: 0 },
+      times: pagesServed,
+    });
+    emulator.server.faults.add({ route: 'ListSecrets', fault: { kind: 'status', status: 403 }, times: 1 });
+    const outcomes = await sink.inspectMany(targets, signal);
+    expect(emulator.server.calls.handled('DescribeSecret')).toHaveLength(250 - shownBeforeFailure);
+    expect(outcomes.every((outcome) => currentVersionOf(outcome)?.length === 36)).toBe(true);
+  });
+
   it('describes each secret of a small fleet without listing the account', async () => {
     const targets = fleet(10, 2);
     const outcomes = await sink.inspectMany(targets, signal);

@@ -20,8 +20,10 @@ const outcomeOf = async (work: () => Promise<SinkSecretState | undefined>): Prom
 
 /**
  * Many secrets' states: for a fleet, from a paged ListSecrets of the account (1,000 calls for 100,000 secrets
- * instead of 100,000). ListSecrets is eventually consistent, so a secret it does not list is described before
- * it counts as missing; when the listing fails (say the role may not list), every secret is described.
+ * instead of 100,000). Each page is matched against the targets as it arrives, so only their outcomes are
+ * kept, never the account's listing. ListSecrets is eventually consistent, so a secret it does not list is
+ * described before it counts as missing; when the listing fails (say the role may not list), every secret
+ * not yet matched is described.
  */
 export async function inspectMany(
   aws: AwsSecretsManagerCaller,
@@ -36,54 +38,55 @@ export async function inspectMany(
       outcomeOf(() => inspect(target, AbortSignal.any([signal]))),
     );
   if (targets.length < LIST_FROM) return describeEach(targets);
-  let listed: Map<string, SecretListEntry>;
-  try {
-    listed = await listAll(aws, signal);
-  } catch {
-    return describeEach(targets);
-  }
-  const outcomes = new Array<InspectOutcome>(targets.length);
-  const unlisted: number[] = [];
+  const outcomes = new Array<InspectOutcome | undefined>(targets.length);
+  const bySecretId = new Map<string, number[]>();
   targets.forEach((target, index) => {
-    const entry = listed.get(target.secretId);
-    if (!entry) {
-      unlisted.push(index);
-      return;
-    }
-    const description = { ...entry, VersionIdsToStages: entry.SecretVersionsToStages };
-    const refusal = refusalFor(target, description);
-    try {
-      outcomes[index] = refusal
-        ? { ok: false, error: refusal }
-        : { ok: true, state: stateOf('ListSecrets', description) };
-    } catch (error) {
-      // A malformed entry (no ARN) fails that policy's check alone.
-      outcomes[index] = { ok: false, error };
-    }
+    const indices = bySecretId.get(target.secretId);
+    if (indices) indices.push(index);
+    else bySecretId.set(target.secretId, [index]);
   });
+  try {
+    await listEach(aws, signal, (entry) => {
+      for (const key of new Set([entry.Name, entry.ARN])) {
+        for (const index of (key === undefined ? undefined : bySecretId.get(key)) ?? []) {
+          outcomes[index] = listedOutcome(targets[index] as SinkTarget, entry);
+        }
+      }
+    });
+  } catch {
+    // Described below, one by one, like the secrets the listing did not show.
+  }
+  const unlisted = targets.flatMap((_target, index) => (outcomes[index] === undefined ? [index] : []));
   const confirmed = await describeEach(unlisted.map((index) => targets[index] as SinkTarget));
   unlisted.forEach((index, position) => {
-    outcomes[index] = confirmed[position] as InspectOutcome;
+    outcomes[index] = confirmed[position];
   });
-  return outcomes;
+  return outcomes as InspectOutcome[];
 }
 
-/** Every secret of the account by name and by ARN. */
-async function listAll(
+function listedOutcome(target: SinkTarget, entry: SecretListEntry): InspectOutcome {
+  const description = { ...entry, VersionIdsToStages: entry.SecretVersionsToStages };
+  try {
+    const refusal = refusalFor(target, description);
+    return refusal ? { ok: false, error: refusal } : { ok: true, state: stateOf('ListSecrets', description) };
+  } catch (error) {
+    // A malformed entry (no ARN) fails that policy's check alone.
+    return { ok: false, error };
+  }
+}
+
+/** Every secret of the account, page by page. */
+async function listEach(
   aws: AwsSecretsManagerCaller,
   signal: AbortSignal,
-): Promise<Map<string, SecretListEntry>> {
-  const secrets = new Map<string, SecretListEntry>();
+  visit: (entry: SecretListEntry) => void,
+): Promise<void> {
   let nextToken: string | undefined;
   do {
     const page = await aws.call('ListSecrets', signal, (client, send) =>
       client.send(new ListSecretsCommand({ MaxResults: 100, NextToken: nextToken }), send),
     );
-    for (const entry of page.SecretList ?? []) {
-      if (entry.Name !== undefined) secrets.set(entry.Name, entry);
-      if (entry.ARN !== undefined) secrets.set(entry.ARN, entry);
-    }
+    for (const entry of page.SecretList ?? []) visit(entry);
     nextToken = page.NextToken || undefined;
   } while (nextToken !== undefined);
-  return secrets;
 }
