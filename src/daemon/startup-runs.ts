@@ -6,6 +6,8 @@ import { requestRotation } from '../queue/rotation-requests.js';
 
 /** Policies checked at once at start (records, timers and queue writes in flight together). */
 const STARTUP_CONCURRENCY = 16;
+/** Records read per batch: a fleet's records are never all in memory at once. */
+const RECORD_BATCH = 1_000;
 
 /**
  * At start: re-arms before-expiry timers and rotates at once only the policies whose secret does not exist
@@ -16,18 +18,20 @@ const STARTUP_CONCURRENCY = 16;
  */
 export async function startupRuns(policies: readonly PolicyConfig[], deps: ProcessorDeps): Promise<void> {
   const scheduled = policies.filter((policy) => !policy.paused && policy.schedule.kind !== 'manual');
-  const records = await deps.records.getMany(scheduled.map((policy) => policy.id));
   const neverCommitted: PolicyConfig[] = [];
-  await mapConcurrently(scheduled, STARTUP_CONCURRENCY, async (policy) => {
-    try {
-      const record = records.get(policy.id) ?? (await deps.records.get(policy.id));
-      await armExpiryTimer(deps.queue, policy, record.current?.expiresAt, deps.clock.now());
-      if (policy.capability !== 'extend' && record.current === undefined) neverCommitted.push(policy);
-    } catch (error) {
-      deps.log.error({ err: error, policyId: policy.id }, 'start-up check of this policy failed');
-    }
-  });
-  records.clear();
+  for (let start = 0; start < scheduled.length; start += RECORD_BATCH) {
+    const batch = scheduled.slice(start, start + RECORD_BATCH);
+    const records = await deps.records.getMany(batch.map((policy) => policy.id));
+    await mapConcurrently(batch, STARTUP_CONCURRENCY, async (policy) => {
+      try {
+        const record = records.get(policy.id) ?? (await deps.records.get(policy.id));
+        await armExpiryTimer(deps.queue, policy, record.current?.expiresAt, deps.clock.now());
+        if (policy.capability !== 'extend' && record.current === undefined) neverCommitted.push(policy);
+      } catch (error) {
+        deps.log.error({ err: error, policyId: policy.id }, 'start-up check of this policy failed');
+      }
+    });
+  }
 
   const states = await deps.sink.inspectMany(
     neverCommitted.map((policy) => ({
