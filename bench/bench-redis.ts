@@ -1,21 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { RedisScope } from '../test/support/open-provider-world.js';
+import { deletePrefix } from '../test/support/redis-keys.js';
 
 /** A key prefix of its own on the benchmark's Redis (`REDIS_URL`), deleted afterwards. */
 export function benchRedis(url: string): RedisScope {
   const redis = new Redis(url, { maxRetriesPerRequest: null });
   const prefix = `bench-${randomBytes(6).toString('hex')}`;
   return { redis, prefix, url, cleanup: () => deletePrefix(redis, prefix).then(() => redis.disconnect()) };
-}
-
-export async function deletePrefix(redis: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) await redis.unlink(...keys);
-  } while (cursor !== '0');
 }
 
 /** Commands Redis has run since it started (all clients; inside scripts too), from INFO commandstats. */

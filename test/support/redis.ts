@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { inject } from 'vitest';
+import { allKeys, deletePrefix } from './redis-keys.js';
 
 /** A client on the shared test Redis and a key prefix no other test file uses. */
 export function testRedis(): { redis: Redis; prefix: string; url: string; cleanup: () => Promise<void> } {
@@ -12,22 +13,10 @@ export function testRedis(): { redis: Redis; prefix: string; url: string; cleanu
     prefix,
     url,
     cleanup: async () => {
-      const keys = await allKeys(redis, prefix);
-      if (keys.length > 0) await redis.del(...keys);
+      await deletePrefix(redis, prefix);
       redis.disconnect();
     },
   };
-}
-
-export async function allKeys(redis: Redis, prefix: string): Promise<string[]> {
-  const keys: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, batch] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-    cursor = next;
-    keys.push(...batch);
-  } while (cursor !== '0');
-  return keys;
 }
 
 /** Every key under the prefix with every value it holds, whatever its type, as text. */
