@@ -70,7 +70,7 @@ export async function reconcileSchedulers(
         return { policyId: policy.id, action: 'unchanged', nextMs: current.next };
       }
       const data: TriggerPayload = { policyId: policy.id, source: 'schedule' };
-      await queue.upsertJobScheduler(id, repeat, {
+      const job = await queue.upsertJobScheduler(id, repeat, {
         name: JOB.trigger,
         data,
         opts: {
@@ -80,8 +80,13 @@ export async function reconcileSchedulers(
           removeOnFail: { count: 200 },
         },
       });
-      const stored = await queue.getJobScheduler(id);
-      return { policyId: policy.id, action: current ? 'updated' : 'created', nextMs: stored?.next };
+      // A cron scheduler's next run is the time BullMQ computed for the job it just added; an `every` one is
+      // placed by BullMQ's script, so it is read back.
+      const nextMs =
+        repeat.pattern !== undefined && job?.opts.prevMillis !== undefined
+          ? job.opts.prevMillis
+          : (await queue.getJobScheduler(id))?.next;
+      return { policyId: policy.id, action: current ? 'updated' : 'created', nextMs };
     },
   );
   const unwanted = [...existing].filter((id) => !wantedIds.has(id));
