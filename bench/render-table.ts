@@ -53,8 +53,20 @@ export function renderTable(report: BenchReport): string {
     rows.push([`Scale: reconcile, nothing changed`, shown(s.warmReconcileS, 2, ' s'), '≤ 3 s (100,000)']);
     rows.push([`Scale: Redis memory per policy`, shown(s.redisBytesPerPolicy, 0, ' B'), '—']);
     rows.push([
-      `Scale: rotor start, first start (start-up ${s.daemonStartS.toFixed(1)} s)`,
+      `Scale: rotor start, first start, no memory limit (start-up ${s.daemonStartS.toFixed(1)} s)`,
       `RSS ${s.daemonSettledRssMiB} MiB once started and idle; peak ${s.daemonPeakRssMiB} MiB during start-up`,
+      '—',
+    ]);
+    const limited = s.limited;
+    const started = (seconds: number | undefined) =>
+      seconds === undefined ? 'did not start' : `${seconds.toFixed(1)} s`;
+    rows.push([
+      limited
+        ? `Scale: rotor start in a ${limited.limitMiB} MiB (300 MB) memory cgroup, cold then warm`
+        : 'Scale: rotor start in a 300 MB memory cgroup',
+      limited
+        ? `peak ${limited.peakChargedMiB} MiB charged (RSS high-water ${limited.peakRssMiB} MiB), ${limited.oomKills} OOM kills; started in ${started(limited.coldStartS)} / ${started(limited.warmStartS)}`
+        : 'not measured: no writable memory cgroup on this machine',
       '≤ 300 MB',
     ]);
   }

@@ -10,6 +10,7 @@ import { startCloudflareFixture } from '../../test/providers/cloudflare.fixture.
 import type { BenchContext } from '../bench-context.js';
 import { usedMemory } from '../bench-redis.js';
 import { openBenchWorld } from '../bench-world.js';
+import { type MemoryCgroup, openMemoryCgroup } from '../memory-cgroup.js';
 import { type Figure, figure } from '../stats.js';
 
 export interface ScaleResult {
@@ -30,7 +31,25 @@ export interface ScaleResult {
   readonly daemonStartS: number;
   readonly daemonPeakRssMiB: number;
   readonly daemonSettledRssMiB: number;
+  /** `rotor start` in a memory cgroup of LIMIT_MIB, first on an empty Redis, then again; absent without one. */
+  readonly limited?: LimitedRun;
 }
+
+/** Two starts, cold then warm, in one memory cgroup: what a container with that limit would see. */
+export interface LimitedRun {
+  readonly limitMiB: number;
+  /** Seconds to "rotor started"; undefined when that start did not complete. */
+  readonly coldStartS: number | undefined;
+  readonly warmStartS: number | undefined;
+  /** The most memory the kernel charged to the group over both starts and their idle time. */
+  readonly peakChargedMiB: number;
+  /** The higher of the two processes' resident-set high-water marks. */
+  readonly peakRssMiB: number;
+  readonly oomKills: number;
+}
+
+/** The memory limit the scale target names (300 MB), as a container runtime would set it. */
+const LIMIT_MIB = 286;
 
 const cli = new URL('../../dist/cli.js', import.meta.url).pathname;
 
@@ -100,16 +119,49 @@ export async function scale(ctx: BenchContext): Promise<ScaleResult> {
     }
     ctx.progress(`  warm reconcile ${warm.map((s) => s.toFixed(2)).join(', ')} s; starting rotor`);
     await infra.queue.obliterate({ force: true });
-    await infra.close();
+    const daemon = await measureDaemon(configFile, world.env, { idleMs: ctx.quick ? 20_000 : 60_000 });
+    ctx.progress(`  started in ${daemon.startS.toFixed(1)} s; peak RSS ${daemon.peakRssMiB} MiB`);
 
-    const daemon = await measureDaemon(configFile, world.env, ctx.quick ? 20_000 : 60_000);
+    let limited: LimitedRun | undefined;
+    const cgroup = await openMemoryCgroup(LIMIT_MIB);
+    if (!cgroup) ctx.progress('  no writable memory cgroup here: the start within a memory limit is skipped');
+    else {
+      try {
+        await infra.queue.obliterate({ force: true });
+        const runs: (DaemonRun | undefined)[] = [];
+        for (const start of ['cold', 'warm']) {
+          const run = await measureDaemon(configFile, world.env, { idleMs: 5_000, cgroup }).catch(
+            (error: unknown) => {
+              ctx.progress(`  ${start} start in ${LIMIT_MIB} MiB failed: ${String(error)}`);
+              return undefined;
+            },
+          );
+          runs.push(run);
+        }
+        limited = {
+          limitMiB: LIMIT_MIB,
+          coldStartS: runs[0]?.startS,
+          warmStartS: runs[1]?.startS,
+          peakChargedMiB: await cgroup.peakMiB(),
+          peakRssMiB: Math.max(...runs.map((run) => run?.peakRssMiB ?? 0)),
+          oomKills: await cgroup.oomKills(),
+        };
+        ctx.progress(`  within ${LIMIT_MIB} MiB: peak charged ${limited.peakChargedMiB} MiB`);
+      } finally {
+        await cgroup.remove();
+      }
+    }
+    await infra.close();
     return {
       policies: count,
       configLoadS: figure(loads),
       coldReconcileS: figure(cold),
       warmReconcileS: figure(warm),
       redisBytesPerPolicy: figure(bytes),
-      ...daemon,
+      daemonStartS: daemon.startS,
+      daemonPeakRssMiB: daemon.peakRssMiB,
+      daemonSettledRssMiB: daemon.settledRssMiB,
+      ...(limited === undefined ? {} : { limited }),
     };
   } finally {
     await rm(workDir, { recursive: true, force: true });
@@ -117,14 +169,26 @@ export async function scale(ctx: BenchContext): Promise<ScaleResult> {
   }
 }
 
+interface DaemonRun {
+  readonly startS: number;
+  readonly peakRssMiB: number;
+  /** The least resident set over the idle period after start-up. */
+  readonly settledRssMiB: number;
+}
+
 /** Starts `rotor start`, waits for "rotor started", watches its resident memory while idle, stops it. */
 async function measureDaemon(
   configFile: string,
   env: Readonly<Record<string, string>>,
-  idleMs: number,
-): Promise<{ daemonStartS: number; daemonPeakRssMiB: number; daemonSettledRssMiB: number }> {
+  options: { readonly idleMs: number; readonly cgroup?: MemoryCgroup },
+): Promise<DaemonRun> {
   const started = performance.now();
-  const child = spawn(process.execPath, [cli, 'start', '--config', configFile], {
+  const argv = [cli, 'start', '--config', configFile];
+  const { command, args } = options.cgroup?.wrap(process.execPath, argv) ?? {
+    command: process.execPath,
+    args: argv,
+  };
+  const child = spawn(command, args, {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -135,15 +199,17 @@ async function measureDaemon(
       output = (output + chunk.toString('utf8')).slice(-4096);
       if (output.includes('"msg":"rotor started"')) resolve();
     });
-    child.once('exit', (code) => reject(new Error(`rotor start exited with ${code}: ${output}`)));
+    child.once('exit', (code, signal) =>
+      reject(new Error(`rotor start exited with ${code ?? signal}: ${output.slice(-300)}`)),
+    );
   });
-  const daemonStartS = (performance.now() - started) / 1000;
+  const startS = (performance.now() - started) / 1000;
   const statusKiB = async (field: 'VmRSS' | 'VmHWM') => {
     const status = await readFile(`/proc/${child.pid}/status`, 'utf8');
     return Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? Number.NaN);
   };
   let settledKiB = Number.POSITIVE_INFINITY;
-  for (const until = performance.now() + idleMs; performance.now() < until; ) {
+  for (const until = performance.now() + options.idleMs; performance.now() < until; ) {
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     settledKiB = Math.min(settledKiB, await statusKiB('VmRSS'));
   }
@@ -151,8 +217,8 @@ async function measureDaemon(
   child.kill('SIGTERM');
   await exited;
   return {
-    daemonStartS,
-    daemonPeakRssMiB: Math.round(peakKiB / 1024),
-    daemonSettledRssMiB: Math.round(settledKiB / 1024),
+    startS,
+    peakRssMiB: Math.round(peakKiB / 1024),
+    settledRssMiB: Math.round(settledKiB / 1024),
   };
 }
