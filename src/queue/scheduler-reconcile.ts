@@ -6,7 +6,7 @@ import { JOB, schedulerIdFor, type TriggerPayload } from './job-payloads.js';
 export interface SchedulerChange {
   readonly policyId: string;
   readonly action: 'created' | 'updated' | 'unchanged' | 'removed';
-  /** Epoch ms of the next trigger, read back from Redis; undefined for removed schedulers. */
+  /** Epoch ms of the next trigger, as BullMQ placed it; undefined for removed schedulers. */
   readonly nextMs: number | undefined;
 }
 
@@ -39,7 +39,7 @@ function sameSchedule(existing: JobSchedulerJson, wanted: Omit<RepeatOptions, 'k
 
 /**
  * The ids of the queue's Job Schedulers, read from the set BullMQ indexes them in. `getJobSchedulers()` would
- * load every scheduler's data at once (for 100,000 policies, some 100 MB); each is read here one at a time.
+ * load every scheduler's data at once (for 100,000 policies, some 100 MB); each is read here as it is compared.
  */
 async function schedulerIds(queue: Queue): Promise<string[]> {
   const client = await queue.getBackend().client;
