@@ -47,8 +47,10 @@ export async function inspectMany(
   });
   try {
     await listEach(aws, signal, (entry) => {
-      for (const key of new Set([entry.Name, entry.ARN])) {
-        for (const index of (key === undefined ? undefined : bySecretId.get(key)) ?? []) {
+      // A target names its secret by name or by ARN; the two never coincide.
+      for (const key of [entry.Name, entry.ARN]) {
+        if (key === undefined) continue;
+        for (const index of bySecretId.get(key) ?? []) {
           outcomes[index] = listedOutcome(targets[index] as SinkTarget, entry);
         }
       }
