@@ -104,7 +104,7 @@ export async function scale(ctx: BenchContext): Promise<ScaleResult> {
       await infra.queue.obliterate({ force: true });
       const before = await usedMemory(infra.redis);
       const started = performance.now();
-      await reconcileSchedulers(infra.queue, config.policies, Date.now());
+      await reconcileSchedulers(infra, config.policies, Date.now());
       cold.push((performance.now() - started) / 1000);
       bytes.push(((await usedMemory(infra.redis)) - before) / count);
       ctx.progress(`  cold reconcile ${cold.at(-1)?.toFixed(1)} s`);
@@ -112,7 +112,7 @@ export async function scale(ctx: BenchContext): Promise<ScaleResult> {
     const warm: number[] = [];
     for (let run = 0; run < runs; run++) {
       const started = performance.now();
-      const changes = await reconcileSchedulers(infra.queue, config.policies, Date.now());
+      const changes = await reconcileSchedulers(infra, config.policies, Date.now());
       warm.push((performance.now() - started) / 1000);
       if (changes.some((change) => change.action !== 'unchanged'))
         throw new Error('a warm reconcile changed something');

@@ -54,7 +54,7 @@ export async function startDaemon(config: RotorConfig, options: DaemonOptions): 
   const { deps } = wiring;
 
   const counts = { created: 0, updated: 0, removed: 0, unchanged: 0 };
-  for (const change of await reconcileSchedulers(infra.queue, config.policies, clock.now())) {
+  for (const change of await reconcileSchedulers(infra, config.policies, clock.now())) {
     counts[change.action]++;
     if (change.action === 'unchanged') continue;
     const next = change.nextMs === undefined ? undefined : new Date(change.nextMs).toISOString();

@@ -54,7 +54,7 @@ describe('reconciling Job Schedulers with the config', () => {
       policy('paused', '{ every: 1h, paused: true }'),
     );
 
-    const changes = byPolicy(await reconcileSchedulers(queue, config.policies, nowMs));
+    const changes = byPolicy(await reconcileSchedulers(infra, config.policies, nowMs));
 
     expect(Object.keys(changes).sort()).toEqual(['hourly', 'nightly']);
     expect(changes.hourly).toMatchObject({ action: 'created', nextMs: nowMs + 3_600_000 });
@@ -77,14 +77,18 @@ describe('reconciling Job Schedulers with the config', () => {
       policy('hourly', '{ every: 1h }'),
     );
 
-    const changes = byPolicy(await reconcileSchedulers(queue, config.policies, nowMs + 60_000));
+    const changes = byPolicy(await reconcileSchedulers(infra, config.policies, nowMs + 60_000));
 
     expect(changes.hourly).toMatchObject({ action: 'unchanged', nextMs: before?.next });
     expect(changes.nightly?.action).toBe('updated');
     const nightly = await queue.getJobScheduler(schedulerIdFor('nightly'));
     expect(nightly).toMatchObject({ pattern: '30 4 * * 1', tz: 'America/New_York' });
 
-    const removed = byPolicy(await reconcileSchedulers(queue, [policyNamed(config, 'hourly')], nowMs));
+    const again = byPolicy(await reconcileSchedulers(infra, config.policies, nowMs + 120_000));
+    expect(again.nightly).toMatchObject({ action: 'unchanged', nextMs: nightly?.next });
+    expect(again.hourly).toMatchObject({ action: 'unchanged', nextMs: before?.next });
+
+    const removed = byPolicy(await reconcileSchedulers(infra, [policyNamed(config, 'hourly')], nowMs));
     expect(removed.nightly).toMatchObject({ action: 'removed', nextMs: undefined });
     expect(await queue.getJobScheduler(schedulerIdFor('nightly'))).toBeUndefined();
   });
