@@ -41,23 +41,29 @@ export class CompletionWatch {
   readonly #completedAt = new Map<string, number>();
   readonly #failed = new Map<string, string>();
   readonly #delayedUntil = new Map<string, number>();
-  readonly #waiters: (() => void)[] = [];
+  /** Each `all` call's jobs still outstanding; an event settles one job in each, not a scan of every id. */
+  readonly #waiters = new Set<{ readonly pending: Set<string>; readonly done: () => void }>();
 
   private constructor(events: QueueEvents) {
     this.#events = events;
-    const settle = () => {
-      for (const wake of this.#waiters.splice(0)) wake();
+    const settle = (jobId: string) => {
+      for (const waiter of this.#waiters) {
+        if (waiter.pending.delete(jobId) && waiter.pending.size === 0) {
+          this.#waiters.delete(waiter);
+          waiter.done();
+        }
+      }
     };
     events.on('completed', ({ jobId }, id) => {
       this.#completedAt.set(jobId, Number(id.split('-')[0]));
-      settle();
+      settle(jobId);
     });
     events.on('delayed', ({ jobId, delay }) => {
       this.#delayedUntil.set(jobId, Number(delay));
     });
     events.on('failed', ({ jobId, failedReason }) => {
       this.#failed.set(jobId, failedReason);
-      settle();
+      settle(jobId);
     });
   }
 
@@ -78,14 +84,13 @@ export class CompletionWatch {
 
   /** Resolves once every job of `ids` completed or failed: the last completion time and the failures. */
   async all(ids: readonly string[]): Promise<{ lastCompletedMs: number; failed: string[] }> {
-    for (;;) {
-      const pending = ids.filter((id) => !this.#completedAt.has(id) && !this.#failed.has(id));
-      if (pending.length === 0) break;
-      await new Promise<void>((resolve) => this.#waiters.push(resolve));
-    }
-    const times = ids.flatMap((id) => this.#completedAt.get(id) ?? []);
+    const pending = new Set(ids.filter((id) => !this.#completedAt.has(id) && !this.#failed.has(id)));
+    if (pending.size > 0) await new Promise<void>((done) => this.#waiters.add({ pending, done }));
+    let lastCompletedMs = Number.NEGATIVE_INFINITY;
+    for (const id of ids)
+      lastCompletedMs = Math.max(lastCompletedMs, this.#completedAt.get(id) ?? lastCompletedMs);
     return {
-      lastCompletedMs: Math.max(...times),
+      lastCompletedMs,
       failed: ids.flatMap((id) => {
         const reason = this.#failed.get(id);
         return reason === undefined ? [] : [`${id}: ${reason}`];

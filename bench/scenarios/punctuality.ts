@@ -1,8 +1,12 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { connectRedis } from '../../src/daemon/redis-infrastructure.js';
 import { scheduledRunId } from '../../src/domain/ids.js';
 import { startCloudflareFixture } from '../../test/providers/cloudflare.fixture.js';
 import type { BenchContext } from '../bench-context.js';
 import { CompletionWatch, openBenchWorld, requestAll, startRotor } from '../bench-world.js';
+import { spawnRotor } from '../rotor-process.js';
 import { type Figure, figure, percentile, sortedCopy } from '../stats.js';
 
 export interface PunctualityRun {
@@ -18,13 +22,17 @@ export interface PunctualityResult {
 
 /**
  * Every policy due at the same second (a daily cron at one time), jitter off, then spread by jitter: how late
- * each rotation starts against its due time. Secrets exist beforehand, so start-up rotates nothing.
+ * each rotation starts against its due time. Secrets exist beforehand, so start-up rotates nothing. The
+ * measured daemon is `rotor start` in a process of its own, as deployed: the emulators standing in for the
+ * vendors and AWS run in this one and do not take turns on its event loop.
  */
 export async function punctuality(ctx: BenchContext): Promise<PunctualityResult> {
   const count = ctx.quick ? 500 : 5_000;
   const jitterS = ctx.quick ? 10 : 60;
   const runs = ctx.quick ? 1 : Math.min(ctx.runs, 3);
   const world = await openBenchWorld(ctx.redisUrl, [startCloudflareFixture]);
+  const workDir = await mkdtemp(join(tmpdir(), 'rotor-bench-punctuality-'));
+  const configFile = join(workDir, 'rotor.yaml');
   try {
     const targets: string[] = [];
     for (let index = 0; index < count; index++)
@@ -60,10 +68,12 @@ export async function punctuality(ctx: BenchContext): Promise<PunctualityResult>
         const dueMs = Math.ceil((Date.now() + (ctx.quick ? 8_000 : 20_000)) / 1000) * 1000;
         const due = new Date(dueMs);
         const cron = `${due.getUTCSeconds()} ${due.getUTCMinutes()} ${due.getUTCHours()} * * *`;
-        const config = await world.config(withSchedule(`{ cron: "${cron}", jitter: ${jitter}s }`), sections);
+        const policies = withSchedule(`{ cron: "${cron}", jitter: ${jitter}s }`);
+        const config = await world.config(policies, sections);
+        await writeFile(configFile, world.yaml(policies, sections));
         const infra = connectRedis(config);
         const watch = await CompletionWatch.open(config);
-        const daemon = await startRotor(config);
+        const daemon = await spawnRotor(configFile, world.env);
         if (Date.now() >= dueMs) throw new Error('the daemon started after the due time; raise the lead');
         ctx.progress(`punctuality: ${count} rotations due at ${due.toISOString()}, jitter ${jitter}s`);
         const ids = config.policies.map((policy) => scheduledRunId(policy.id, dueMs));
@@ -94,6 +104,7 @@ export async function punctuality(ctx: BenchContext): Promise<PunctualityResult>
     }
     return { policies: count, runs: measured };
   } finally {
+    await rm(workDir, { recursive: true, force: true });
     await world.close();
   }
 }

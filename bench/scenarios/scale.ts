@@ -1,7 +1,5 @@
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { once } from 'node:events';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectRedis } from '../../src/daemon/redis-infrastructure.js';
@@ -11,6 +9,7 @@ import type { BenchContext } from '../bench-context.js';
 import { usedMemory } from '../bench-redis.js';
 import { openBenchWorld } from '../bench-world.js';
 import { type MemoryCgroup, openMemoryCgroup } from '../memory-cgroup.js';
+import { spawnRotor } from '../rotor-process.js';
 import { type Figure, figure } from '../stats.js';
 
 export interface ScaleResult {
@@ -50,8 +49,6 @@ export interface LimitedRun {
 
 /** The memory limit the scale target names (300 MB), as a container runtime would set it. */
 const LIMIT_MIB = 286;
-
-const cli = new URL('../../dist/cli.js', import.meta.url).pathname;
 
 /**
  * A fleet of daily cron policies (one Cloudflare connection, secrets already in AWS): config load, cold and
@@ -182,42 +179,16 @@ async function measureDaemon(
   env: Readonly<Record<string, string>>,
   options: { readonly idleMs: number; readonly cgroup?: MemoryCgroup },
 ): Promise<DaemonRun> {
-  const started = performance.now();
-  const argv = [cli, 'start', '--config', configFile];
-  const { command, args } = options.cgroup?.wrap(process.execPath, argv) ?? {
-    command: process.execPath,
-    args: argv,
-  };
-  const child = spawn(command, args, {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const exited = once(child, 'exit');
-  let output = '';
-  await new Promise<void>((resolve, reject) => {
-    child.stdout.on('data', (chunk: Buffer) => {
-      output = (output + chunk.toString('utf8')).slice(-4096);
-      if (output.includes('"msg":"rotor started"')) resolve();
-    });
-    child.once('exit', (code, signal) =>
-      reject(new Error(`rotor start exited with ${code ?? signal}: ${output.slice(-300)}`)),
-    );
-  });
-  const startS = (performance.now() - started) / 1000;
-  const statusKiB = async (field: 'VmRSS' | 'VmHWM') => {
-    const status = await readFile(`/proc/${child.pid}/status`, 'utf8');
-    return Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? Number.NaN);
-  };
+  const rotor = await spawnRotor(configFile, env, options);
   let settledKiB = Number.POSITIVE_INFINITY;
   for (const until = performance.now() + options.idleMs; performance.now() < until; ) {
     await new Promise((resolve) => setTimeout(resolve, 1_000));
-    settledKiB = Math.min(settledKiB, await statusKiB('VmRSS'));
+    settledKiB = Math.min(settledKiB, await rotor.statusKiB('VmRSS'));
   }
-  const peakKiB = await statusKiB('VmHWM');
-  child.kill('SIGTERM');
-  await exited;
+  const peakKiB = await rotor.statusKiB('VmHWM');
+  await rotor.stop();
   return {
-    startS,
+    startS: rotor.startS,
     peakRssMiB: Math.round(peakKiB / 1024),
     settledRssMiB: Math.round(settledKiB / 1024),
   };
