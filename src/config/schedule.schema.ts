@@ -66,7 +66,7 @@ export const scheduleSchema = z
     beforeExpiry: durationSchema.optional(),
     /** Never on a schedule: only `rotor rotate` and the API. */
     manualOnly: z.literal(true).optional(),
-    /** Delay each scheduled rotation by a random amount below this. */
+    /** Start each scheduled rotation this much later at most: a fixed offset per policy, spread by its id. */
     jitter: durationSchema.default(0),
     /** Keep the policy but run nothing until unpaused. */
     paused: z.boolean().default(false),

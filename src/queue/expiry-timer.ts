@@ -1,6 +1,7 @@
 import type { Queue } from 'bullmq';
 import type { PolicyConfig } from '../config/rotor-config.js';
 import { expiryJobIdFor, JOB, type TriggerPayload } from './job-payloads.js';
+import { triggerJobOptions } from './trigger-timing.js';
 
 /**
  * Arms the before-expiry trigger of a policy: one delayed job due at `expiresAt − lead`, replacing the previous
@@ -30,8 +31,7 @@ export async function armExpiryTimer(
     // With the timestamp given, the job is due exactly at timestamp + delay.
     timestamp: nowMs,
     delay: Math.max(dueMs - nowMs, 0),
-    attempts: 3,
-    backoff: { type: 'exponential', delay: 1000 },
+    ...triggerJobOptions(policy),
     removeOnComplete: true,
     removeOnFail: { count: 50 },
   });

@@ -10,7 +10,6 @@ import { payloadProblem } from './job-payloads.js';
 export interface ProcessorDeps extends RotationDeps {
   readonly queue: Queue;
   readonly policies: ReadonlyMap<string, PolicyConfig>;
-  readonly random?: () => number;
   readonly metrics?: RotationMetrics;
   readonly alerts?: AlertSink;
   /** The worker's lock duration, for renewing a job's lock when checking ownership. */

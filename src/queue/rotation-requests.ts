@@ -8,7 +8,10 @@ import { JOB, type RotatePayload } from './job-payloads.js';
 export interface RotationRequestOptions {
   /** When the run was due (scheduled and expiry runs); names the run. */
   readonly dueMs?: number;
-  /** Delay before the rotation starts (jitter). */
+  /**
+   * Delay before the rotation starts (jitter), counted from `dueMs` when given: a trigger handled late (a
+   * burst of policies due at once) does not push its run's window later.
+   */
   readonly delayMs?: number;
   readonly nowMs: number;
   readonly reason?: string;
@@ -48,7 +51,8 @@ export async function requestRotation(
     deduplication: { id: policy.id },
     attempts: policy.retry.attempts,
     backoff: { type: BACKOFF_TYPE, delay: policy.retry.backoffMs },
-    ...(options.delayMs ? { delay: options.delayMs } : {}),
+    // BullMQ starts a delayed job at timestamp + delay; a time already past starts it at once.
+    ...(options.delayMs ? { delay: options.delayMs, timestamp: options.dueMs ?? options.nowMs } : {}),
     // Failure reasons are sanitised messages; stack traces add nothing an operator needs.
     stackTraceLimit: 0,
     removeOnComplete: { count: 200 },

@@ -1,9 +1,11 @@
+import { isDeepStrictEqual } from 'node:util';
 import type { Queue, RepeatOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { PolicyConfig } from '../config/rotor-config.js';
 import { mapConcurrently } from '../lib/bounded-concurrency.js';
 import { LuaScript } from '../lib/lua-script.js';
 import { JOB, schedulerIdFor, type TriggerPayload } from './job-payloads.js';
+import { triggerJobOptions } from './trigger-timing.js';
 
 export interface SchedulerChange {
   readonly policyId: string;
@@ -20,7 +22,11 @@ const READ_BATCH = 1_000;
 /** Script calls in flight at once, so that the client reads one batch while Redis runs the next. */
 const READ_CONCURRENCY = 4;
 /** The fields of each KEYS hash that say what it repeats on, flattened: FIELDS.length replies per key. */
-const FIELDS = ['name', 'pattern', 'tz', 'every'] as const;
+const FIELDS = ['name', 'pattern', 'tz', 'every', 'opts'] as const;
+/** The options of the trigger jobs a policy's scheduler adds; a scheduler made with others is updated. */
+function templateOpts(policy: PolicyConfig) {
+  return { ...triggerJobOptions(policy), removeOnComplete: { count: 50 }, removeOnFail: { count: 200 } };
+}
 const READ_FIELDS = new LuaScript(`
 local out = {}
 for i, key in ipairs(KEYS) do
@@ -56,11 +62,32 @@ interface StoredSchedule {
   readonly pattern: string | undefined;
   readonly tz: string | undefined;
   readonly every: number | undefined;
+  /** The trigger jobs' options, as BullMQ stored them (JSON); undefined when there are none. */
+  readonly opts: string | undefined;
   readonly nextMs: number;
 }
 
-function sameSchedule(existing: StoredSchedule, wanted: Omit<RepeatOptions, 'key'>): boolean {
-  return existing.pattern === wanted.pattern && existing.tz === wanted.tz && existing.every === wanted.every;
+function sameSchedule(
+  existing: StoredSchedule,
+  wanted: Omit<RepeatOptions, 'key'>,
+  wantedOpts: ReturnType<typeof templateOpts>,
+): boolean {
+  return (
+    existing.pattern === wanted.pattern &&
+    existing.tz === wanted.tz &&
+    existing.every === wanted.every &&
+    sameTemplateOpts(existing.opts, wantedOpts)
+  );
+}
+
+/** Compared parsed: BullMQ's script re-encodes the options, in no fixed key order. */
+function sameTemplateOpts(stored: string | undefined, wanted: ReturnType<typeof templateOpts>): boolean {
+  if (stored === undefined) return false;
+  try {
+    return isDeepStrictEqual(JSON.parse(stored), wanted);
+  } catch {
+    return false;
+  }
 }
 
 /** Each rotor scheduler's id and next fire time, from the sorted set BullMQ indexes them in. */
@@ -95,15 +122,16 @@ async function storedSchedules(
       throw new Error('reading Job Schedulers: Redis answered an unexpected shape');
     }
     batch.forEach((id, index) => {
-      const [name, pattern, tz, every] = values.slice(index * FIELDS.length, (index + 1) * FIELDS.length) as (
-        | string
-        | null
-      )[];
+      const [name, pattern, tz, every, opts] = values.slice(
+        index * FIELDS.length,
+        (index + 1) * FIELDS.length,
+      ) as (string | null)[];
       if (name === null || name === undefined) return;
       stored.set(id, {
         pattern: pattern ?? undefined,
         tz: tz ?? undefined,
         every: every === null || every === undefined ? undefined : Number(every),
+        opts: opts ?? undefined,
         nextMs: nextTimes.get(id) as number,
       });
     });
@@ -137,19 +165,15 @@ export async function reconcileSchedulers(
     RECONCILE_CONCURRENCY,
     async ({ policy, repeat, id }): Promise<SchedulerChange> => {
       const current = stored.get(id);
-      if (current && sameSchedule(current, repeat)) {
+      const opts = templateOpts(policy);
+      if (current && sameSchedule(current, repeat, opts)) {
         return { policyId: policy.id, action: 'unchanged', nextMs: current.nextMs };
       }
       const data: TriggerPayload = { policyId: policy.id, source: 'schedule' };
       const job = await queue.upsertJobScheduler(id, repeat, {
         name: JOB.trigger,
         data,
-        opts: {
-          attempts: 3,
-          backoff: { type: 'exponential', delay: 1000 },
-          removeOnComplete: { count: 50 },
-          removeOnFail: { count: 200 },
-        },
+        opts,
       });
       // A cron scheduler's next run is the time BullMQ computed for the job it just added; an `every` one is
       // placed by BullMQ's script, so it is read back.

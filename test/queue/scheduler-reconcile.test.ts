@@ -1,12 +1,14 @@
-import type { Queue } from 'bullmq';
+import { type Queue, Worker } from 'bullmq';
 import { CronExpressionParser } from 'cron-parser';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { RotorConfig } from '../../src/config/rotor-config.js';
 import { connectRedis, type RedisInfrastructure } from '../../src/daemon/redis-infrastructure.js';
 import { wireRotations } from '../../src/daemon/rotation-deps.js';
 import { JOB, schedulerIdFor } from '../../src/queue/job-payloads.js';
 import { createRotationProcessor } from '../../src/queue/rotation-processor.js';
+import { requestRotation } from '../../src/queue/rotation-requests.js';
 import { reconcileSchedulers } from '../../src/queue/scheduler-reconcile.js';
+import { jitterOffsetMs, triggerJobOptions } from '../../src/queue/trigger-timing.js';
 import { type EmulatedWorld, policyNamed, startEmulatedWorld } from '../support/emulated-world.js';
 import { memoryLogger } from '../support/memory-log.js';
 
@@ -93,19 +95,73 @@ describe('reconciling Job Schedulers with the config', () => {
     expect(await queue.getJobScheduler(schedulerIdFor('nightly'))).toBeUndefined();
   });
 
-  it('a trigger adds the rotation job named for its due time, delayed by jitter below the policy’s bound', async () => {
+  it('updates a scheduler whose trigger jobs were made with other options', async () => {
+    const config = await configWith(policy('older', '{ cron: "0 5 * * *" }'));
+    const id = schedulerIdFor('older');
+    await queue.upsertJobScheduler(
+      id,
+      { pattern: '0 5 * * *' },
+      { name: JOB.trigger, data: { policyId: 'older', source: 'schedule' }, opts: { attempts: 3 } },
+    );
+
+    const changes = byPolicy(await reconcileSchedulers(infra, config.policies, nowMs));
+
+    expect(changes.older?.action).toBe('updated');
+    expect((await queue.getJobScheduler(id))?.template?.opts).toMatchObject(
+      triggerJobOptions(policyNamed(config, 'older')),
+    );
+    const again = byPolicy(await reconcileSchedulers(infra, config.policies, nowMs));
+    expect(again.older?.action).toBe('unchanged');
+  });
+
+  it('a due rotation runs before any waiting trigger, and triggers run soonest-starting first', async () => {
+    await queue.obliterate({ force: true });
+    const config = await configWith(
+      ...['a', 'b', 'c', 'd'].map((id) => policy(`burst-${id}`, '{ cron: "0 6 * * *", jitter: 10m }')),
+      policy('due', '{ manualOnly: true }'),
+    );
+    await reconcileSchedulers(infra, config.policies, nowMs);
+    for (const job of await queue.getDelayed()) await job.promote();
+    await requestRotation(queue, policyNamed(config, 'due'), 'manual', { nowMs });
+
+    const taken: string[] = [];
+    const worker = new Worker(
+      queue.name,
+      async (job) => {
+        taken.push(`${job.name} ${job.data.policyId}`);
+      },
+      { connection: infra.redis.duplicate(), prefix: config.redis.prefix, concurrency: 1 },
+    );
+    await vi.waitFor(() => expect(taken).toHaveLength(5), { timeout: 10_000 });
+    await worker.close();
+
+    const bySoonest = config.policies
+      .filter((candidate) => candidate.id.startsWith('burst-'))
+      .sort((a, b) => jitterOffsetMs(a) - jitterOffsetMs(b))
+      .map((candidate) => `${JOB.trigger} ${candidate.id}`);
+    expect(taken).toEqual([`${JOB.rotate} due`, ...bySoonest]);
+  });
+
+  it('a trigger adds the rotation job named for its due time, delayed by the policy’s jitter offset, counted from the due time', async () => {
     const config = await configWith(policy('jittery', '{ every: 1d, jitter: 10m }'));
     const wiring = wireRotations(config, infra, { clock: { now: () => nowMs }, log: memoryLogger().log });
-    const process = createRotationProcessor({ ...wiring.deps, random: () => 0.25 });
-    const trigger = await queue.add(JOB.trigger, { policyId: 'jittery', source: 'schedule' });
+    const process = createRotationProcessor(wiring.deps);
+    // Handled two minutes after it fell due (a burst of triggers ahead of it).
+    const trigger = await queue.add(
+      JOB.trigger,
+      { policyId: 'jittery', source: 'schedule' },
+      { timestamp: nowMs - 120_000 },
+    );
     const dueMs = trigger.timestamp;
 
     const rotationJobId = await process(trigger);
 
     const rotation = await queue.getJob(String(rotationJobId));
     expect(rotation?.id).toBe(`jittery-${dueMs}`);
-    expect(rotation?.opts.delay).toBe(150_000);
     expect(rotation?.data).toEqual({ policyId: 'jittery', runId: `jittery-${dueMs}`, trigger: 'schedule' });
+    expect(await rotation?.getState()).toBe('delayed');
+    const score = Number(await infra.redis.zscore(queue.toKey('delayed'), String(rotationJobId)));
+    expect(Math.floor(score / 0x1000)).toBe(dueMs + jitterOffsetMs(policyNamed(config, 'jittery')));
     wiring.close();
   });
 });

@@ -2,6 +2,7 @@ import type { Job } from 'bullmq';
 import { triggerPayloadSchema } from '../job-payloads.js';
 import { type ProcessorDeps, parse, policyFor } from '../processor-deps.js';
 import { requestRotation } from '../rotation-requests.js';
+import { jitterOffsetMs } from '../trigger-timing.js';
 
 /** A policy's schedule or expiry timer fired: adds the rotation, unless the policy needs attention. */
 export async function trigger(deps: ProcessorDeps, job: Job): Promise<string> {
@@ -16,8 +17,7 @@ export async function trigger(deps: ProcessorDeps, job: Job): Promise<string> {
     return 'skipped: the policy needs attention';
   }
   const nowMs = deps.clock.now();
-  const random = deps.random ?? Math.random;
-  const delayMs = policy.jitterMs > 0 ? Math.floor(random() * policy.jitterMs) : 0;
+  const delayMs = jitterOffsetMs(policy);
   const dueMs = job.opts.prevMillis ?? job.timestamp + (job.opts.delay ?? 0);
   const requested = await requestRotation(deps.queue, policy, payload.source, { dueMs, delayMs, nowMs });
   return requested.jobId;
