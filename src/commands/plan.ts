@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { PolicyConfig } from '../config/rotor-config.js';
 import { connectRedis } from '../daemon/redis-infrastructure.js';
 import { formatDuration } from '../domain/duration.js';
+import { jitterOffsetMs } from '../domain/jitter-offset.js';
 import { systemClock } from '../lib/clock.js';
 import { createHttpClientFactory } from '../lib/http-client.js';
 import { createLogger } from '../lib/logger.js';
@@ -22,7 +23,12 @@ function scheduleLines(policy: PolicyConfig, nowMs: number): string {
   if (schedule.kind === 'beforeExpiry')
     return `${formatDuration(schedule.leadMs)} before the current credential expires`;
   const tz = schedule.kind === 'cron' ? schedule.tz : 'UTC';
-  const jitter = policy.jitterMs > 0 ? ` (+ up to ${formatDuration(policy.jitterMs)} jitter)` : '';
+  // The policy's offset is fixed (drawn from its id); shown to the second.
+  const offsetS = Math.floor(jitterOffsetMs(policy) / 1000) * 1000;
+  const jitter =
+    policy.jitterMs > 0
+      ? ` (+ ${formatDuration(offsetS)} jitter, of up to ${formatDuration(policy.jitterMs)})`
+      : '';
   return `${nextRuns(schedule, nowMs, RUNS_SHOWN)
     .map((at) => formatInZone(at, tz))
     .join(', ')}${jitter}`;

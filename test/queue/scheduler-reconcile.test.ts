@@ -4,11 +4,12 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { RotorConfig } from '../../src/config/rotor-config.js';
 import { connectRedis, type RedisInfrastructure } from '../../src/daemon/redis-infrastructure.js';
 import { wireRotations } from '../../src/daemon/rotation-deps.js';
+import { jitterOffsetMs } from '../../src/domain/jitter-offset.js';
 import { JOB, schedulerIdFor } from '../../src/queue/job-payloads.js';
 import { createRotationProcessor } from '../../src/queue/rotation-processor.js';
 import { requestRotation } from '../../src/queue/rotation-requests.js';
 import { reconcileSchedulers } from '../../src/queue/scheduler-reconcile.js';
-import { jitterOffsetMs, triggerJobOptions } from '../../src/queue/trigger-timing.js';
+import { triggerJobOptions } from '../../src/queue/trigger-timing.js';
 import { type EmulatedWorld, policyNamed, startEmulatedWorld } from '../support/emulated-world.js';
 import { memoryLogger } from '../support/memory-log.js';
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { jitterOffsetMs, triggerJobOptions } from '../../src/queue/trigger-timing.js';
+import { jitterOffsetMs } from '../../src/domain/jitter-offset.js';
+import { triggerJobOptions } from '../../src/queue/trigger-timing.js';
 
 const TEN_MINUTES = 600_000;
 

@@ -1,8 +1,8 @@
 import type { Job } from 'bullmq';
+import { jitterOffsetMs } from '../../domain/jitter-offset.js';
 import { triggerPayloadSchema } from '../job-payloads.js';
 import { type ProcessorDeps, parse, policyFor } from '../processor-deps.js';
 import { requestRotation } from '../rotation-requests.js';
-import { jitterOffsetMs } from '../trigger-timing.js';
 
 /** A policy's schedule or expiry timer fired: adds the rotation, unless the policy needs attention. */
 export async function trigger(deps: ProcessorDeps, job: Job): Promise<string> {
