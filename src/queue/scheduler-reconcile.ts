@@ -23,10 +23,6 @@ const READ_BATCH = 1_000;
 const READ_CONCURRENCY = 4;
 /** The fields of each KEYS hash that say what it repeats on, flattened: FIELDS.length replies per key. */
 const FIELDS = ['name', 'pattern', 'tz', 'every', 'opts'] as const;
-/** The options of the trigger jobs a policy's scheduler adds; a scheduler made with others is updated. */
-function templateOpts(policy: PolicyConfig) {
-  return { ...triggerJobOptions(policy), removeOnComplete: { count: 50 }, removeOnFail: { count: 200 } };
-}
 const READ_FIELDS = new LuaScript(`
 local out = {}
 for i, key in ipairs(KEYS) do
@@ -57,34 +53,22 @@ export interface SchedulerStore {
   readonly redis: Redis;
 }
 
-/** What a Job Scheduler repeats on, as BullMQ keeps it, and when it next fires. */
-interface StoredSchedule {
-  readonly pattern: string | undefined;
-  readonly tz: string | undefined;
-  readonly every: number | undefined;
-  /** The trigger jobs' options, as BullMQ stored them (JSON); undefined when there are none. */
-  readonly opts: string | undefined;
-  readonly nextMs: number;
+interface WantedScheduler {
+  readonly id: string;
+  readonly policy: PolicyConfig;
+  readonly repeat: Omit<RepeatOptions, 'key'>;
 }
 
-function sameSchedule(
-  existing: StoredSchedule,
-  wanted: Omit<RepeatOptions, 'key'>,
-  wantedOpts: ReturnType<typeof templateOpts>,
-): boolean {
-  return (
-    existing.pattern === wanted.pattern &&
-    existing.tz === wanted.tz &&
-    existing.every === wanted.every &&
-    sameTemplateOpts(existing.opts, wantedOpts)
-  );
+/** The options of the trigger jobs a policy's scheduler adds. */
+function templateOpts(policy: PolicyConfig) {
+  return { ...triggerJobOptions(policy), removeOnComplete: { count: 50 }, removeOnFail: { count: 200 } };
 }
 
 /** Compared parsed: BullMQ's script re-encodes the options, in no fixed key order. */
-function sameTemplateOpts(stored: string | undefined, wanted: ReturnType<typeof templateOpts>): boolean {
-  if (stored === undefined) return false;
+function sameTemplateOpts(stored: string | null | undefined, policy: PolicyConfig): boolean {
+  if (stored === null || stored === undefined) return false;
   try {
-    return isDeepStrictEqual(JSON.parse(stored), wanted);
+    return isDeepStrictEqual(JSON.parse(stored), templateOpts(policy));
   } catch {
     return false;
   }
@@ -102,41 +86,42 @@ async function schedulerNextTimes({ queue, redis }: SchedulerStore): Promise<Map
 }
 
 /**
- * The stored schedule of each of `ids` (all present in `nextTimes`), read from the schedulers' hashes (those
- * BullMQ's own `getJobSchedulers` reads) READ_BATCH at a time by one script call: a command per scheduler
- * costs some 20 µs of client time, 2 s for 100,000. A hash that has gone (removed meanwhile) leaves its id out.
+ * The next run of each of `wanted` (all present in `nextTimes`) whose stored scheduler is as wanted: same
+ * timing, same trigger options. Stored schedulers are read from the hashes BullMQ's own `getJobSchedulers`
+ * reads, READ_BATCH at a time by one script call (a command per scheduler costs some 20 µs of client time,
+ * 2 s for 100,000); only the verdicts are kept.
  */
-async function storedSchedules(
+async function unchangedSchedulers(
   { queue, redis }: SchedulerStore,
-  ids: readonly string[],
+  wanted: readonly WantedScheduler[],
   nextTimes: ReadonlyMap<string, number>,
-): Promise<Map<string, StoredSchedule>> {
-  const stored = new Map<string, StoredSchedule>();
-  const batches = Array.from({ length: Math.ceil(ids.length / READ_BATCH) }, (_, index) =>
-    ids.slice(index * READ_BATCH, (index + 1) * READ_BATCH),
+): Promise<Map<string, number>> {
+  const unchanged = new Map<string, number>();
+  const batches = Array.from({ length: Math.ceil(wanted.length / READ_BATCH) }, (_, index) =>
+    wanted.slice(index * READ_BATCH, (index + 1) * READ_BATCH),
   );
   await mapConcurrently(batches, READ_CONCURRENCY, async (batch) => {
-    const keys = batch.map((id) => queue.toKey(`repeat:${id}`));
+    const keys = batch.map(({ id }) => queue.toKey(`repeat:${id}`));
     const values = await READ_FIELDS.run(redis, keys, FIELDS);
     if (!Array.isArray(values) || values.length !== batch.length * FIELDS.length) {
       throw new Error('reading Job Schedulers: Redis answered an unexpected shape');
     }
-    batch.forEach((id, index) => {
+    batch.forEach(({ id, policy, repeat }, index) => {
       const [name, pattern, tz, every, opts] = values.slice(
         index * FIELDS.length,
         (index + 1) * FIELDS.length,
       ) as (string | null)[];
-      if (name === null || name === undefined) return;
-      stored.set(id, {
-        pattern: pattern ?? undefined,
-        tz: tz ?? undefined,
-        every: every === null || every === undefined ? undefined : Number(every),
-        opts: opts ?? undefined,
-        nextMs: nextTimes.get(id) as number,
-      });
+      const same =
+        name !== null &&
+        name !== undefined &&
+        (pattern ?? undefined) === repeat.pattern &&
+        (tz ?? undefined) === repeat.tz &&
+        (every === null || every === undefined ? undefined : Number(every)) === repeat.every &&
+        sameTemplateOpts(opts, policy);
+      if (same) unchanged.set(id, nextTimes.get(id) as number);
     });
   });
-  return stored;
+  return unchanged;
 }
 
 /**
@@ -150,30 +135,30 @@ export async function reconcileSchedulers(
 ): Promise<SchedulerChange[]> {
   const { queue } = store;
   const nextTimes = await schedulerNextTimes(store);
-  const wanted = policies.flatMap((policy) => {
+  const wanted = policies.flatMap((policy): WantedScheduler[] => {
     const repeat = repeatFor(policy, nowMs);
     return repeat ? [{ policy, repeat, id: schedulerIdFor(policy.id) }] : [];
   });
   const wantedIds = new Set(wanted.map(({ id }) => id));
-  const stored = await storedSchedules(
+  const unchanged = await unchangedSchedulers(
     store,
-    wanted.flatMap(({ id }) => (nextTimes.has(id) ? [id] : [])),
+    wanted.filter(({ id }) => nextTimes.has(id)),
     nextTimes,
   );
   const upserted = await mapConcurrently(
     wanted,
     RECONCILE_CONCURRENCY,
     async ({ policy, repeat, id }): Promise<SchedulerChange> => {
-      const current = stored.get(id);
-      const opts = templateOpts(policy);
-      if (current && sameSchedule(current, repeat, opts)) {
-        return { policyId: policy.id, action: 'unchanged', nextMs: current.nextMs };
+      const unchangedNextMs = unchanged.get(id);
+      if (unchangedNextMs !== undefined) {
+        return { policyId: policy.id, action: 'unchanged', nextMs: unchangedNextMs };
       }
+      // An existing `every` scheduler whose interval stays keeps its next run (BullMQ's script reuses it).
       const data: TriggerPayload = { policyId: policy.id, source: 'schedule' };
       const job = await queue.upsertJobScheduler(id, repeat, {
         name: JOB.trigger,
         data,
-        opts,
+        opts: templateOpts(policy),
       });
       // A cron scheduler's next run is the time BullMQ computed for the job it just added; an `every` one is
       // placed by BullMQ's script, so it is read back.
@@ -181,7 +166,7 @@ export async function reconcileSchedulers(
         repeat.pattern !== undefined && job?.opts.prevMillis !== undefined
           ? job.opts.prevMillis
           : (await queue.getJobScheduler(id))?.next;
-      return { policyId: policy.id, action: current ? 'updated' : 'created', nextMs };
+      return { policyId: policy.id, action: nextTimes.has(id) ? 'updated' : 'created', nextMs };
     },
   );
   const unwanted = [...nextTimes.keys()].filter((id) => !wantedIds.has(id));

@@ -96,23 +96,37 @@ describe('reconciling Job Schedulers with the config', () => {
     expect(await queue.getJobScheduler(schedulerIdFor('nightly'))).toBeUndefined();
   });
 
-  it('updates a scheduler whose trigger jobs were made with other options', async () => {
-    const config = await configWith(policy('older', '{ cron: "0 5 * * *" }'));
-    const id = schedulerIdFor('older');
-    await queue.upsertJobScheduler(
-      id,
-      { pattern: '0 5 * * *' },
-      { name: JOB.trigger, data: { policyId: 'older', source: 'schedule' }, opts: { attempts: 3 } },
+  it('updates a scheduler whose trigger jobs were made with other options, keeping its next run', async () => {
+    const config = await configWith(
+      policy('older', '{ cron: "0 5 * * *" }'),
+      policy('older-every', '{ every: 1h }'),
     );
+    const oldOptions = (policyId: string) => ({
+      name: JOB.trigger,
+      data: { policyId, source: 'schedule' },
+      opts: { attempts: 3 },
+    });
+    await queue.upsertJobScheduler(schedulerIdFor('older'), { pattern: '0 5 * * *' }, oldOptions('older'));
+    const halfAnHourAway = nowMs + 1_800_000;
+    await queue.upsertJobScheduler(
+      schedulerIdFor('older-every'),
+      { every: 3_600_000, startDate: halfAnHourAway },
+      oldOptions('older-every'),
+    );
+    expect((await queue.getJobScheduler(schedulerIdFor('older-every')))?.next).toBe(halfAnHourAway);
 
     const changes = byPolicy(await reconcileSchedulers(infra, config.policies, nowMs));
 
     expect(changes.older?.action).toBe('updated');
-    expect((await queue.getJobScheduler(id))?.template?.opts).toMatchObject(
-      triggerJobOptions(policyNamed(config, 'older')),
-    );
+    expect(changes['older-every']).toMatchObject({ action: 'updated', nextMs: halfAnHourAway });
+    for (const id of ['older', 'older-every']) {
+      const scheduler = await queue.getJobScheduler(schedulerIdFor(id));
+      expect(scheduler?.template?.opts).toMatchObject(triggerJobOptions(policyNamed(config, id)));
+    }
+    expect((await queue.getJobScheduler(schedulerIdFor('older-every')))?.next).toBe(halfAnHourAway);
     const again = byPolicy(await reconcileSchedulers(infra, config.policies, nowMs));
     expect(again.older?.action).toBe('unchanged');
+    expect(again['older-every']?.action).toBe('unchanged');
   });
 
   it('a due rotation runs before any waiting trigger, and triggers run soonest-starting first', async () => {
