@@ -140,15 +140,17 @@ describe('reconciling Job Schedulers with the config', () => {
     await requestRotation(queue, policyNamed(config, 'due'), 'manual', { nowMs });
 
     const taken: string[] = [];
+    const connection = infra.redis.duplicate();
     const worker = new Worker(
       queue.name,
       async (job) => {
         taken.push(`${job.name} ${job.data.policyId}`);
       },
-      { connection: infra.redis.duplicate(), prefix: config.redis.prefix, concurrency: 1 },
+      { connection, prefix: config.redis.prefix, concurrency: 1 },
     );
     await vi.waitFor(() => expect(taken).toHaveLength(5), { timeout: 10_000 });
     await worker.close();
+    connection.disconnect();
 
     const bySoonest = config.policies
       .filter((candidate) => candidate.id.startsWith('burst-'))
