@@ -1,3 +1,4 @@
+import type { Job } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import { JOB, type RotateJobResult, rotatePayloadSchema } from '../queue/job-payloads.js';
 import type { RunHistoryEntry } from '../state/policy-record.js';
@@ -24,6 +25,12 @@ async function delayedUntil(deps: ApiDeps, jobId: string): Promise<number | unde
   return score === null ? undefined : Math.floor(Number(score) / 0x1000);
 }
 
+/** A run's state as the API names it: BullMQ keeps prioritized jobs (scheduled runs) apart; they are waiting too. */
+async function stateOf(job: Job): Promise<string> {
+  const state = await job.getState();
+  return state === 'prioritized' ? 'waiting' : state;
+}
+
 /** One run: its job's state while BullMQ keeps it, its history entry once it has finished. */
 export function registerRunRoutes(app: FastifyInstance, deps: ApiDeps): void {
   app.get<{ Params: { runId: string } }>('/v1/runs/:runId', async (request, reply) => {
@@ -40,7 +47,7 @@ export function registerRunRoutes(app: FastifyInstance, deps: ApiDeps): void {
     const entry = (await deps.history.recent(policy.id)).find((candidate) => candidate.runId === recordedAs);
     if (!job && !entry) return sendError(reply, 404, 'not_found', `no run "${runId}"`);
 
-    const state = job ? await job.getState() : entry?.outcome === 'succeeded' ? 'completed' : 'failed';
+    const state = job ? await stateOf(job) : entry?.outcome === 'succeeded' ? 'completed' : 'failed';
     return {
       runId,
       policyId: policy.id,

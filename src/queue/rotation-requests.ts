@@ -16,6 +16,8 @@ export interface RotationRequestOptions {
   readonly nowMs: number;
   readonly reason?: string;
   readonly requestedBy?: string;
+  /** BullMQ priority: a scheduled run's (`scheduledPriority`); absent, the run goes before every prioritized job. */
+  readonly priority?: number;
 }
 
 export interface RequestedRotation {
@@ -53,6 +55,7 @@ export async function requestRotation(
     backoff: { type: BACKOFF_TYPE, delay: policy.retry.backoffMs },
     // BullMQ starts a delayed job at timestamp + delay; a time already past starts it at once.
     ...(options.delayMs ? { delay: options.delayMs, timestamp: options.dueMs ?? options.nowMs } : {}),
+    ...(options.priority === undefined ? {} : { priority: options.priority }),
     // Failure reasons are sanitised messages; stack traces add nothing an operator needs.
     stackTraceLimit: 0,
     removeOnComplete: { count: 200 },

@@ -3,16 +3,26 @@ import { jitterOffsetMs } from '../domain/jitter-offset.js';
 
 /** BullMQ's highest priority number (lowest priority); 1 is the highest. */
 const MAX_PRIORITY = 2 ** 21;
+/** One priority step per tenth of a second of jitter offset (2^21 steps cover 58 hours). */
+const PRIORITY_STEP_MS = 100;
 
 /**
- * The options of a policy's trigger jobs (from its Job Scheduler or its before-expiry timer). Triggers are
- * prioritized by their jitter offset, in seconds: BullMQ takes jobs without a priority (rotations,
- * revocations) first, then prioritized ones lowest number first. When thousands of policies fall due at once,
- * a due rotation never waits behind the burst of triggers, and the triggers are handled soonest-starting first.
+ * The BullMQ priority of a policy's scheduled work: its trigger jobs (from its Job Scheduler or its
+ * before-expiry timer) and the rotation a trigger adds. BullMQ takes jobs without a priority (on-demand
+ * rotations, revocations) first, then prioritized ones lowest number first. Numbering by jitter offset makes
+ * that earliest start first: when thousands of policies fall due at once, the burst of triggers and the
+ * rotations they start are taken in the order the rotations start, so a trigger is handled before its
+ * rotation's start and a due rotation never waits behind triggers of rotations that start later. Offsets are
+ * compared, not times: when two bursts overlap, the newer one's early work goes before the older one's late work.
  */
+export function scheduledPriority(policy: Pick<PolicyConfig, 'id' | 'jitterMs'>): number {
+  return Math.min(1 + Math.floor(jitterOffsetMs(policy) / PRIORITY_STEP_MS), MAX_PRIORITY);
+}
+
+/** The options of a policy's trigger jobs. */
 export function triggerJobOptions(policy: Pick<PolicyConfig, 'id' | 'jitterMs'>) {
   return {
-    priority: Math.min(1 + Math.floor(jitterOffsetMs(policy) / 1000), MAX_PRIORITY),
+    priority: scheduledPriority(policy),
     attempts: 3,
     backoff: { type: 'exponential', delay: 1000 },
   };

@@ -2,6 +2,8 @@ import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RotorConfig } from '../../src/config/rotor-config.js';
 import { type Daemon, startDaemon } from '../../src/daemon/start-daemon.js';
+import { ROTATION_QUEUE } from '../../src/queue/queue-name.js';
+import { requestRotation } from '../../src/queue/rotation-requests.js';
 import { type EmulatedWorld, startEmulatedWorld } from '../support/emulated-world.js';
 import { eventually } from '../support/eventually.js';
 import { memoryLogger } from '../support/memory-log.js';
@@ -160,6 +162,30 @@ describe('policies and runs', () => {
     expect(detail.body.history).toEqual([
       expect.objectContaining({ runId: first.body.runId, outcome: 'succeeded' }),
     ]);
+  });
+
+  it('reports a scheduled run waiting its turn (a prioritized job) as waiting', async () => {
+    const policy = config.policies.find((candidate) => candidate.id === 'api-managed');
+    if (!policy) throw new Error('no policy api-managed');
+    const queue = new Queue(ROTATION_QUEUE, { connection: world.redis, prefix: config.redis.prefix });
+    await queue.pause();
+    try {
+      const dueMs = Date.now() - 60_000;
+      const { jobId } = await requestRotation(queue, policy, 'schedule', {
+        dueMs,
+        nowMs: Date.now(),
+        priority: 7,
+      });
+      expect(await queue.getJobState(jobId)).toBe('prioritized');
+
+      const run = await call('GET', `/v1/runs/${jobId}`);
+
+      expect(run.body).toMatchObject({ runId: jobId, state: 'waiting', trigger: 'schedule' });
+      await queue.remove(jobId);
+    } finally {
+      await queue.resume();
+      await queue.close();
+    }
   });
 
   it('exposes Prometheus metrics behind the token, labelled by policy and provider', async () => {

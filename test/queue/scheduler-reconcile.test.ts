@@ -9,7 +9,7 @@ import { JOB, schedulerIdFor } from '../../src/queue/job-payloads.js';
 import { createRotationProcessor } from '../../src/queue/rotation-processor.js';
 import { requestRotation } from '../../src/queue/rotation-requests.js';
 import { reconcileSchedulers } from '../../src/queue/scheduler-reconcile.js';
-import { triggerJobOptions } from '../../src/queue/trigger-timing.js';
+import { scheduledPriority, triggerJobOptions } from '../../src/queue/trigger-timing.js';
 import { type EmulatedWorld, policyNamed, startEmulatedWorld } from '../support/emulated-world.js';
 import { memoryLogger } from '../support/memory-log.js';
 
@@ -129,14 +129,24 @@ describe('reconciling Job Schedulers with the config', () => {
     expect(again['older-every']?.action).toBe('unchanged');
   });
 
-  it('a due rotation runs before any waiting trigger, and triggers run soonest-starting first', async () => {
+  it('runs an on-demand rotation first, then triggers and scheduled rotations in the order their rotations start', async () => {
     await queue.obliterate({ force: true });
     const config = await configWith(
       ...['a', 'b', 'c', 'd'].map((id) => policy(`burst-${id}`, '{ cron: "0 6 * * *", jitter: 10m }')),
+      policy('scheduled', '{ cron: "0 6 * * *", jitter: 10m }'),
       policy('due', '{ manualOnly: true }'),
     );
-    await reconcileSchedulers(infra, config.policies, nowMs);
+    const burst = config.policies.filter((candidate) => candidate.id.startsWith('burst-'));
+    await reconcileSchedulers(infra, burst, nowMs);
     for (const job of await queue.getDelayed()) await job.promote();
+    // A rotation its trigger added earlier, whose jitter delay has run out: it starts between the triggers.
+    const scheduled = policyNamed(config, 'scheduled');
+    await requestRotation(queue, scheduled, 'schedule', {
+      dueMs: nowMs - 3_600_000,
+      delayMs: jitterOffsetMs(scheduled),
+      nowMs,
+      priority: scheduledPriority(scheduled),
+    });
     await requestRotation(queue, policyNamed(config, 'due'), 'manual', { nowMs });
 
     const taken: string[] = [];
@@ -148,15 +158,16 @@ describe('reconciling Job Schedulers with the config', () => {
       },
       { connection, prefix: config.redis.prefix, concurrency: 1 },
     );
-    await vi.waitFor(() => expect(taken).toHaveLength(5), { timeout: 10_000 });
+    await vi.waitFor(() => expect(taken).toHaveLength(6), { timeout: 10_000 });
     await worker.close();
     connection.disconnect();
 
-    const bySoonest = config.policies
-      .filter((candidate) => candidate.id.startsWith('burst-'))
+    const byStart = [...burst, scheduled]
       .sort((a, b) => jitterOffsetMs(a) - jitterOffsetMs(b))
-      .map((candidate) => `${JOB.trigger} ${candidate.id}`);
-    expect(taken).toEqual([`${JOB.rotate} due`, ...bySoonest]);
+      .map((candidate) => `${candidate === scheduled ? JOB.rotate : JOB.trigger} ${candidate.id}`);
+    expect(byStart.indexOf(`${JOB.rotate} scheduled`)).not.toBe(0);
+    expect(byStart.indexOf(`${JOB.rotate} scheduled`)).not.toBe(byStart.length - 1);
+    expect(taken).toEqual([`${JOB.rotate} due`, ...byStart]);
   });
 
   it('a trigger adds the rotation job named for its due time, delayed by the policy’s jitter offset, counted from the due time', async () => {
@@ -177,6 +188,7 @@ describe('reconciling Job Schedulers with the config', () => {
     expect(rotation?.id).toBe(`jittery-${dueMs}`);
     expect(rotation?.data).toEqual({ policyId: 'jittery', runId: `jittery-${dueMs}`, trigger: 'schedule' });
     expect(await rotation?.getState()).toBe('delayed');
+    expect(rotation?.opts.priority).toBe(scheduledPriority(policyNamed(config, 'jittery')));
     const score = Number(await infra.redis.zscore(queue.toKey('delayed'), String(rotationJobId)));
     expect(Math.floor(score / 0x1000)).toBe(dueMs + jitterOffsetMs(policyNamed(config, 'jittery')));
     wiring.close();

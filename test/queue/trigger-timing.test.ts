@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { jitterOffsetMs } from '../../src/domain/jitter-offset.js';
-import { triggerJobOptions } from '../../src/queue/trigger-timing.js';
+import { scheduledPriority, triggerJobOptions } from '../../src/queue/trigger-timing.js';
 
 const TEN_MINUTES = 600_000;
 
@@ -29,10 +29,19 @@ describe('jitter offsets', () => {
     }
   });
 
-  it('orders triggers by the second their rotation starts in', () => {
+  it('numbers a policy’s scheduled work by the tenth of a second its rotation starts in, triggers and rotations alike', () => {
     const policies = Array.from({ length: 50 }, (_, index) => ({ id: `p-${index}`, jitterMs: TEN_MINUTES }));
     for (const policy of policies) {
-      expect(triggerJobOptions(policy).priority).toBe(1 + Math.floor(jitterOffsetMs(policy) / 1000));
+      expect(scheduledPriority(policy)).toBe(1 + Math.floor(jitterOffsetMs(policy) / 100));
+      expect(triggerJobOptions(policy).priority).toBe(scheduledPriority(policy));
     }
+  });
+
+  it('keeps jitter beyond 58 hours at BullMQ’s lowest priority', () => {
+    const far = Array.from({ length: 20 }, (_, index) => ({
+      id: `far-${index}`,
+      jitterMs: 4_000 * 3_600_000,
+    }));
+    expect(Math.max(...far.map(scheduledPriority))).toBe(2 ** 21);
   });
 });

@@ -3,6 +3,7 @@ import { jitterOffsetMs } from '../../domain/jitter-offset.js';
 import { triggerPayloadSchema } from '../job-payloads.js';
 import { type ProcessorDeps, parse, policyFor } from '../processor-deps.js';
 import { requestRotation } from '../rotation-requests.js';
+import { scheduledPriority } from '../trigger-timing.js';
 
 /** A policy's schedule or expiry timer fired: adds the rotation, unless the policy needs attention. */
 export async function trigger(deps: ProcessorDeps, job: Job): Promise<string> {
@@ -19,6 +20,11 @@ export async function trigger(deps: ProcessorDeps, job: Job): Promise<string> {
   const nowMs = deps.clock.now();
   const delayMs = jitterOffsetMs(policy);
   const dueMs = job.opts.prevMillis ?? job.timestamp + (job.opts.delay ?? 0);
-  const requested = await requestRotation(deps.queue, policy, payload.source, { dueMs, delayMs, nowMs });
+  const requested = await requestRotation(deps.queue, policy, payload.source, {
+    dueMs,
+    delayMs,
+    nowMs,
+    priority: scheduledPriority(policy),
+  });
   return requested.jobId;
 }
