@@ -89,8 +89,9 @@ describe('rotor plan', () => {
     expect(result.stdout).toMatch(/AWS secret {3}plan\/nightly/);
     expect(result.stdout).toMatch(/grace {8}2h/);
     expect(result.stdout).toMatch(/next runs {4}\d{4}-\d\d-\d\d 03:00 Europe\/Oslo, /);
-    const offsetS = Math.floor(jitterOffsetMs({ id: 'nightly', jitterMs: 300_000 }) / 1000) * 1000;
-    expect(result.stdout).toContain(`(+ ${formatDuration(offsetS)} jitter, of up to 5m)`);
+    const offsetToTheSecondMs =
+      Math.floor(jitterOffsetMs({ id: 'nightly', jitterMs: 300_000 }) / 1000) * 1000;
+    expect(result.stdout).toContain(`(+ ${formatDuration(offsetToTheSecondMs)} jitter, of up to 5m)`);
     expect(result.stdout).toMatch(/ok {11}cloudflare admin credential and target: ok/);
     expect(result.stdout).toMatch(/ok {11}AWS secret: does not exist yet: the first run creates it/);
     expect(result.stdout).toMatch(/all checks passed; nothing was issued or changed/);

@@ -24,10 +24,10 @@ function scheduleLines(policy: PolicyConfig, nowMs: number): string {
     return `${formatDuration(schedule.leadMs)} before the current credential expires`;
   const tz = schedule.kind === 'cron' ? schedule.tz : 'UTC';
   // The policy's offset is fixed (drawn from its id); shown to the second.
-  const offsetS = Math.floor(jitterOffsetMs(policy) / 1000) * 1000;
+  const offsetToTheSecondMs = Math.floor(jitterOffsetMs(policy) / 1000) * 1000;
   const jitter =
     policy.jitterMs > 0
-      ? ` (+ ${formatDuration(offsetS)} jitter, of up to ${formatDuration(policy.jitterMs)})`
+      ? ` (+ ${formatDuration(offsetToTheSecondMs)} jitter, of up to ${formatDuration(policy.jitterMs)})`
       : '';
   return `${nextRuns(schedule, nowMs, RUNS_SHOWN)
     .map((at) => formatInZone(at, tz))
