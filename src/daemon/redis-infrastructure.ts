@@ -1,6 +1,7 @@
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { RotorConfig } from '../config/rotor-config.js';
+import { firingRepeatStrategy } from '../queue/jittered-firing.js';
 import { ROTATION_QUEUE } from '../queue/queue-name.js';
 import { RedisStateStore } from '../state/redis-state-store.js';
 import { RunHistory } from '../state/run-history.js';
@@ -21,7 +22,11 @@ export function connectRedis(config: RotorConfig): RedisInfrastructure {
     maxRetriesPerRequest: null,
     ...(config.redis.password === undefined ? {} : { password: config.redis.password.reveal() }),
   });
-  const queue = new Queue(ROTATION_QUEUE, { connection: redis, prefix: config.redis.prefix });
+  const queue = new Queue(ROTATION_QUEUE, {
+    connection: redis,
+    prefix: config.redis.prefix,
+    settings: { repeatStrategy: firingRepeatStrategy },
+  });
   return {
     redis,
     prefix: config.redis.prefix,

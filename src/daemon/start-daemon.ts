@@ -5,6 +5,7 @@ import { type Clock, systemClock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
 import { RotorMetrics } from '../metrics/rotor-metrics.js';
 import { BACKOFF_TYPE, backoffDelay } from '../queue/failure-policy.js';
+import { firingRepeatStrategy } from '../queue/jittered-firing.js';
 import { scheduleOrphanSweep } from '../queue/orphan-sweep-schedule.js';
 import { ROTATION_QUEUE } from '../queue/queue-name.js';
 import { createRotationProcessor } from '../queue/rotation-processor.js';
@@ -71,6 +72,8 @@ export async function startDaemon(config: RotorConfig, options: DaemonOptions): 
     stalledInterval: config.worker.stalledIntervalMs,
     maxStalledCount: config.worker.maxStalledCount,
     settings: {
+      // The worker schedules each cron scheduler's next trigger, so it needs the queue's strategy.
+      repeatStrategy: firingRepeatStrategy,
       backoffStrategy: (attemptsMade, type, _error, job) => {
         const policyId = (job?.data as { policyId?: unknown } | undefined)?.policyId;
         const policy = typeof policyId === 'string' ? deps.policies.get(policyId) : undefined;

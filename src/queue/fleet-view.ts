@@ -2,13 +2,14 @@ import type { Queue } from 'bullmq';
 import type { PolicyConfig } from '../config/rotor-config.js';
 import type { RecordStore } from '../engine/ports.js';
 import type { PolicyRecord } from '../state/policy-record.js';
+import { dueTimeOf } from './jittered-firing.js';
 import { expiryJobIdFor, schedulerIdFor } from './job-payloads.js';
 import { type PendingRotations, type PolicyStatus, pendingRotations, statusOf } from './policy-status.js';
 
 /** Every policy's record, next run and pending job, read in a handful of round trips whatever the fleet's size. */
 export interface FleetView {
   record(policyId: string): Promise<PolicyRecord>;
-  /** When the policy runs next (undefined when paused or nothing is scheduled). */
+  /** When the policy's next run is due (undefined when paused or nothing is scheduled). */
   nextRunAt(policy: PolicyConfig): number | undefined;
   readonly pending: PendingRotations;
 }
@@ -29,11 +30,16 @@ export async function readFleet(
     Promise.all(timerPolicies.map((policy) => queue.getJob(expiryJobIdFor(policy.id)))),
     pendingRotations(queue),
   ]);
-  const nextBySchedulerId = new Map(schedulers.map((scheduler) => [scheduler.key, scheduler.next]));
+  const nextBySchedulerId = new Map(
+    schedulers.map((scheduler) => [
+      scheduler.key,
+      scheduler.next === undefined ? undefined : dueTimeOf(scheduler.next, scheduler.template?.data),
+    ]),
+  );
   const nextByTimer = new Map<string, number>();
   timerPolicies.forEach((policy, i) => {
     const timer = timers[i];
-    if (timer) nextByTimer.set(policy.id, timer.timestamp + (timer.opts.delay ?? 0));
+    if (timer) nextByTimer.set(policy.id, dueTimeOf(timer.timestamp + (timer.opts.delay ?? 0), timer.data));
   });
   return {
     // A record MGET could not parse is read alone, so its error names the policy as before.

@@ -22,6 +22,8 @@ const runId = z.string().regex(/^[a-z0-9][a-z0-9-]*-m?\d+$/, 'expected a run id 
 export const triggerPayloadSchema = z.strictObject({
   policyId,
   source: z.enum(['schedule', 'expiry']).default('schedule'),
+  /** The trigger fires this long after the run's due time (its jitter offset); absent, it fires at the due time. */
+  firesAfterDueMs: z.number().int().nonnegative().optional(),
 });
 export type TriggerPayload = z.infer<typeof triggerPayloadSchema>;
 

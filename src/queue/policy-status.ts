@@ -1,6 +1,7 @@
 import type { Queue } from 'bullmq';
 import type { PolicyConfig } from '../config/rotor-config.js';
 import type { PolicyRecord } from '../state/policy-record.js';
+import { dueTimeOf } from './jittered-firing.js';
 import { expiryJobIdFor, JOB, schedulerIdFor } from './job-payloads.js';
 
 export type PolicyState = 'idle' | 'scheduled' | 'running' | 'failed' | 'paused' | 'needs-attention';
@@ -44,13 +45,14 @@ export async function pendingRotations(queue: Queue): Promise<PendingRotations> 
   return pending;
 }
 
-/** When the policy runs next: its Job Scheduler, or its before-expiry timer. */
+/** When the policy's next run is due: from its Job Scheduler, or its before-expiry timer. */
 export async function nextRunAt(queue: Queue, policy: PolicyConfig): Promise<number | undefined> {
   if (policy.schedule.kind === 'beforeExpiry') {
     const timer = await queue.getJob(expiryJobIdFor(policy.id));
-    return timer ? timer.timestamp + (timer.opts.delay ?? 0) : undefined;
+    return timer ? dueTimeOf(timer.timestamp + (timer.opts.delay ?? 0), timer.data) : undefined;
   }
-  return (await queue.getJobScheduler(schedulerIdFor(policy.id)))?.next;
+  const scheduler = await queue.getJobScheduler(schedulerIdFor(policy.id));
+  return scheduler?.next === undefined ? undefined : dueTimeOf(scheduler.next, scheduler.template?.data);
 }
 
 /** One policy's status, read from the queue (for many policies, use `statusOf` with a FleetView). */

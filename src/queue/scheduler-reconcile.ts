@@ -1,16 +1,17 @@
 import { isDeepStrictEqual } from 'node:util';
-import type { Queue, RepeatOptions } from 'bullmq';
+import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { PolicyConfig } from '../config/rotor-config.js';
 import { mapConcurrently } from '../lib/bounded-concurrency.js';
 import { LuaScript } from '../lib/lua-script.js';
+import { type FiringRepeatOptions, firesAfterDueMs } from './jittered-firing.js';
 import { JOB, schedulerIdFor, type TriggerPayload } from './job-payloads.js';
 import { triggerJobOptions } from './trigger-timing.js';
 
 export interface SchedulerChange {
   readonly policyId: string;
   readonly action: 'created' | 'updated' | 'unchanged' | 'removed';
-  /** Epoch ms of the next trigger, as BullMQ placed it; undefined for removed schedulers. */
+  /** Epoch ms the next run is due, as BullMQ placed its trigger; undefined for removed schedulers. */
   readonly nextMs: number | undefined;
 }
 
@@ -22,7 +23,7 @@ const READ_BATCH = 1_000;
 /** Script calls in flight at once, so that the client reads one batch while Redis runs the next. */
 const READ_CONCURRENCY = 4;
 /** The fields of each KEYS hash that say what it repeats on, flattened: FIELDS.length replies per key. */
-const FIELDS = ['name', 'pattern', 'tz', 'every', 'opts'] as const;
+const FIELDS = ['name', 'pattern', 'tz', 'every', 'data', 'opts'] as const;
 const READ_FIELDS = new LuaScript(`
 local out = {}
 for i, key in ipairs(KEYS) do
@@ -33,11 +34,17 @@ return out
 `);
 
 /** The Job Scheduler a policy needs, or undefined when it is not driven by a BullMQ schedule. */
-export function repeatFor(policy: PolicyConfig, nowMs: number): Omit<RepeatOptions, 'key'> | undefined {
+export function repeatFor(policy: PolicyConfig, nowMs: number): FiringRepeatOptions | undefined {
   if (policy.paused) return undefined;
   switch (policy.schedule.kind) {
-    case 'cron':
-      return { pattern: policy.schedule.pattern, tz: policy.schedule.tz };
+    case 'cron': {
+      const offsetMs = firesAfterDueMs(policy);
+      return {
+        pattern: policy.schedule.pattern,
+        tz: policy.schedule.tz,
+        ...(offsetMs > 0 ? { firesAfterDueMs: offsetMs } : {}),
+      };
+    }
     case 'every':
       // A new `every` scheduler would fire at once; the first run is one interval from now instead.
       return { every: policy.schedule.everyMs, startDate: nowMs + policy.schedule.everyMs };
@@ -56,7 +63,13 @@ export interface SchedulerStore {
 interface WantedScheduler {
   readonly id: string;
   readonly policy: PolicyConfig;
-  readonly repeat: Omit<RepeatOptions, 'key'>;
+  readonly repeat: FiringRepeatOptions;
+}
+
+/** The payload of the trigger jobs a policy's scheduler adds. */
+function templateData(policy: PolicyConfig): TriggerPayload {
+  const offsetMs = firesAfterDueMs(policy);
+  return { policyId: policy.id, source: 'schedule', ...(offsetMs > 0 ? { firesAfterDueMs: offsetMs } : {}) };
 }
 
 /** The options of the trigger jobs a policy's scheduler adds. */
@@ -65,10 +78,10 @@ function templateOpts(policy: PolicyConfig) {
 }
 
 /** Compared parsed: BullMQ's script re-encodes the options, in no fixed key order. */
-function sameTemplateOpts(stored: string | null | undefined, policy: PolicyConfig): boolean {
+function sameJson(stored: string | null | undefined, wanted: object): boolean {
   if (stored === null || stored === undefined) return false;
   try {
-    return isDeepStrictEqual(JSON.parse(stored), templateOpts(policy));
+    return isDeepStrictEqual(JSON.parse(stored), wanted);
   } catch {
     return false;
   }
@@ -86,10 +99,10 @@ async function schedulerNextTimes({ queue, redis }: SchedulerStore): Promise<Map
 }
 
 /**
- * The next run of each of `wanted` (all present in `nextTimes`) whose stored scheduler is as wanted: same
- * timing, same trigger options. Stored schedulers are read from the hashes BullMQ's own `getJobSchedulers`
- * reads, READ_BATCH at a time by one script call (a command per scheduler costs some 20 µs of client time,
- * 2 s for 100,000); only the verdicts are kept.
+ * The next due time of each of `wanted` (all present in `nextTimes`) whose stored scheduler is as wanted:
+ * same timing, same trigger payload and options. Stored schedulers are read from the hashes BullMQ's own
+ * `getJobSchedulers` reads, READ_BATCH at a time by one script call (a command per scheduler costs some 20 µs
+ * of client time, 2 s for 100,000); only the verdicts are kept.
  */
 async function unchangedSchedulers(
   { queue, redis }: SchedulerStore,
@@ -107,7 +120,7 @@ async function unchangedSchedulers(
       throw new Error('reading Job Schedulers: Redis answered an unexpected shape');
     }
     batch.forEach(({ id, policy, repeat }, index) => {
-      const [name, pattern, tz, every, opts] = values.slice(
+      const [name, pattern, tz, every, data, opts] = values.slice(
         index * FIELDS.length,
         (index + 1) * FIELDS.length,
       ) as (string | null)[];
@@ -117,8 +130,9 @@ async function unchangedSchedulers(
         (pattern ?? undefined) === repeat.pattern &&
         (tz ?? undefined) === repeat.tz &&
         (every === null || every === undefined ? undefined : Number(every)) === repeat.every &&
-        sameTemplateOpts(opts, policy);
-      if (same) unchanged.set(id, nextTimes.get(id) as number);
+        sameJson(data, templateData(policy)) &&
+        sameJson(opts, templateOpts(policy));
+      if (same) unchanged.set(id, (nextTimes.get(id) as number) - firesAfterDueMs(policy));
     });
   });
   return unchanged;
@@ -154,17 +168,16 @@ export async function reconcileSchedulers(
         return { policyId: policy.id, action: 'unchanged', nextMs: unchangedNextMs };
       }
       // An existing `every` scheduler whose interval stays keeps its next run (BullMQ's script reuses it).
-      const data: TriggerPayload = { policyId: policy.id, source: 'schedule' };
       const job = await queue.upsertJobScheduler(id, repeat, {
         name: JOB.trigger,
-        data,
+        data: templateData(policy),
         opts: templateOpts(policy),
       });
-      // A cron scheduler's next run is the time BullMQ computed for the job it just added; an `every` one is
-      // placed by BullMQ's script, so it is read back.
+      // A cron scheduler's next trigger is the one BullMQ just added, firing `firesAfterDueMs` after the due
+      // time; an `every` one is placed by BullMQ's script, so it is read back.
       const nextMs =
         repeat.pattern !== undefined && job?.opts.prevMillis !== undefined
-          ? job.opts.prevMillis
+          ? job.opts.prevMillis - firesAfterDueMs(policy)
           : (await queue.getJobScheduler(id))?.next;
       return { policyId: policy.id, action: nextTimes.has(id) ? 'updated' : 'created', nextMs };
     },

@@ -5,7 +5,11 @@ import type { RotorConfig } from '../../src/config/rotor-config.js';
 import { connectRedis, type RedisInfrastructure } from '../../src/daemon/redis-infrastructure.js';
 import { wireRotations } from '../../src/daemon/rotation-deps.js';
 import { jitterOffsetMs } from '../../src/domain/jitter-offset.js';
-import { JOB, schedulerIdFor } from '../../src/queue/job-payloads.js';
+import { armExpiryTimer } from '../../src/queue/expiry-timer.js';
+import { readFleet } from '../../src/queue/fleet-view.js';
+import { firingRepeatStrategy } from '../../src/queue/jittered-firing.js';
+import { expiryJobIdFor, JOB, schedulerIdFor } from '../../src/queue/job-payloads.js';
+import { nextRunAt } from '../../src/queue/policy-status.js';
 import { createRotationProcessor } from '../../src/queue/rotation-processor.js';
 import { requestRotation } from '../../src/queue/rotation-requests.js';
 import { reconcileSchedulers } from '../../src/queue/scheduler-reconcile.js';
@@ -100,6 +104,7 @@ describe('reconciling Job Schedulers with the config', () => {
     const config = await configWith(
       policy('older', '{ cron: "0 5 * * *" }'),
       policy('older-every', '{ every: 1h }'),
+      policy('older-jittered', '{ cron: "0 5 * * *", jitter: 10m }'),
     );
     const oldOptions = (policyId: string) => ({
       name: JOB.trigger,
@@ -107,6 +112,13 @@ describe('reconciling Job Schedulers with the config', () => {
       opts: { attempts: 3 },
     });
     await queue.upsertJobScheduler(schedulerIdFor('older'), { pattern: '0 5 * * *' }, oldOptions('older'));
+    // Written when triggers fired at the due time: current options, no firing offset.
+    const jittered = policyNamed(config, 'older-jittered');
+    await queue.upsertJobScheduler(
+      schedulerIdFor('older-jittered'),
+      { pattern: '0 5 * * *' },
+      { ...oldOptions('older-jittered'), opts: { ...triggerJobOptions(jittered) } },
+    );
     const halfAnHourAway = nowMs + 1_800_000;
     await queue.upsertJobScheduler(
       schedulerIdFor('older-every'),
@@ -119,7 +131,18 @@ describe('reconciling Job Schedulers with the config', () => {
 
     expect(changes.older?.action).toBe('updated');
     expect(changes['older-every']).toMatchObject({ action: 'updated', nextMs: halfAnHourAway });
-    for (const id of ['older', 'older-every']) {
+    const fiveAm = CronExpressionParser.parse('0 5 * * *', { tz: 'UTC', currentDate: new Date() })
+      .next()
+      .getTime();
+    expect(changes['older-jittered']).toMatchObject({ action: 'updated', nextMs: fiveAm });
+    const rewritten = await queue.getJobScheduler(schedulerIdFor('older-jittered'));
+    expect(rewritten?.next).toBe(fiveAm + jitterOffsetMs(jittered));
+    expect(rewritten?.template?.data).toEqual({
+      policyId: 'older-jittered',
+      source: 'schedule',
+      firesAfterDueMs: jitterOffsetMs(jittered),
+    });
+    for (const id of ['older', 'older-every', 'older-jittered']) {
       const scheduler = await queue.getJobScheduler(schedulerIdFor(id));
       expect(scheduler?.template?.opts).toMatchObject(triggerJobOptions(policyNamed(config, id)));
     }
@@ -127,6 +150,7 @@ describe('reconciling Job Schedulers with the config', () => {
     const again = byPolicy(await reconcileSchedulers(infra, config.policies, nowMs));
     expect(again.older?.action).toBe('unchanged');
     expect(again['older-every']?.action).toBe('unchanged');
+    expect(again['older-jittered']).toMatchObject({ action: 'unchanged', nextMs: fiveAm });
   });
 
   it('runs an on-demand rotation first, then triggers and scheduled rotations in the order their rotations start', async () => {
@@ -192,5 +216,93 @@ describe('reconciling Job Schedulers with the config', () => {
     const score = Number(await infra.redis.zscore(queue.toKey('delayed'), String(rotationJobId)));
     expect(Math.floor(score / 0x1000)).toBe(dueMs + jitterOffsetMs(policyNamed(config, 'jittery')));
     wiring.close();
+  });
+
+  it('a trigger that fired its offset after the due time names the run for the due time and starts it at once', async () => {
+    const config = await configWith(policy('late-firing', '{ cron: "0 7 * * *", jitter: 10m }'));
+    const offsetMs = jitterOffsetMs(policyNamed(config, 'late-firing'));
+    const dueMs = nowMs - offsetMs - 250;
+    const wiring = wireRotations(config, infra, { clock: { now: () => nowMs }, log: memoryLogger().log });
+    const process = createRotationProcessor(wiring.deps);
+    const trigger = await queue.add(
+      JOB.trigger,
+      { policyId: 'late-firing', source: 'schedule', firesAfterDueMs: offsetMs },
+      { timestamp: dueMs + offsetMs },
+    );
+
+    const rotationJobId = await process(trigger);
+
+    expect(rotationJobId).toBe(`late-firing-${dueMs}`);
+    const score = Number(await infra.redis.zscore(queue.toKey('delayed'), String(rotationJobId)));
+    expect(Math.floor(score / 0x1000)).toBe(dueMs + offsetMs);
+    expect(Math.floor(score / 0x1000)).toBeLessThan(nowMs);
+    wiring.close();
+  });
+
+  it('fires a jittered cron scheduler’s triggers their offset after each due time, run after run', async () => {
+    await queue.obliterate({ force: true });
+    // Every two seconds, so that a worker sees two firings; the offset stays under the interval.
+    const config = await configWith(policy('fast', '{ cron: "*/2 * * * * *", jitter: 1500ms }'));
+    const fast = policyNamed(config, 'fast');
+    const offsetMs = jitterOffsetMs(fast);
+    expect(offsetMs).toBeGreaterThan(0);
+
+    const [change] = await reconcileSchedulers(infra, [fast], Date.now());
+    expect(change?.nextMs === undefined ? Number.NaN : change.nextMs % 2000).toBe(0);
+    expect((await queue.getJobScheduler(schedulerIdFor('fast')))?.next).toBe(
+      (change?.nextMs ?? 0) + offsetMs,
+    );
+    expect(await nextRunAt(queue, fast)).toBe(change?.nextMs);
+    expect((await readFleet(queue, infra.records, [fast])).nextRunAt(fast)).toBe(change?.nextMs);
+
+    const fired: { prevMillis: number | undefined; data: unknown }[] = [];
+    const connection = infra.redis.duplicate();
+    const worker = new Worker(
+      queue.name,
+      async (job) => {
+        if (job.name === JOB.trigger) fired.push({ prevMillis: job.opts.prevMillis, data: job.data });
+      },
+      {
+        connection,
+        prefix: config.redis.prefix,
+        settings: { repeatStrategy: firingRepeatStrategy },
+      },
+    );
+    await vi.waitFor(() => expect(fired.length).toBeGreaterThanOrEqual(2), { timeout: 10_000 });
+    await worker.close();
+    connection.disconnect();
+    await queue.removeJobScheduler(schedulerIdFor('fast'));
+
+    const [first, second] = fired.map(({ prevMillis }) => prevMillis ?? Number.NaN);
+    expect(first).toBe((change?.nextMs ?? 0) + offsetMs);
+    expect((second ?? 0) - (first ?? 0)).toBe(2000);
+    for (const { data } of fired) {
+      expect(data).toEqual({ policyId: 'fast', source: 'schedule', firesAfterDueMs: offsetMs });
+    }
+  });
+
+  it('arms a jittered before-expiry timer to fire its offset after the due time, and fires one armed late at once', async () => {
+    const config = await configWith(policy('expiring', '{ beforeExpiry: 1h, jitter: 10m }'));
+    const expiring = policyNamed(config, 'expiring');
+    const offsetMs = jitterOffsetMs(expiring);
+    const expiresAtMs = nowMs + 86_400_000;
+    const dueMs = expiresAtMs - 3_600_000;
+
+    expect(await armExpiryTimer(queue, expiring, expiresAtMs, nowMs)).toBe(dueMs);
+    const timer = await queue.getJob(expiryJobIdFor('expiring'));
+    expect((timer?.timestamp ?? 0) + (timer?.opts.delay ?? 0)).toBe(dueMs + offsetMs);
+    expect(timer?.data).toEqual({ policyId: 'expiring', source: 'expiry', firesAfterDueMs: offsetMs });
+    expect(await nextRunAt(queue, expiring)).toBe(dueMs);
+    // Armed again for the same expiry, it stays as it is.
+    expect(await armExpiryTimer(queue, expiring, expiresAtMs, nowMs + 1_000)).toBe(dueMs);
+    expect((await queue.getJob(expiryJobIdFor('expiring')))?.id).toBe(timer?.id);
+    expect((await queue.getJob(expiryJobIdFor('expiring')))?.timestamp).toBe(timer?.timestamp);
+
+    const lateNowMs = dueMs + offsetMs + 60_000;
+    await armExpiryTimer(queue, expiring, expiresAtMs, lateNowMs);
+    const late = await queue.getJob(expiryJobIdFor('expiring'));
+    expect((late?.timestamp ?? 0) + (late?.opts.delay ?? 0)).toBe(lateNowMs);
+    expect(await nextRunAt(queue, expiring)).toBe(dueMs);
+    await late?.remove();
   });
 });
