@@ -40,7 +40,6 @@ export class CompletionWatch {
   readonly #events: QueueEvents;
   readonly #completedAt = new Map<string, number>();
   readonly #failed = new Map<string, string>();
-  readonly #delayedUntil = new Map<string, number>();
   /** Each `all` call's jobs still outstanding; an event settles one job in each, not a scan of every id. */
   readonly #waiters = new Set<{ readonly pending: Set<string>; readonly done: () => void }>();
 
@@ -57,9 +56,6 @@ export class CompletionWatch {
     events.on('completed', ({ jobId }, id) => {
       this.#completedAt.set(jobId, Number(id.split('-')[0]));
       settle(jobId);
-    });
-    events.on('delayed', ({ jobId, delay }) => {
-      this.#delayedUntil.set(jobId, Number(delay));
     });
     events.on('failed', ({ jobId, failedReason }) => {
       this.#failed.set(jobId, failedReason);
@@ -96,11 +92,6 @@ export class CompletionWatch {
         return reason === undefined ? [] : [`${id}: ${reason}`];
       }),
     };
-  }
-
-  /** When a delayed job (jitter, Retry-After) was due to start, as BullMQ scheduled it. */
-  delayedUntil(id: string): number | undefined {
-    return this.#delayedUntil.get(id);
   }
 
   close(): Promise<void> {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectRedis } from '../../src/daemon/redis-infrastructure.js';
 import { scheduledRunId } from '../../src/domain/ids.js';
+import { jitterOffsetMs } from '../../src/domain/jitter-offset.js';
 import { startCloudflareFixture } from '../../test/providers/cloudflare.fixture.js';
 import type { BenchContext } from '../bench-context.js';
 import { CompletionWatch, openBenchWorld, requestAll, startRotor } from '../bench-world.js';
@@ -86,7 +87,7 @@ export async function punctuality(ctx: BenchContext): Promise<PunctualityResult>
             (candidate) => candidate.runId === runId,
           );
           if (!entry) throw new Error(`no history for ${runId}`);
-          lateness.push(entry.startedAt - (watch.delayedUntil(runId) ?? dueMs));
+          lateness.push(entry.startedAt - (dueMs + jitterOffsetMs(policy)));
         }
         const sorted = sortedCopy(lateness);
         p50.push(percentile(sorted, 50));

@@ -9,8 +9,8 @@ export interface RotationRequestOptions {
   /** When the run was due (scheduled and expiry runs); names the run. */
   readonly dueMs?: number;
   /**
-   * Delay before the rotation starts (jitter), counted from `dueMs` when given: a trigger handled late (a
-   * burst of policies due at once) does not push its run's window later.
+   * Delay before the rotation starts (jitter), counted from `dueMs` when given: a trigger handled late does
+   * not push its run's window later.
    */
   readonly delayMs?: number;
   readonly nowMs: number;
@@ -48,13 +48,17 @@ export async function requestRotation(
     ...(options.reason === undefined ? {} : { reason: options.reason }),
     ...(options.requestedBy === undefined ? {} : { requestedBy: options.requestedBy }),
   };
+  const startsAtMs = (options.dueMs ?? options.nowMs) + (options.delayMs ?? 0);
   const job = await queue.add(JOB.rotate, payload, {
     jobId: runId,
     deduplication: { id: policy.id },
     attempts: policy.retry.attempts,
     backoff: { type: BACKOFF_TYPE, delay: policy.retry.backoffMs },
-    // BullMQ starts a delayed job at timestamp + delay; a time already past starts it at once.
-    ...(options.delayMs ? { delay: options.delayMs, timestamp: options.dueMs ?? options.nowMs } : {}),
+    // BullMQ starts a delayed job at timestamp + delay. A start already past (a trigger that fired at it, or
+    // late) queues the job at once, without a detour through the delayed set.
+    ...(startsAtMs > options.nowMs
+      ? { delay: options.delayMs, timestamp: options.dueMs ?? options.nowMs }
+      : {}),
     ...(options.priority === undefined ? {} : { priority: options.priority }),
     // Failure reasons are sanitised messages; stack traces add nothing an operator needs.
     stackTraceLimit: 0,
