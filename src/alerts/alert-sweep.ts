@@ -9,7 +9,7 @@ import type { AlertSink } from './alert-publisher.js';
 /** The Job Scheduler that runs the sweep, and how often. */
 export const SWEEP_SCHEDULER_ID = 'alerts-sweep';
 export const SWEEP_EVERY_MS = 10 * 60_000;
-/** A scheduler whose next run is this far in the past has stopped firing. */
+/** A scheduler whose next firing is this far in the past has stopped firing. */
 const STALLED_AFTER_MS = 60_000;
 
 export interface SweepDeps {
@@ -55,7 +55,9 @@ export async function sweepAlerts(deps: SweepDeps): Promise<number> {
       raised += 1;
     }
     const scheduled = policy.schedule.kind === 'cron' || policy.schedule.kind === 'every';
-    if (scheduled && (next === undefined || next < now - STALLED_AFTER_MS)) {
+    // A jittered trigger fires its offset after the due time: a due time in the past is not yet a stall.
+    const firesAt = fleet.nextFiringAt(policy);
+    if (scheduled && (firesAt === undefined || firesAt < now - STALLED_AFTER_MS)) {
       const scheduler = await deps.queue.getJobScheduler(schedulerIdFor(policy.id));
       await deps.alerts.publish({
         ...about,

@@ -25,7 +25,10 @@ const policyStatus = {
     secretId: { type: 'string', description: 'AWS Secrets Manager secret name or ARN' },
     lastSuccessAt: { type: 'integer', description: 'epoch ms' },
     lastAttemptAt: { type: 'integer', description: 'epoch ms' },
-    nextRunAt: { type: 'integer', description: 'epoch ms' },
+    nextRunAt: {
+      type: 'integer',
+      description: 'epoch ms; when the next run is due (a jittered run starts its offset later)',
+    },
     currentVersionId: { type: 'string', description: 'AWS version id holding AWSCURRENT' },
     expiresAt: { type: 'integer', description: 'epoch ms; the credential expiry, when it has one' },
     consecutiveFailures: { type: 'integer' },

@@ -98,7 +98,7 @@ export class RotorMetrics implements RotationMetrics {
     );
     perPolicy(
       'rotor_next_rotation_timestamp_seconds',
-      'When the policy rotates next',
+      'When the next rotation is due (a jittered one starts its offset later)',
       (policy, _record, view) => view.nextRunAt(policy),
     );
     perPolicy(

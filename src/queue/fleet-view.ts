@@ -11,6 +11,8 @@ export interface FleetView {
   record(policyId: string): Promise<PolicyRecord>;
   /** When the policy's next run is due (undefined when paused or nothing is scheduled). */
   nextRunAt(policy: PolicyConfig): number | undefined;
+  /** When the trigger of that run fires: a jittered cron or before-expiry trigger fires its offset later. */
+  nextFiringAt(policy: PolicyConfig): number | undefined;
   readonly pending: PendingRotations;
 }
 
@@ -30,25 +32,31 @@ export async function readFleet(
     Promise.all(timerPolicies.map((policy) => queue.getJob(expiryJobIdFor(policy.id)))),
     pendingRotations(queue),
   ]);
-  const nextBySchedulerId = new Map(
-    schedulers.map((scheduler) => [
-      scheduler.key,
-      scheduler.next === undefined ? undefined : dueTimeOf(scheduler.next, scheduler.template?.data),
-    ]),
-  );
-  const nextByTimer = new Map<string, number>();
+  /** Each trigger's firing time, and the data that says how long after its run's due time that is. */
+  const nextBySchedulerId = new Map<string, { readonly firesAtMs: number; readonly data: unknown }>();
+  for (const scheduler of schedulers) {
+    if (scheduler.next !== undefined)
+      nextBySchedulerId.set(scheduler.key, { firesAtMs: scheduler.next, data: scheduler.template?.data });
+  }
+  const nextByTimer = new Map<string, { readonly firesAtMs: number; readonly data: unknown }>();
   timerPolicies.forEach((policy, i) => {
     const timer = timers[i];
-    if (timer) nextByTimer.set(policy.id, dueTimeOf(timer.timestamp + (timer.opts.delay ?? 0), timer.data));
+    if (timer)
+      nextByTimer.set(policy.id, { firesAtMs: timer.timestamp + (timer.opts.delay ?? 0), data: timer.data });
   });
+  const nextFiring = (policy: PolicyConfig) => {
+    if (policy.paused) return undefined;
+    if (policy.schedule.kind === 'beforeExpiry') return nextByTimer.get(policy.id);
+    return nextBySchedulerId.get(schedulerIdFor(policy.id));
+  };
   return {
     // A record MGET could not parse is read alone, so its error names the policy as before.
     record: async (policyId) => stored.get(policyId) ?? records.get(policyId),
     nextRunAt: (policy) => {
-      if (policy.paused) return undefined;
-      if (policy.schedule.kind === 'beforeExpiry') return nextByTimer.get(policy.id);
-      return nextBySchedulerId.get(schedulerIdFor(policy.id)) ?? undefined;
+      const firing = nextFiring(policy);
+      return firing && dueTimeOf(firing.firesAtMs, firing.data);
     },
+    nextFiringAt: (policy) => nextFiring(policy)?.firesAtMs,
     pending,
   };
 }

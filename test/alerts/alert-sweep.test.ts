@@ -1,0 +1,61 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AlertInput, AlertSink } from '../../src/alerts/alert-publisher.js';
+import { sweepAlerts } from '../../src/alerts/alert-sweep.js';
+import { connectRedis, type RedisInfrastructure } from '../../src/daemon/redis-infrastructure.js';
+import { jitterOffsetMs } from '../../src/domain/jitter-offset.js';
+import { reconcileSchedulers } from '../../src/queue/scheduler-reconcile.js';
+import { type EmulatedWorld, policyNamed, startEmulatedWorld } from '../support/emulated-world.js';
+
+let world: EmulatedWorld;
+let infra: RedisInfrastructure;
+
+beforeAll(async () => {
+  world = await startEmulatedWorld();
+});
+
+afterAll(async () => {
+  await infra?.close();
+  await world?.close();
+});
+
+class RecordedAlerts implements AlertSink {
+  readonly expiringWithinMs = 0;
+  readonly published: AlertInput[] = [];
+  async publish(event: AlertInput): Promise<void> {
+    this.published.push(event);
+  }
+}
+
+describe('the alert sweep and jittered schedules', () => {
+  it('does not call a jittered schedule stalled while its trigger waits out the offset, and does once the firing is missed', async () => {
+    const config = await world.config(`
+      - id: spread
+        connection: cf
+        action: rotate
+        target: { serviceTokenId: 00000000-0000-4000-8000-000000000000 }
+        schedule: { cron: "0 4 * * *", jitter: 1h }
+        secret: { id: sweep/spread }
+    `);
+    infra = connectRedis(config);
+    const spread = policyNamed(config, 'spread');
+    const offsetMs = jitterOffsetMs(spread);
+    // Far enough into the window that the due time is well past while the trigger still waits.
+    expect(offsetMs).toBeGreaterThan(5 * 60_000);
+    const [change] = await reconcileSchedulers(infra, [spread], Date.now());
+    const dueMs = change?.nextMs ?? Number.NaN;
+    const sweepAt = async (nowMs: number) => {
+      const alerts = new RecordedAlerts();
+      await sweepAlerts({
+        queue: infra.queue,
+        records: infra.records,
+        policies: new Map([[spread.id, spread]]),
+        alerts,
+        clock: { now: () => nowMs },
+      });
+      return alerts.published.map((event) => event.type);
+    };
+
+    expect(await sweepAt(dueMs + 5 * 60_000)).toEqual([]);
+    expect(await sweepAt(dueMs + offsetMs + 5 * 60_000)).toEqual(['schedule.stalled']);
+  });
+});
