@@ -56,7 +56,7 @@ export async function requestRotation(
     backoff: { type: BACKOFF_TYPE, delay: policy.retry.backoffMs },
     // BullMQ starts a delayed job at timestamp + delay. A start already past (a trigger that fired at it, or
     // late) queues the job at once, without a detour through the delayed set.
-    ...(startsAtMs > options.nowMs
+    ...(options.delayMs && startsAtMs > options.nowMs
       ? { delay: options.delayMs, timestamp: options.dueMs ?? options.nowMs }
       : {}),
     ...(options.priority === undefined ? {} : { priority: options.priority }),
