@@ -1,6 +1,6 @@
 import type { Queue } from 'bullmq';
 import type { PolicyConfig } from '../config/rotor-config.js';
-import { dueTimeOf, firesAfterDueMs } from './jittered-firing.js';
+import { dueTimeOf, firesAfterDueMs, firesAtOf } from './jittered-firing.js';
 import { expiryJobIdFor, JOB, type TriggerPayload } from './job-payloads.js';
 import { triggerJobOptions } from './trigger-timing.js';
 
@@ -23,7 +23,7 @@ export async function armExpiryTimer(
   if (existing) {
     const state = await existing.getState();
     if (state === 'active') return undefined;
-    const existingFiresAtMs = existing.timestamp + (existing.opts.delay ?? 0);
+    const existingFiresAtMs = firesAtOf(existing);
     if (
       state === 'delayed' &&
       existingFiresAtMs === firesAtMs &&

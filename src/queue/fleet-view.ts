@@ -2,7 +2,7 @@ import type { Queue } from 'bullmq';
 import type { PolicyConfig } from '../config/rotor-config.js';
 import type { RecordStore } from '../engine/ports.js';
 import type { PolicyRecord } from '../state/policy-record.js';
-import { dueTimeOf } from './jittered-firing.js';
+import { dueTimeOf, firesAtOf } from './jittered-firing.js';
 import { expiryJobIdFor, schedulerIdFor } from './job-payloads.js';
 import { type PendingRotations, type PolicyStatus, pendingRotations, statusOf } from './policy-status.js';
 
@@ -41,8 +41,7 @@ export async function readFleet(
   const nextByTimer = new Map<string, { readonly firesAtMs: number; readonly data: unknown }>();
   timerPolicies.forEach((policy, i) => {
     const timer = timers[i];
-    if (timer)
-      nextByTimer.set(policy.id, { firesAtMs: timer.timestamp + (timer.opts.delay ?? 0), data: timer.data });
+    if (timer) nextByTimer.set(policy.id, { firesAtMs: firesAtOf(timer), data: timer.data });
   });
   const nextFiring = (policy: PolicyConfig) => {
     if (policy.paused) return undefined;

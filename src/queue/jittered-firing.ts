@@ -1,4 +1,4 @@
-import { defaultRepeatStrategy, type RepeatOptions, type RepeatStrategy } from 'bullmq';
+import { defaultRepeatStrategy, type Job, type RepeatOptions, type RepeatStrategy } from 'bullmq';
 import type { PolicyConfig } from '../config/rotor-config.js';
 import { jitterOffsetMs } from '../domain/jitter-offset.js';
 
@@ -38,4 +38,9 @@ export const firingRepeatStrategy: RepeatStrategy = (millis, opts) => {
 export function dueTimeOf(firedAtMs: number, data: unknown): number {
   const offsetMs = (data as { firesAfterDueMs?: unknown } | undefined)?.firesAfterDueMs;
   return typeof offsetMs === 'number' && Number.isFinite(offsetMs) ? firedAtMs - offsetMs : firedAtMs;
+}
+
+/** When a trigger job fires: a scheduler's as BullMQ placed it, a timer's at its timestamp plus delay. */
+export function firesAtOf(job: Pick<Job, 'timestamp' | 'opts'>): number {
+  return job.opts.prevMillis ?? job.timestamp + (job.opts.delay ?? 0);
 }

@@ -1,7 +1,7 @@
 import type { Queue } from 'bullmq';
 import type { PolicyConfig } from '../config/rotor-config.js';
 import type { PolicyRecord } from '../state/policy-record.js';
-import { dueTimeOf } from './jittered-firing.js';
+import { dueTimeOf, firesAtOf } from './jittered-firing.js';
 import { expiryJobIdFor, JOB, schedulerIdFor } from './job-payloads.js';
 
 export type PolicyState = 'idle' | 'scheduled' | 'running' | 'failed' | 'paused' | 'needs-attention';
@@ -49,7 +49,7 @@ export async function pendingRotations(queue: Queue): Promise<PendingRotations> 
 export async function nextRunAt(queue: Queue, policy: PolicyConfig): Promise<number | undefined> {
   if (policy.schedule.kind === 'beforeExpiry') {
     const timer = await queue.getJob(expiryJobIdFor(policy.id));
-    return timer ? dueTimeOf(timer.timestamp + (timer.opts.delay ?? 0), timer.data) : undefined;
+    return timer ? dueTimeOf(firesAtOf(timer), timer.data) : undefined;
   }
   const scheduler = await queue.getJobScheduler(schedulerIdFor(policy.id));
   return scheduler?.next === undefined ? undefined : dueTimeOf(scheduler.next, scheduler.template?.data);

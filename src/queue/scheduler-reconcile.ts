@@ -66,9 +66,9 @@ interface WantedScheduler {
   readonly repeat: FiringRepeatOptions;
 }
 
-/** The payload of the trigger jobs a policy's scheduler adds. */
-function templateData(policy: PolicyConfig): TriggerPayload {
-  const offsetMs = firesAfterDueMs(policy);
+/** The payload of the trigger jobs a scheduler adds: the firing offset is the one its repeat options carry. */
+function templateData({ policy, repeat }: WantedScheduler): TriggerPayload {
+  const offsetMs = repeat.firesAfterDueMs ?? 0;
   return { policyId: policy.id, source: 'schedule', ...(offsetMs > 0 ? { firesAfterDueMs: offsetMs } : {}) };
 }
 
@@ -119,7 +119,8 @@ async function unchangedSchedulers(
     if (!Array.isArray(values) || values.length !== batch.length * FIELDS.length) {
       throw new Error('reading Job Schedulers: Redis answered an unexpected shape');
     }
-    batch.forEach(({ id, policy, repeat }, index) => {
+    batch.forEach((wantedScheduler, index) => {
+      const { id, policy, repeat } = wantedScheduler;
       const [name, pattern, tz, every, data, opts] = values.slice(
         index * FIELDS.length,
         (index + 1) * FIELDS.length,
@@ -130,9 +131,9 @@ async function unchangedSchedulers(
         (pattern ?? undefined) === repeat.pattern &&
         (tz ?? undefined) === repeat.tz &&
         (every === null || every === undefined ? undefined : Number(every)) === repeat.every &&
-        sameJson(data, templateData(policy)) &&
+        sameJson(data, templateData(wantedScheduler)) &&
         sameJson(opts, templateOpts(policy));
-      if (same) unchanged.set(id, (nextTimes.get(id) as number) - firesAfterDueMs(policy));
+      if (same) unchanged.set(id, (nextTimes.get(id) as number) - (repeat.firesAfterDueMs ?? 0));
     });
   });
   return unchanged;
@@ -162,7 +163,8 @@ export async function reconcileSchedulers(
   const upserted = await mapConcurrently(
     wanted,
     RECONCILE_CONCURRENCY,
-    async ({ policy, repeat, id }): Promise<SchedulerChange> => {
+    async (wantedScheduler): Promise<SchedulerChange> => {
+      const { policy, repeat, id } = wantedScheduler;
       const unchangedNextMs = unchanged.get(id);
       if (unchangedNextMs !== undefined) {
         return { policyId: policy.id, action: 'unchanged', nextMs: unchangedNextMs };
@@ -170,14 +172,14 @@ export async function reconcileSchedulers(
       // An existing `every` scheduler whose interval stays keeps its next run (BullMQ's script reuses it).
       const job = await queue.upsertJobScheduler(id, repeat, {
         name: JOB.trigger,
-        data: templateData(policy),
+        data: templateData(wantedScheduler),
         opts: templateOpts(policy),
       });
       // A cron scheduler's next trigger is the one BullMQ just added, firing `firesAfterDueMs` after the due
       // time; an `every` one is placed by BullMQ's script, so it is read back.
       const nextMs =
         repeat.pattern !== undefined && job?.opts.prevMillis !== undefined
-          ? job.opts.prevMillis - firesAfterDueMs(policy)
+          ? job.opts.prevMillis - (repeat.firesAfterDueMs ?? 0)
           : (await queue.getJobScheduler(id))?.next;
       return { policyId: policy.id, action: nextTimes.has(id) ? 'updated' : 'created', nextMs };
     },

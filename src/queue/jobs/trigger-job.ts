@@ -1,6 +1,6 @@
 import type { Job } from 'bullmq';
 import { jitterOffsetMs } from '../../domain/jitter-offset.js';
-import { dueTimeOf } from '../jittered-firing.js';
+import { dueTimeOf, firesAtOf } from '../jittered-firing.js';
 import { triggerPayloadSchema } from '../job-payloads.js';
 import { type ProcessorDeps, parse, policyFor } from '../processor-deps.js';
 import { requestRotation } from '../rotation-requests.js';
@@ -20,7 +20,7 @@ export async function trigger(deps: ProcessorDeps, job: Job): Promise<string> {
   }
   const nowMs = deps.clock.now();
   const delayMs = jitterOffsetMs(policy);
-  const dueMs = dueTimeOf(job.opts.prevMillis ?? job.timestamp + (job.opts.delay ?? 0), payload);
+  const dueMs = dueTimeOf(firesAtOf(job), payload);
   const requested = await requestRotation(deps.queue, policy, payload.source, {
     dueMs,
     delayMs,
