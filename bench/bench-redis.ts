@@ -10,12 +10,14 @@ export function benchRedis(url: string): RedisScope {
   return { redis, prefix, url, cleanup: () => deletePrefix(redis, prefix).then(() => redis.disconnect()) };
 }
 
-/** Commands Redis has run since it started (all clients; inside scripts too), from INFO commandstats. */
-export async function commandsRun(redis: Redis): Promise<number> {
-  const info = await redis.info('commandstats');
-  let total = 0;
-  for (const match of info.matchAll(/:calls=(\d+)/g)) total += Number(match[1]);
-  return total;
+/**
+ * Redis's counters since it started, all clients: commands run (inside scripts too, from INFO stats) and
+ * reads from client sockets (about one per write a client made, however many commands it pipelined).
+ */
+export async function redisCounters(redis: Redis): Promise<{ commands: number; reads: number }> {
+  const info = await redis.info('stats');
+  const counter = (name: string) => Number(new RegExp(`${name}:(\\d+)`).exec(info)?.[1] ?? Number.NaN);
+  return { commands: counter('total_commands_processed'), reads: counter('total_reads_processed') };
 }
 
 /** Redis's own figure for the memory its data uses, in bytes. */

@@ -35,6 +35,9 @@ const percent = (value: Figure): Figure => ({
   runs: value.runs,
 });
 
+const pair = (value: { rotor: number; baseline: number }, digits: number) =>
+  `${value.rotor.toFixed(digits)} vs ${value.baseline.toFixed(digits)}`;
+
 /** The results as a Markdown table (what the README shows), one row per figure. */
 export function renderTable(report: BenchReport): string {
   const rows: [string, string, string][] = [];
@@ -42,7 +45,7 @@ export function renderTable(report: BenchReport): string {
   for (const run of results.overhead ?? []) {
     rows.push([
       `Overhead: ${run.rotations} on-demand rotations, ${run.providers}, concurrency ${run.concurrency}`,
-      `rotor ${shown(run.rotor)}/s, baseline ${shown(run.baseline)}/s, ratio ${run.ratio.toFixed(2)} (per rotation: HTTP calls ${run.callsPerRotation.rotor.toFixed(1)} vs ${run.callsPerRotation.baseline.toFixed(1)}, Redis commands ${run.redisCommandsPerRotation.rotor.toFixed(0)} vs ${run.redisCommandsPerRotation.baseline.toFixed(0)})`,
+      `rotor ${shown(run.rotor)}/s, baseline ${shown(run.baseline)}/s, ratio ${run.ratio.toFixed(2)} (per rotation, rotor vs baseline: HTTP calls ${pair(run.callsPerRotation, 1)}, Redis round trips ${pair(run.redisRequestsPerRotation, 1)} and commands ${pair(run.redisCommandsPerRotation, 0)}, CPU ${pair(run.cpuMsPerRotation, 2)} ms)`,
       '≥ 0.85',
     ]);
   }

@@ -4,7 +4,7 @@ import { startCloudflareFixture } from '../../test/providers/cloudflare.fixture.
 import type { ProviderFixture } from '../../test/support/provider-fixture.js';
 import { BASELINE_QUEUE, startBaseline } from '../baseline-worker.js';
 import type { BenchContext } from '../bench-context.js';
-import { commandsRun } from '../bench-redis.js';
+import { redisCounters } from '../bench-redis.js';
 import {
   CompletionWatch,
   openBenchWorld,
@@ -25,8 +25,24 @@ export interface OverheadResult {
   readonly ratio: number;
   /** HTTP calls the emulators answered per rotation: the two must make the same ones. */
   readonly callsPerRotation: { readonly rotor: number; readonly baseline: number };
-  /** Redis commands per rotation (BullMQ's included), where rotor's durability costs show. */
+  /** Redis commands per rotation (BullMQ's included, and those run inside scripts). */
   readonly redisCommandsPerRotation: { readonly rotor: number; readonly baseline: number };
+  /**
+   * Reads Redis made from client sockets per rotation: the round trips, each one socket write and one reply
+   * on the client's side (pipelined commands share one). Where rotor's durability costs show.
+   */
+  readonly redisRequestsPerRotation: { readonly rotor: number; readonly baseline: number };
+  /** CPU milliseconds of the bench process (the worker under test and the emulators) per rotation. */
+  readonly cpuMsPerRotation: { readonly rotor: number; readonly baseline: number };
+}
+
+interface RoundCost {
+  /** Rotations per second. */
+  readonly rate: number;
+  readonly httpCalls: number;
+  readonly redisCommands: number;
+  readonly redisRequests: number;
+  readonly cpuMs: number;
 }
 
 const emulators = (world: ProviderWorld) => [
@@ -85,35 +101,48 @@ export async function overhead(ctx: BenchContext, mix: boolean): Promise<Overhea
       if (failed.length > 0) throw new Error(`baseline rotations failed: ${failed.slice(0, 3).join('; ')}`);
       return (count * 1000) / (lastCompletedMs - startedAt);
     };
+    /** One round, with what it cost per rotation. */
+    const measured = async (round: () => Promise<number>): Promise<RoundCost> => {
+      clearCalls(world);
+      const before = await redisCounters(infra.redis);
+      const cpuBefore = process.cpuUsage();
+      const rate = await round();
+      const cpu = process.cpuUsage(cpuBefore);
+      const after = await redisCounters(infra.redis);
+      return {
+        rate,
+        httpCalls: totalCalls(world) / count,
+        redisCommands: (after.commands - before.commands) / count,
+        redisRequests: (after.reads - before.reads) / count,
+        cpuMs: (cpu.user + cpu.system) / 1000 / count,
+      };
+    };
 
     ctx.progress(`overhead (${mix ? 'provider mix' : 'cloudflare'}): warm-up, ${count} policies`);
     // The first round creates the secrets; every measured round then rotates existing ones.
     await rotorRound();
-    const rotorRates: number[] = [];
-    const baselineRates: number[] = [];
-    const calls = { rotor: 0, baseline: 0 };
-    const commands = { rotor: 0, baseline: 0 };
+    const rotorRounds: RoundCost[] = [];
+    const baselineRounds: RoundCost[] = [];
     for (let run = 0; run < ctx.runs; run++) {
-      clearCalls(world);
-      let before = await commandsRun(infra.redis);
-      rotorRates.push(await rotorRound());
-      commands.rotor = ((await commandsRun(infra.redis)) - before) / count;
-      calls.rotor = totalCalls(world) / count;
-      clearCalls(world);
-      before = await commandsRun(infra.redis);
-      baselineRates.push(await baselineRound());
-      commands.baseline = ((await commandsRun(infra.redis)) - before) / count;
-      calls.baseline = totalCalls(world) / count;
+      const r = await measured(rotorRound);
+      const b = await measured(baselineRound);
+      rotorRounds.push(r);
+      baselineRounds.push(b);
       ctx.progress(
-        `  run ${run + 1}: rotor ${rotorRates.at(-1)?.toFixed(0)}/s, baseline ${baselineRates.at(-1)?.toFixed(0)}/s`,
+        `  run ${run + 1}: rotor ${r.rate.toFixed(0)}/s (${r.cpuMs.toFixed(2)} ms CPU), baseline ${b.rate.toFixed(0)}/s (${b.cpuMs.toFixed(2)} ms CPU)`,
       );
     }
     await Promise.all([rotorWatch.close(), baselineWatch.close()]);
     await baseline.close();
     await daemon.stop();
     await infra.close();
-    const rotor = figure(rotorRates);
-    const base = figure(baselineRates);
+    const rotor = figure(rotorRounds.map((round) => round.rate));
+    const base = figure(baselineRounds.map((round) => round.rate));
+    const median = (rounds: RoundCost[], of: (round: RoundCost) => number) => figure(rounds.map(of)).median;
+    const perRotation = (of: (round: RoundCost) => number) => ({
+      rotor: median(rotorRounds, of),
+      baseline: median(baselineRounds, of),
+    });
     return {
       providers: mix ? world.fixtures.map((fixture) => fixture.providerId).join('+') : 'cloudflare',
       rotations: count,
@@ -121,8 +150,10 @@ export async function overhead(ctx: BenchContext, mix: boolean): Promise<Overhea
       rotor,
       baseline: base,
       ratio: rotor.median / base.median,
-      callsPerRotation: calls,
-      redisCommandsPerRotation: commands,
+      callsPerRotation: perRotation((round) => round.httpCalls),
+      redisCommandsPerRotation: perRotation((round) => round.redisCommands),
+      redisRequestsPerRotation: perRotation((round) => round.redisRequests),
+      cpuMsPerRotation: perRotation((round) => round.cpuMs),
     };
   } finally {
     await world.close();
