@@ -32,7 +32,7 @@ export function register(program: Command): void {
       if (!policy) throw new CommandFailure(`no policy "${policyId}" in ${options.config}`, 2);
       const infra = connectRedis(config);
       // BullMQ leaves a connection it was handed open on close(); this one is ours to disconnect.
-      const eventsConnection = options.wait ? infra.redis.duplicate() : undefined;
+      const eventsConnection = options.wait ? infra.blockingConnection() : undefined;
       const events = eventsConnection
         ? new QueueEvents(ROTATION_QUEUE, { connection: eventsConnection, prefix: config.redis.prefix })
         : undefined;

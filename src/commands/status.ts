@@ -47,7 +47,7 @@ export function register(program: Command): void {
       const config = await loadConfigForCommand(options.config);
       const infra = connectRedis(config);
       const alertQueue = config.alerts
-        ? new Queue(ALERT_QUEUE, { connection: infra.redis, prefix: config.redis.prefix })
+        ? new Queue(ALERT_QUEUE, { connection: infra.queueConnection, prefix: config.redis.prefix })
         : undefined;
       try {
         const statuses = await fleetStatuses(infra.queue, infra.records, config.policies);

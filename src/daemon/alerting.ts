@@ -30,11 +30,11 @@ export async function startAlerting(
     return undefined;
   }
   const { endpoints } = config.alerts;
-  const queue = new Queue(ALERT_QUEUE, { connection: infra.redis, prefix: config.redis.prefix });
+  const queue = new Queue(ALERT_QUEUE, { connection: infra.queueConnection, prefix: config.redis.prefix });
   const log = options.log.child({ component: 'alerts' });
   const publisher = new AlertPublisher(queue, config.alerts, { clock: options.clock, log });
   const worker = new Worker(ALERT_QUEUE, createDeliveryProcessor(endpoints, options.clock), {
-    connection: infra.redis.duplicate(),
+    connection: infra.blockingConnection(),
     prefix: config.redis.prefix,
     concurrency: 4,
   });

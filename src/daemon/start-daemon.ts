@@ -65,7 +65,7 @@ export async function startDaemon(config: RotorConfig, options: DaemonOptions): 
   if (await scheduleOrphanSweep(infra.queue, config.policies)) log.info('orphan sweep scheduled hourly');
 
   const worker = new Worker(ROTATION_QUEUE, createRotationProcessor(deps), {
-    connection: infra.redis.duplicate(),
+    connection: infra.blockingConnection(),
     prefix: config.redis.prefix,
     concurrency: config.worker.concurrency,
     lockDuration: config.worker.lockDurationMs,

@@ -100,7 +100,7 @@ endpoints:
   );
   config = await world.config(policies, { alerts, api: 'port: 0\ntokens: [{ env: API_TOKEN_A }]' });
   infra = connectRedis(config);
-  alertQueue = new Queue(ALERT_QUEUE, { connection: infra.redis, prefix: config.redis.prefix });
+  alertQueue = new Queue(ALERT_QUEUE, { connection: infra.queueConnection, prefix: config.redis.prefix });
   daemon = await startDaemon(config, { log: memoryLogger().log });
 });
 

@@ -189,7 +189,7 @@ describe('on-demand rotations', () => {
 describe('requests from other services through the queue', () => {
   it('a `request` job with {policyId, reason, requestedBy} rotates like rotor rotate, deduplicated', async () => {
     const producer = new Queue(ROTATION_QUEUE, {
-      connection: infra.redis.duplicate(),
+      connection: infra.queueConnection.duplicate(),
       prefix: config.redis.prefix,
     });
     const payload = { policyId: 'on-demand', reason: 'leaked in a CI log', requestedBy: 'incident-bot' };

@@ -174,7 +174,7 @@ describe('reconciling Job Schedulers with the config', () => {
     await requestRotation(queue, policyNamed(config, 'due'), 'manual', { nowMs });
 
     const taken: string[] = [];
-    const connection = infra.redis.duplicate();
+    const connection = infra.blockingConnection();
     const worker = new Worker(
       queue.name,
       async (job) => {
@@ -258,7 +258,7 @@ describe('reconciling Job Schedulers with the config', () => {
     expect((await readFleet(queue, infra.records, [fast])).nextRunAt(fast)).toBe(change?.nextMs);
 
     const fired: { prevMillis: number | undefined; data: unknown }[] = [];
-    const connection = infra.redis.duplicate();
+    const connection = infra.blockingConnection();
     const worker = new Worker(
       queue.name,
       async (job) => {
