@@ -127,6 +127,10 @@ class RotationRun {
   }
 
   async #run(startedAt: number): Promise<RotationResult> {
+    // Both reads leave together (one round trip on a pipelining connection); the journal's answer, or its
+    // failure, only counts if the run is not already committed.
+    const journalRead = this.#deps.journal.get(this.#policy.id);
+    journalRead.catch(() => undefined);
     const record = await this.#deps.records.get(this.#policy.id);
     this.#record = record;
     if (record.current?.runId === this.#request.runId && record.inFlight === undefined) {
@@ -134,7 +138,7 @@ class RotationRun {
       const committedAt = record.lastSuccessAt ?? this.#deps.clock.now();
       return this.#result(record.current, this.#revokeOf(record.previous, record.current, committedAt), true);
     }
-    const journaled = await this.#deps.journal.get(this.#policy.id);
+    const journaled = await journalRead;
     // An unfinished earlier run is finished first, under its own run id, so its version ids stay stable.
     this.#runId = journaled?.runId ?? record.inFlight?.runId ?? this.#request.runId;
     const displaced = record.current;
@@ -408,9 +412,16 @@ class RotationRun {
   }
 
   #context(): StepContext {
+    const bindings = { runId: this.#runId, step: this.#step };
+    const runLog = this.#log;
+    let stepLog: Logger | undefined;
     return {
       http: this.#deps.http(this.#policy.connection),
-      log: this.#log.child({ runId: this.#runId, step: this.#step }),
+      // Made on first use: most steps log nothing, and each child logger costs tens of microseconds.
+      get log() {
+        stepLog ??= runLog.child(bindings);
+        return stepLog;
+      },
       signal: this.#request.signal,
       clock: this.#deps.clock,
       policyId: this.#policy.id,

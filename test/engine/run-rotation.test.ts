@@ -5,6 +5,7 @@ import { type RotationWiring, wireRotations } from '../../src/daemon/rotation-de
 import { manualRunId } from '../../src/domain/ids.js';
 import { type RotationResult, runRotation } from '../../src/engine/run-rotation.js';
 import { Journal } from '../../src/state/journal.js';
+import { stateKeys } from '../../src/state/redis-keys.js';
 import { type EmulatedWorld, policyNamed, startEmulatedWorld } from '../support/emulated-world.js';
 import { memoryLogger } from '../support/memory-log.js';
 import { rotationFailure } from '../support/rotation-failure.js';
@@ -159,6 +160,24 @@ describe('rotate (native grace)', () => {
 
     expect(again).toMatchObject({ runId, versionId: first.versionId, alreadyDone: true });
     expect(world.cloudflare.server.calls.handled('rotateServiceToken')).toHaveLength(0);
+  });
+
+  it('answers a re-delivered job of a committed run even when the journal slot is unreadable', async () => {
+    const runId = manualRunId('ci-runner', clock.now());
+    const first = await rotate('ci-runner', runId);
+    const journalKey = stateKeys.journal(config.redis.prefix, 'ci-runner');
+    await infra.redis.set(journalKey, 'not a journal entry');
+    try {
+      const again = await rotate('ci-runner', runId);
+      expect(again).toMatchObject({ runId, versionId: first.versionId, alreadyDone: true });
+
+      offsetMs += 1;
+      const error = await rotationFailure(rotate('ci-runner'));
+      expect(error.kind).toBe('protocol');
+      expect(error.message).toContain('policy ci-runner: its journal entry is corrupt');
+    } finally {
+      await infra.redis.del(journalKey);
+    }
   });
 });
 
