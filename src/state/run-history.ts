@@ -1,9 +1,16 @@
 import type { Redis } from 'ioredis';
 import type { RunHistoryLog } from '../engine/ports.js';
+import { LuaScript } from '../lib/lua-script.js';
 import { type RunHistoryEntry, runHistoryEntrySchema } from './policy-record.js';
 import { stateKeys } from './redis-keys.js';
 
 export const DEFAULT_HISTORY_CAP = 50;
+
+// One command instead of MULTI/LPUSH/LTRIM/EXEC: the same atomic append, a quarter of the client's work.
+const APPEND_CAPPED = new LuaScript(`
+redis.call('LPUSH', KEYS[1], ARGV[1])
+redis.call('LTRIM', KEYS[1], 0, tonumber(ARGV[2]) - 1)
+return 1`);
 
 /** A capped, newest-first list of a policy's finished runs. */
 export class RunHistory implements RunHistoryLog {
@@ -18,12 +25,11 @@ export class RunHistory implements RunHistoryLog {
   }
 
   async append(policyId: string, entry: RunHistoryEntry): Promise<void> {
-    const key = stateKeys.history(this.#prefix, policyId);
-    await this.#redis
-      .multi()
-      .lpush(key, JSON.stringify(entry))
-      .ltrim(key, 0, this.#cap - 1)
-      .exec();
+    await APPEND_CAPPED.run(
+      this.#redis,
+      [stateKeys.history(this.#prefix, policyId)],
+      [JSON.stringify(entry), String(this.#cap)],
+    );
   }
 
   /** Newest first; entries rotor cannot read are skipped. */
