@@ -54,10 +54,13 @@ export function repeatFor(policy: PolicyConfig, nowMs: number): FiringRepeatOpti
   }
 }
 
-/** The queue, and the connection it uses, for reads BullMQ has no batch call for. */
+/**
+ * The queue, and the connection it uses, for reads BullMQ has no batch call for (not a pipelining one: these
+ * replies are large, and a warm reconcile of 100,000 took 1.7–2.4 s through auto-pipelining against 1.3–1.7 s).
+ */
 export interface SchedulerStore {
   readonly queue: Queue;
-  readonly redis: Redis;
+  readonly queueConnection: Redis;
 }
 
 interface WantedScheduler {
@@ -88,7 +91,10 @@ function sameJson(stored: string | null | undefined, wanted: object): boolean {
 }
 
 /** Each rotor scheduler's id and next fire time, from the sorted set BullMQ indexes them in. */
-async function schedulerNextTimes({ queue, redis }: SchedulerStore): Promise<Map<string, number>> {
+async function schedulerNextTimes({
+  queue,
+  queueConnection: redis,
+}: SchedulerStore): Promise<Map<string, number>> {
   const flat = await redis.zrange(queue.toKey('repeat'), 0, -1, 'WITHSCORES');
   const next = new Map<string, number>();
   for (let index = 0; index < flat.length; index += 2) {
@@ -105,7 +111,7 @@ async function schedulerNextTimes({ queue, redis }: SchedulerStore): Promise<Map
  * of client time, 2 s for 100,000); only the verdicts are kept.
  */
 async function unchangedSchedulers(
-  { queue, redis }: SchedulerStore,
+  { queue, queueConnection: redis }: SchedulerStore,
   wanted: readonly WantedScheduler[],
   nextTimes: ReadonlyMap<string, number>,
 ): Promise<Map<string, number>> {
