@@ -35,7 +35,12 @@ async function stateOf(job: Job): Promise<string> {
 export function registerRunRoutes(app: FastifyInstance, deps: ApiDeps): void {
   app.get<{ Params: { runId: string } }>('/v1/runs/:runId', async (request, reply) => {
     const { runId } = request.params;
-    const job = await deps.queue.getJob(runId);
+    let job = await deps.queue.getJob(runId);
+    let state = job ? await stateOf(job) : undefined;
+    if (job && (state === 'completed' || state === 'failed') && job.finishedOn === undefined) {
+      // It finished between the two reads: read it again, so that state, attempts and result agree.
+      job = (await deps.queue.getJob(runId)) ?? job;
+    }
     const payload = job?.name === JOB.rotate ? rotatePayloadSchema.safeParse(job.data) : undefined;
     const policyId = payload?.success ? payload.data.policyId : RUN_ID.exec(runId)?.[1];
     const policy = policyId === undefined ? undefined : deps.policies.get(policyId);
@@ -47,7 +52,7 @@ export function registerRunRoutes(app: FastifyInstance, deps: ApiDeps): void {
     const entry = (await deps.history.recent(policy.id)).find((candidate) => candidate.runId === recordedAs);
     if (!job && !entry) return sendError(reply, 404, 'not_found', `no run "${runId}"`);
 
-    const state = job ? await stateOf(job) : entry?.outcome === 'succeeded' ? 'completed' : 'failed';
+    state ??= entry?.outcome === 'succeeded' ? 'completed' : 'failed';
     return {
       runId,
       policyId: policy.id,
