@@ -1,6 +1,7 @@
-import { defaultRepeatStrategy, type Job, type RepeatOptions, type RepeatStrategy } from 'bullmq';
+import type { Job, RepeatOptions, RepeatStrategy } from 'bullmq';
 import type { PolicyConfig } from '../config/rotor-config.js';
 import { jitterOffsetMs } from '../domain/jitter-offset.js';
+import { CronOccurrences } from './cron-occurrences.js';
 
 /**
  * A cron scheduler's repeat options, with how long after each due time its trigger fires. BullMQ keeps
@@ -19,6 +20,9 @@ export function firesAfterDueMs(policy: Pick<PolicyConfig, 'id' | 'jitterMs' | '
   return policy.schedule.kind === 'every' ? 0 : jitterOffsetMs(policy);
 }
 
+/** Shared by every queue and worker in the process: schedulers sharing a pattern share its next occurrence. */
+const occurrences = new CronOccurrences();
+
 /**
  * The repeat strategy of rotor's queue and worker: a scheduler fires at each cron occurrence plus its firing
  * offset, and this returns the first such firing after `millis` (without an offset, BullMQ's default). A
@@ -26,8 +30,8 @@ export function firesAfterDueMs(policy: Pick<PolicyConfig, 'id' | 'jitterMs' | '
  */
 export const firingRepeatStrategy: RepeatStrategy = (millis, opts) => {
   const offsetMs = (opts as FiringRepeatOptions).firesAfterDueMs ?? 0;
-  if (offsetMs <= 0) return defaultRepeatStrategy(millis, opts);
-  const due = defaultRepeatStrategy(millis - offsetMs, opts);
+  if (offsetMs <= 0) return occurrences.next(millis, opts);
+  const due = occurrences.next(millis - offsetMs, opts);
   return due === undefined ? undefined : due + offsetMs;
 };
 
