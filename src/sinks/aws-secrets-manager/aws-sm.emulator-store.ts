@@ -128,7 +128,12 @@ export class SecretsManagerStore {
 
   /** Every secret, oldest first. */
   all(): StoredSecret[] {
-    return [...this.#secrets.values()];
+    return [...this.values()];
+  }
+
+  /** Every secret, oldest first, without copying the store. */
+  values(): IterableIterator<StoredSecret> {
+    return this.#secrets.values();
   }
 
   /** Newest first; unlabeled (deprecated) versions only when asked for. */

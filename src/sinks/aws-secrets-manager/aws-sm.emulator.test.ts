@@ -529,6 +529,23 @@ describe('AWS Secrets Manager emulator, driven by the official SDK', () => {
       expect(names).toEqual([0, 1, 2, 3, 4].map((index) => `${prefix}${index}`));
     });
 
+    it('ends on a full last page without a NextToken, paging the filtered secrets only', async () => {
+      const prefix = await fleet(4);
+      const first = await sm.send(
+        new ListSecretsCommand({ MaxResults: 2, Filters: [{ Key: 'name', Values: [prefix] }] }),
+      );
+      const second = await sm.send(
+        new ListSecretsCommand({
+          MaxResults: 2,
+          NextToken: first.NextToken,
+          Filters: [{ Key: 'name', Values: [prefix] }],
+        }),
+      );
+      expect(first.SecretList?.map((entry) => entry.Name)).toEqual([`${prefix}0`, `${prefix}1`]);
+      expect(second.SecretList?.map((entry) => entry.Name)).toEqual([`${prefix}2`, `${prefix}3`]);
+      expect(second.NextToken).toBeUndefined();
+    });
+
     it('filters by name prefix, tag key and tag value ("!" negates), newest first on request', async () => {
       const prefix = await fleet(4);
       const listed = async (filters: Filter[], sortOrder?: 'asc' | 'desc') =>
