@@ -29,7 +29,11 @@ export function wireRotations(
     readonly alerts?: AlertSink;
   },
 ): RotationWiring {
-  const limiter = new RedisRateLimiter(infra.redis, { prefix: config.redis.prefix });
+  const { metrics } = options;
+  const limiter = new RedisRateLimiter(infra.redis, {
+    prefix: config.redis.prefix,
+    ...(metrics === undefined ? {} : { onPass: (key, waitedMs) => metrics.rateLimitPassed(key, waitedMs) }),
+  });
   const sink = createAwsSecretsManagerSink(config.sink, { clock: options.clock, limiter });
   const policies = new Map<string, PolicyConfig>(config.policies.map((policy) => [policy.id, policy]));
   return {
@@ -48,9 +52,7 @@ export function wireRotations(
         (timeoutMs) =>
           createHttpClientFactory({
             timeoutMs,
-            ...(options.metrics === undefined
-              ? {}
-              : { onCall: (call) => options.metrics?.providerCall(call) }),
+            ...(metrics === undefined ? {} : { onCall: (call) => metrics.providerCall(call) }),
           }),
         limiter,
       ),
@@ -58,7 +60,7 @@ export function wireRotations(
       log: options.log,
       lockDurationMs: config.worker.lockDurationMs,
       ...(options.observe === undefined ? {} : { observe: options.observe }),
-      ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
+      ...(metrics === undefined ? {} : { metrics }),
       ...(options.alerts === undefined ? {} : { alerts: options.alerts }),
     },
     close: () => sink.close(),

@@ -10,6 +10,14 @@ export function scheduledRunId(policyId: string, dueEpochMs: number): string {
   return `${policyId}-${dueEpochMs}`;
 }
 
+/** The due time named by a scheduled run's id (`scheduledRunId`'s inverse); undefined for any other id. */
+export function dueTimeOfRun(policyId: string, runId: string): number | undefined {
+  const prefix = `${policyId}-`;
+  if (!runId.startsWith(prefix)) return undefined;
+  const due = runId.slice(prefix.length);
+  return /^\d{1,16}$/.test(due) ? Number(due) : undefined;
+}
+
 export function manualRunId(policyId: string, requestedEpochMs: number): string {
   return `${policyId}-m${requestedEpochMs}`;
 }

@@ -12,6 +12,10 @@ export interface RotationMetrics {
   runFinished(policy: PolicyConfig, outcome: RunOutcome, durationMs: number): void;
   orphanDeleted(policy: PolicyConfig): void;
   providerCall(call: { system: string; operation: string; status: number | undefined }): void;
+  /** A scheduled or before-expiry run started its first attempt this long after its due time plus jitter offset. */
+  scheduledRunStarted(trigger: 'schedule' | 'expiry', latenessMs: number): void;
+  /** A call passed one of rotor's client-side rate limits after waiting this long for its turn. */
+  rateLimitPassed(limit: string, waitedMs: number): void;
 }
 
 const QUEUE_STATES = ['waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized'] as const;
@@ -30,6 +34,8 @@ export class RotorMetrics implements RotationMetrics {
   readonly #providerRequests: Counter<'provider' | 'operation' | 'status'>;
   readonly #webhookDeliveries: Counter<'endpoint' | 'outcome'>;
   readonly #orphansDeleted: Counter<'policy' | 'provider'>;
+  readonly #startLateness: Histogram<'trigger'>;
+  readonly #rateLimitWait: Histogram<'limit'>;
 
   constructor(source: {
     readonly queue: Queue;
@@ -70,6 +76,20 @@ export class RotorMetrics implements RotationMetrics {
       name: 'rotor_provider_requests_total',
       help: 'HTTP calls to vendor APIs by status (network-error when none came)',
       labelNames: ['provider', 'operation', 'status'],
+      registers,
+    });
+    this.#startLateness = new Histogram({
+      name: 'rotor_scheduled_start_lateness_seconds',
+      help: 'How late scheduled and before-expiry runs started their first attempt, against due time plus jitter offset',
+      labelNames: ['trigger'],
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+      registers,
+    });
+    this.#rateLimitWait = new Histogram({
+      name: 'rotor_rate_limit_wait_seconds',
+      help: "How long calls waited for their turn at rotor's client-side rate limits (connection:<name>, the AWS write quota)",
+      labelNames: ['limit'],
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers,
     });
     const perPolicy = (
@@ -151,6 +171,14 @@ export class RotorMetrics implements RotationMetrics {
 
   webhookDelivery(endpoint: string, outcome: 'delivered' | 'retrying' | 'dead'): void {
     this.#webhookDeliveries.inc({ endpoint, outcome });
+  }
+
+  scheduledRunStarted(trigger: 'schedule' | 'expiry', latenessMs: number): void {
+    this.#startLateness.observe({ trigger }, latenessMs / 1000);
+  }
+
+  rateLimitPassed(limit: string, waitedMs: number): void {
+    this.#rateLimitWait.observe({ limit }, waitedMs / 1000);
   }
 
   providerCall(call: { system: string; operation: string; status: number | undefined }): void {

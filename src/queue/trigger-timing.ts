@@ -1,4 +1,5 @@
 import type { PolicyConfig } from '../config/rotor-config.js';
+import { dueTimeOfRun } from '../domain/ids.js';
 import { jitterOffsetMs } from '../domain/jitter-offset.js';
 
 /** BullMQ's highest priority number (lowest priority); 1 is the highest. */
@@ -26,4 +27,18 @@ export function triggerJobOptions(policy: Pick<PolicyConfig, 'id' | 'jitterMs'>)
     attempts: 3,
     backoff: { type: 'exponential', delay: 1000 },
   };
+}
+
+/**
+ * How late a scheduled run started: against its due time (named by its run id) plus the policy's jitter
+ * offset, never below zero. Undefined for a run id that names no due time (an on-demand run).
+ */
+export function startLatenessMs(
+  policy: Pick<PolicyConfig, 'id' | 'jitterMs'>,
+  runId: string,
+  startedAtMs: number,
+): number | undefined {
+  const dueMs = dueTimeOfRun(policy.id, runId);
+  if (dueMs === undefined) return undefined;
+  return Math.max(0, startedAtMs - (dueMs + jitterOffsetMs(policy)));
 }

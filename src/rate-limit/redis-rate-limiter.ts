@@ -34,6 +34,8 @@ export interface RedisRateLimiterOptions {
    * Retry-After, so the job is delayed (no attempt spent) and its worker slot goes to another job.
    */
   readonly maxWaitMs?: number;
+  /** Told of every call let through: the limit's key and how long the call slept for its turn (0: none). */
+  readonly onPass?: (key: string, waitedMs: number) => void;
 }
 
 /**
@@ -49,6 +51,7 @@ export class RedisRateLimiter implements RateLimiter {
   readonly #redis: Redis;
   readonly #prefix: string;
   readonly #maxWaitMs: number;
+  readonly #onPass: ((key: string, waitedMs: number) => void) | undefined;
   readonly #instance = randomBytes(6).toString('hex');
   #sequence = 0;
 
@@ -56,6 +59,7 @@ export class RedisRateLimiter implements RateLimiter {
     this.#redis = redis;
     this.#prefix = options.prefix;
     this.#maxWaitMs = options.maxWaitMs ?? 5_000;
+    this.#onPass = options.onPass;
   }
 
   gate(key: string, limit: RateLimit): RequestGate {
@@ -66,7 +70,10 @@ export class RedisRateLimiter implements RateLimiter {
         let waited = 0;
         for (;;) {
           const [waitMs, nowMs] = await this.#tryTake(redisKey, limit.requests, windowMs, call);
-          if (waitMs === 0) return nowMs;
+          if (waitMs === 0) {
+            this.#onPass?.(key, waited);
+            return nowMs;
+          }
           if (waited + waitMs > this.#maxWaitMs) throw limitReached(key, call, waitMs);
           try {
             await sleep(waitMs, undefined, call.signal === undefined ? {} : { signal: call.signal });

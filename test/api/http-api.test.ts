@@ -205,6 +205,8 @@ describe('policies and runs', () => {
       'rotor_provider_requests_total{provider="cloudflare",operation="rotate service token",status="200"} 1',
     );
     expect(text).toMatch(/rotor_queue_jobs\{state="completed"\} [1-9]/);
+    // An on-demand run has no due time to be late against.
+    expect(text).not.toContain('rotor_scheduled_start_lateness_seconds_count');
     expect(text).toContain('process_cpu_user_seconds_total');
   });
 

@@ -49,7 +49,9 @@ beforeAll(async () => {
       schedule: { beforeExpiry: 8000h }
       secret: { id: schedules/expiring }
   `;
-  config = await world.config(policies);
+  config = await world.config(policies, {
+    api: 'host: 127.0.0.1\nport: 0\ntokens:\n  - { env: API_TOKEN_A }',
+  });
   workDir = await mkdtemp(join(tmpdir(), 'rotor-schedules-'));
   configFile = join(workDir, 'rotor.yaml');
   await writeFile(configFile, world.yaml(policies));
@@ -77,6 +79,25 @@ describe('schedules', () => {
     const record = await infra.records.get('scheduled');
     const versions = world.aws.store.view('schedules/scheduled').versions;
     expect(versions.find((v) => v.versionId === record.current?.versionId)?.stages).toEqual(['AWSCURRENT']);
+  });
+
+  it('reports how late scheduled runs started, and how long calls waited at rotor’s rate limits', async () => {
+    await eventually('a scheduled rotation', async () => {
+      const recent = await infra.history.recent('scheduled');
+      return recent.some((entry) => entry.trigger === 'schedule') ? recent : undefined;
+    });
+    const response = await fetch(`${daemon?.apiUrl}/metrics`, {
+      headers: { authorization: `Bearer ${world.env.API_TOKEN_A ?? ''}` },
+    });
+    const text = await response.text();
+
+    expect(text).toMatch(/^rotor_scheduled_start_lateness_seconds_count\{trigger="schedule"\} [1-9]/m);
+    // The runs at start (the secret was missing) are not scheduled runs: they are not counted as late.
+    expect(text).not.toContain('trigger="initial"');
+    expect(text).toMatch(/^rotor_rate_limit_wait_seconds_count\{limit="connection:cf"\} [1-9]/m);
+    expect(text).toMatch(
+      /^rotor_rate_limit_wait_seconds_count\{limit="aws-secrets-manager:us-east-1:writes"\} [1-9]/m,
+    );
   });
 
   it('does not rotate a manual-only policy at start', async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  dueTimeOfRun,
   fingerprint,
   manualRunId,
   POLICY_ID_PATTERN,
@@ -15,6 +16,14 @@ describe('run ids', () => {
 
   it('marks an on-demand run with m before the request time', () => {
     expect(manualRunId('ci-runner', 1_764_000_000_000)).toBe('ci-runner-m1764000000000');
+  });
+
+  it('reads a scheduled run’s due time back from its id, and none from any other id', () => {
+    expect(dueTimeOfRun('ci-runner', scheduledRunId('ci-runner', 1_764_000_000_000))).toBe(1_764_000_000_000);
+    expect(dueTimeOfRun('ci-runner', manualRunId('ci-runner', 1_764_000_000_000))).toBeUndefined();
+    // A run of `ci-runner` is not a run of `ci`, though its id starts with `ci-`.
+    expect(dueTimeOfRun('ci', scheduledRunId('ci-runner', 1_764_000_000_000))).toBeUndefined();
+    expect(dueTimeOfRun('ci-runner', scheduledRunId('other', 1_764_000_000_000))).toBeUndefined();
   });
 });
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { scheduledRunId } from '../../src/domain/ids.js';
 import { jitterOffsetMs } from '../../src/domain/jitter-offset.js';
-import { scheduledPriority, triggerJobOptions } from '../../src/queue/trigger-timing.js';
+import { scheduledPriority, startLatenessMs, triggerJobOptions } from '../../src/queue/trigger-timing.js';
 
 const TEN_MINUTES = 600_000;
 
@@ -43,5 +44,24 @@ describe('jitter offsets', () => {
       jitterMs: 4_000 * 3_600_000,
     }));
     expect(Math.max(...far.map(scheduledPriority))).toBe(2 ** 21);
+  });
+});
+
+describe('start lateness', () => {
+  const policy = { id: 'payments-api', jitterMs: TEN_MINUTES };
+  const dueMs = 1_764_000_000_000;
+  const startsAt = dueMs + jitterOffsetMs(policy);
+
+  it('counts a scheduled run’s lateness from its due time plus the policy’s offset', () => {
+    expect(startLatenessMs(policy, scheduledRunId(policy.id, dueMs), startsAt + 1_250)).toBe(1_250);
+  });
+
+  it('counts a run that started on time, or before a skewed replica’s due time, as not late', () => {
+    expect(startLatenessMs(policy, scheduledRunId(policy.id, dueMs), startsAt)).toBe(0);
+    expect(startLatenessMs(policy, scheduledRunId(policy.id, dueMs), startsAt - 40)).toBe(0);
+  });
+
+  it('has no lateness for an on-demand run', () => {
+    expect(startLatenessMs(policy, `${policy.id}-m${dueMs}`, startsAt)).toBeUndefined();
   });
 });

@@ -24,6 +24,22 @@ describe('RedisRateLimiter', () => {
     }
   });
 
+  it('reports each call it lets through with its limit and the time it slept for its turn', async () => {
+    const passed: { key: string; waitedMs: number }[] = [];
+    const limiter = new RedisRateLimiter(shared.redis, {
+      prefix: shared.prefix,
+      onPass: (key, waitedMs) => passed.push({ key, waitedMs }),
+    });
+    const gate = limiter.gate('connection:observed', { requests: 1, perMs: 100 });
+    await gate.pass(call);
+    await gate.pass(call);
+
+    expect(passed.map(({ key }) => key)).toEqual(['connection:observed', 'connection:observed']);
+    expect(passed[0]?.waitedMs).toBe(0);
+    // The second call found the window full, so it slept until the first grant left it.
+    expect(passed[1]?.waitedMs).toBeGreaterThan(0);
+  });
+
   it('keeps separate budgets for separate keys', async () => {
     const limiter = new RedisRateLimiter(shared.redis, { prefix: shared.prefix, maxWaitMs: 0 });
     const limit = { requests: 1, perMs: 60_000 };

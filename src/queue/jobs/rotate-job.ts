@@ -1,5 +1,6 @@
 import type { Job } from 'bullmq';
 import { alertRotationFailed, alertRotationSucceeded } from '../../alerts/rotation-alerts.js';
+import type { PolicyConfig } from '../../config/rotor-config.js';
 import { RotationError } from '../../domain/errors.js';
 import { recordFailure } from '../../engine/record-failure.js';
 import { runRotation } from '../../engine/run-rotation.js';
@@ -11,9 +12,24 @@ import {
   outcomeFor,
   throttleBackoff,
 } from '../failure-policy.js';
-import { type RotateJobResult, rotatePayloadSchema } from '../job-payloads.js';
+import { type RotateJobResult, type RotatePayload, rotatePayloadSchema } from '../job-payloads.js';
 import { type ProcessorDeps, parse, policyFor } from '../processor-deps.js';
 import { scheduleRevoke } from '../revoke-scheduling.js';
+import { startLatenessMs } from '../trigger-timing.js';
+
+/** Tells the metrics how late a scheduled run's first attempt started (a retry starts later on purpose). */
+function observeStart(
+  deps: ProcessorDeps,
+  job: Job,
+  policy: PolicyConfig,
+  payload: RotatePayload,
+  startedAt: number,
+): void {
+  const { trigger } = payload;
+  if (!deps.metrics || job.attemptsStarted !== 1 || (trigger !== 'schedule' && trigger !== 'expiry')) return;
+  const latenessMs = startLatenessMs(policy, payload.runId, startedAt);
+  if (latenessMs !== undefined) deps.metrics.scheduledRunStarted(trigger, latenessMs);
+}
 
 /** One attempt of a rotation; a failure is booked, alerted and turned into BullMQ's outcome. */
 export async function rotate(
@@ -24,6 +40,7 @@ export async function rotate(
   const payload = parse(job, rotatePayloadSchema);
   const policy = policyFor(deps, payload.policyId, job.name);
   const startedAt = deps.clock.now();
+  observeStart(deps, job, policy, payload, startedAt);
   const controller = new AbortController();
   try {
     const result = await runRotation(deps, {
