@@ -56,7 +56,7 @@ describe('start lateness', () => {
     expect(startLatenessMs(policy, scheduledRunId(policy.id, dueMs), startsAt + 1_250)).toBe(1_250);
   });
 
-  it('counts a run that started on time, or before a skewed replica’s due time, as not late', () => {
+  it('counts a run that started on time, or early by a replica’s skewed clock, as not late', () => {
     expect(startLatenessMs(policy, scheduledRunId(policy.id, dueMs), startsAt)).toBe(0);
     expect(startLatenessMs(policy, scheduledRunId(policy.id, dueMs), startsAt - 40)).toBe(0);
   });
