@@ -53,10 +53,10 @@ export async function startBaseline(config: RotorConfig, concurrency: number): P
       policyId: policy.id,
       runId,
     };
-    await sink.ensure(target, signal);
+    const { currentVersionId } = await sink.ensure(target, signal);
     const stored = action.readsCurrent ? await sink.read(target, 'current', signal) : undefined;
     const current = stored
-      ? decodeCredential(stored, provider.schemas.credential, {
+      ? decodeCredential(stored.value, provider.schemas.credential, {
           policyId: policy.id,
           secretId: target.secretId,
           version: 'current',
@@ -84,7 +84,7 @@ export async function startBaseline(config: RotorConfig, concurrency: number): P
       },
       ctx,
     );
-    await sink.promote(target, versionId, signal);
+    await sink.promote(target, versionId, currentVersionId, signal);
   };
 
   const worker = new Worker(BASELINE_QUEUE, rotate, { connection: redis.duplicate(), prefix, concurrency });

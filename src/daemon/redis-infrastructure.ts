@@ -42,7 +42,11 @@ export function connectRedis(config: RotorConfig): RedisInfrastructure {
     queueConnection,
     prefix: config.redis.prefix,
     queue,
-    records: new RedisStateStore(redis, config.redis.prefix),
+    records: new RedisStateStore(redis, config.redis.prefix, {
+      // BullMQ's job lock key: a run's owner (a job id) holds the policy while this key exists.
+      before: `${config.redis.prefix}:${ROTATION_QUEUE}:`,
+      after: ':lock',
+    }),
     history: new RunHistory(redis, config.redis.prefix),
     blockingConnection: () => queueConnection.duplicate(),
     close: async () => {

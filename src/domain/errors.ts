@@ -4,10 +4,12 @@
  * - rate-limited: wait `retryAfterMs` without burning an attempt
  * - auth / invalid-config / protocol: stop at once and alert
  * - not-found: the calling step decides (revoke treats it as success)
+ * - busy: another job is working on the policy's run; wait without burning an attempt (it is no failure)
  */
 export const errorKinds = [
   'transient',
   'rate-limited',
+  'busy',
   'auth',
   'invalid-config',
   'not-found',
@@ -53,7 +55,7 @@ export class RotationError extends Error {
   }
 
   get retryable(): boolean {
-    return this.kind === 'transient' || this.kind === 'rate-limited';
+    return this.kind === 'transient' || this.kind === 'rate-limited' || this.kind === 'busy';
   }
 }
 

@@ -10,6 +10,18 @@ export function encodeCredential(credential: Secret<unknown>): Secret<string> {
   return credential.map((value) => JSON.stringify(value));
 }
 
+/** The stored document as the provider's credential, or undefined when it is not one. */
+export function credentialIn(stored: Secret<string>, schema: z.ZodType<unknown>): unknown {
+  let document: unknown;
+  try {
+    document = JSON.parse(stored.reveal());
+  } catch {
+    return undefined;
+  }
+  const parsed = schema.safeParse(document);
+  return parsed.success ? parsed.data : undefined;
+}
+
 export function decodeCredential(
   stored: Secret<string>,
   schema: z.ZodType<unknown>,

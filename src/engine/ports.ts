@@ -8,15 +8,25 @@ export interface RecordStore {
   get(policyId: string): Promise<PolicyRecord>;
   /** Many records in a few round trips; one that cannot be read is left out (`get` names its problem). */
   getMany(policyIds: readonly string[]): Promise<Map<string, PolicyRecord>>;
-  /**
-   * Applies `change` atomically. `known`, the record as the caller last saw it, saves a read: it is used if it
-   * is still the stored revision, else the change is recomputed from the stored record.
-   */
+  /** Applies `change` atomically (see UpdateOptions for the read it saves and the fence it checks). */
   update(
     policyId: string,
     change: (record: PolicyRecord) => PolicyRecord,
-    known?: PolicyRecord,
+    options?: UpdateOptions,
   ): Promise<PolicyRecord>;
+}
+
+export interface UpdateOptions {
+  /**
+   * The record as the caller last saw it, which saves a read: it is used if it is still the stored revision,
+   * else the change is recomputed from the stored record.
+   */
+  readonly known?: PolicyRecord;
+  /**
+   * The job writing on behalf of a run (its fencing token). The write is refused with a `busy` RotationError
+   * while the record's in-flight run belongs to another job that still holds its job lock.
+   */
+  readonly owner?: string;
 }
 
 export interface JournalEntry {

@@ -32,6 +32,11 @@ export interface RotationRequest {
    * was taken over (it stalled past its lock) must not issue a second credential for it.
    */
   readonly stillOwned?: () => Promise<boolean>;
+  /**
+   * The job running this request: the run's fencing token. While another job that still holds its lock owns
+   * the policy's in-flight run, this run's writes are refused (`busy`), so it never issues or promotes.
+   */
+  readonly owner?: string;
 }
 
 export interface RotationResult {
@@ -90,6 +95,8 @@ class RotationRun {
   #record: PolicyRecord | undefined;
   /** Whether this attempt's first write (which also stamps `lastAttemptAt`) happened. */
   #attemptStamped = false;
+  /** AWSCURRENT as this attempt's first AWS read saw it (null: none); undefined until read. */
+  #currentSeen: string | null | undefined;
 
   constructor(
     deps: RotationDeps,
@@ -145,6 +152,11 @@ class RotationRun {
 
     let issued: IssuedCredential | undefined;
     let inFlight = record.inFlight;
+    if (inFlight !== undefined && inFlight.owner !== this.#request.owner) {
+      // Another job's unfinished run: claimed before anything is done for it. The claim is refused while that
+      // job still holds its lock, so two jobs never verify or promote one run.
+      inFlight = await this.#checkpoint(this.#owned(inFlight));
+    }
     if (!reached(inFlight, 'staged')) {
       await this.#prepareSink();
       if (journaled) {
@@ -171,7 +183,11 @@ class RotationRun {
     }
     if (!reached(staged, 'promoted')) {
       this.#step = 'promote';
-      await this.#deps.sink.promote(this.#target, versionId, this.#request.signal);
+      // Records written before runs kept their base view promote from the record's current version.
+      const base =
+        staged.baseVersionId === undefined ? displaced?.versionId : (staged.baseVersionId ?? undefined);
+      const promoted = await this.#deps.sink.promote(this.#target, versionId, base, this.#request.signal);
+      if (promoted.kind === 'superseded') await this.#abandon(versionId, base, promoted.currentVersionId);
       this.#done('promote', versionId);
     }
 
@@ -193,10 +209,33 @@ class RotationRun {
           `action ${this.#policy.action} extends an existing credential, but secret ${this.#target.secretId} has no current version to extend`,
         );
       }
+      this.#currentSeen = state.currentVersionId;
       return;
     }
     this.#step = 'stage';
-    this.#secretArn = (await this.#deps.sink.ensure(this.#target, this.#request.signal)).arn;
+    const state = await this.#deps.sink.ensure(this.#target, this.#request.signal);
+    this.#secretArn = state.arn;
+    this.#currentSeen = state.currentVersionId ?? null;
+  }
+
+  /**
+   * AWS refused the promote: AWSCURRENT is no longer the version this run started from. The run is dropped
+   * (the next one starts from what AWS holds now), nothing is revoked, and the failure says why.
+   */
+  async #abandon(versionId: string, base: string | undefined, current: string | undefined): Promise<never> {
+    await this.#update((record) => {
+      if (record.inFlight?.runId !== this.#runId) return record;
+      const { inFlight: _dropped, ...rest } = record;
+      return rest;
+    });
+    this.#log.error(
+      { runId: this.#runId, versionId, expectedCurrent: base ?? null, currentVersionId: current ?? null },
+      'promote refused by AWS: the secret moved on since this run started; the run stops and revokes nothing',
+    );
+    throw new RotationError(
+      'protocol',
+      `secret ${this.#target.secretId}: version ${versionId} was not promoted because AWSCURRENT is ${current ?? 'on no version'}, not ${base ?? 'on no version'} as when this run started (another rotation, a rollback or a hand edit came first); the run stops and revokes nothing`,
+    );
   }
 
   async #issue(record: PolicyRecord): Promise<{ issued: IssuedCredential; inFlight: InFlight }> {
@@ -274,7 +313,8 @@ class RotationRun {
       return;
     }
     const document =
-      issued?.document ?? (await this.#deps.sink.read(this.#target, { versionId }, this.#request.signal));
+      issued?.document ??
+      (await this.#deps.sink.read(this.#target, { versionId }, this.#request.signal))?.value;
     if (!document) {
       throw new RotationError(
         'not-found',
@@ -371,7 +411,7 @@ class RotationRun {
     const stored = await this.#deps.sink.read(this.#target, 'current', this.#request.signal);
     if (!stored) return undefined;
     try {
-      return decodeCredential(stored, this.#policy.connection.provider.schemas.credential, {
+      return decodeCredential(stored.value, this.#policy.connection.provider.schemas.credential, {
         policyId: this.#policy.id,
         secretId: this.#target.secretId,
         version: 'current',
@@ -387,13 +427,22 @@ class RotationRun {
   }
 
   #newInFlight(issueAttempt: number): InFlight {
-    return {
+    // A resumed run keeps the view of AWS its first attempt had; a new one takes this attempt's.
+    const earlier = this.#record?.inFlight?.runId === this.#runId ? this.#record.inFlight : undefined;
+    const baseVersionId = earlier?.baseVersionId !== undefined ? earlier.baseVersionId : this.#currentSeen;
+    return this.#owned({
       runId: this.#runId,
       trigger: this.#request.trigger,
       issueAttempt,
       step: 'issuing',
       startedAt: this.#deps.clock.now(),
-    };
+      ...(baseVersionId === undefined ? {} : { baseVersionId }),
+    });
+  }
+
+  #owned(inFlight: InFlight): InFlight {
+    const { owner: _previous, ...rest } = inFlight;
+    return this.#request.owner === undefined ? rest : { ...rest, owner: this.#request.owner };
   }
 
   async #checkpoint<T extends InFlight>(inFlight: T): Promise<T> {
@@ -406,7 +455,10 @@ class RotationRun {
     const stamp = this.#attemptStamped ? undefined : this.#deps.clock.now();
     const stamped =
       stamp === undefined ? change : (record: PolicyRecord) => ({ ...change(record), lastAttemptAt: stamp });
-    this.#record = await this.#deps.records.update(this.#policy.id, stamped, this.#record);
+    this.#record = await this.#deps.records.update(this.#policy.id, stamped, {
+      ...(this.#record === undefined ? {} : { known: this.#record }),
+      ...(this.#request.owner === undefined ? {} : { owner: this.#request.owner }),
+    });
     this.#attemptStamped = true;
     return this.#record;
   }

@@ -32,12 +32,15 @@ export type FailureOutcome =
 /**
  * What the scheduler does about a failure, by its kind (the single mapping from kinds to BullMQ outcomes).
  * Throttling never spends an attempt: the job waits the vendor's Retry-After, or `throttleBackoffMs` when
- * the vendor named no time.
+ * the vendor named no time. Nor does waiting for another job's run of the same policy (`busy`): that job
+ * is working, so this one waits `throttleBackoffMs` and looks again.
  */
 export function outcomeFor(error: RotationError, nowMs: number, throttleBackoffMs = 0): FailureOutcome {
   switch (error.kind) {
     case 'rate-limited':
       return { kind: 'delay', untilMs: nowMs + (error.details.retryAfterMs ?? throttleBackoffMs) };
+    case 'busy':
+      return { kind: 'delay', untilMs: nowMs + throttleBackoffMs };
     case 'transient':
       return { kind: 'retry' };
     case 'auth':

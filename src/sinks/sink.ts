@@ -13,12 +13,37 @@ export type InspectOutcome =
   | { readonly ok: true; readonly state: SinkSecretState | undefined }
   | { readonly ok: false; readonly error: unknown };
 
+/** The staging labels rotor itself moves (AWS Secrets Manager's names; the sink contract is its model). */
+export const STAGE = {
+  current: 'AWSCURRENT',
+  pending: 'AWSPENDING',
+  previous: 'AWSPREVIOUS',
+} as const;
+
 export interface SinkSecretState {
   readonly arn: string;
   readonly currentVersionId: string | undefined;
   readonly pendingVersionId: string | undefined;
   readonly previousVersionId: string | undefined;
+  /** Every version that carries any staging label (rotor's three, or any other), newest state of the secret. */
+  readonly labelledVersionIds: readonly string[];
 }
+
+/** One version of a secret as read back: its value and the staging labels it carries right now. */
+export interface StoredVersion {
+  readonly versionId: string;
+  readonly value: Secret<string>;
+  /** Empty for a deprecated version (one no label points at any more). */
+  readonly stages: readonly string[];
+}
+
+/**
+ * What a promote did. `superseded`: the secret's current version is no longer the one the caller expected,
+ * so nothing was moved (another rotation, a rollback or a hand edit got there first).
+ */
+export type PromoteOutcome =
+  | { readonly kind: 'promoted' }
+  | { readonly kind: 'superseded'; readonly currentVersionId: string | undefined };
 
 /**
  * Where new credentials land, with AWS Secrets Manager's staging-label model: a version is staged as
@@ -38,12 +63,21 @@ export interface SecretSink {
   ensure(target: SinkTarget, signal: AbortSignal): Promise<SinkSecretState>;
   /** Writes `value` as a pending version with `versionId` as its idempotency token. */
   stage(target: SinkTarget, versionId: string, value: Secret<string>, signal: AbortSignal): Promise<void>;
-  /** A version's value by id, or the current one; undefined when it does not exist. */
+  /** A version by id, or the current one, with its labels; undefined when it does not exist. */
   read(
     target: SinkTarget,
     version: { readonly versionId: string } | 'current',
     signal: AbortSignal,
-  ): Promise<Secret<string> | undefined>;
-  /** Makes `versionId` current; the displaced current becomes previous and the pending label is removed. */
-  promote(target: SinkTarget, versionId: string, signal: AbortSignal): Promise<void>;
+  ): Promise<StoredVersion | undefined>;
+  /**
+   * Makes `versionId` current if `expectedCurrent` still is (undefined: the secret has no current version) —
+   * a compare-and-set the store itself enforces. The displaced current becomes previous and the pending
+   * label is removed. Promoting a version that is already current again is a no-op `promoted`.
+   */
+  promote(
+    target: SinkTarget,
+    versionId: string,
+    expectedCurrent: string | undefined,
+    signal: AbortSignal,
+  ): Promise<PromoteOutcome>;
 }

@@ -32,6 +32,13 @@ export const inFlightSchema = z.strictObject({
   versionId: z.string().optional(),
   fingerprint: z.string().optional(),
   expiresAt: epochMs.optional(),
+  /**
+   * The AWSCURRENT version the run saw at its first AWS read (null: the secret had none). Promote moves
+   * AWSCURRENT only away from this version, so a run working from a superseded view fails at AWS.
+   */
+  baseVersionId: z.string().nullable().optional(),
+  /** The job working on the run (its fencing token): no other job's checkpoint is written while it holds its lock. */
+  owner: z.string().optional(),
 });
 export type InFlight = z.infer<typeof inFlightSchema>;
 

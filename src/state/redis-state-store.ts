@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { RotationError } from '../domain/errors.js';
-import type { RecordStore } from '../engine/ports.js';
+import type { RecordStore, UpdateOptions } from '../engine/ports.js';
 import { LuaScript } from '../lib/lua-script.js';
 import { emptyRecord, type PolicyRecord, policyRecordSchema } from './policy-record.js';
 import { stateKeys } from './redis-keys.js';
@@ -8,14 +8,31 @@ import { stateKeys } from './redis-keys.js';
 const MAX_CONFLICT_RETRIES = 10;
 const MGET_BATCH = 1_000;
 
-// Writes the record only if the stored revision is still the one the change was computed from.
+// Writes the record only if the stored revision is still the one the change was computed from, and — when the
+// writer names itself (ARGV[3]) — only if the record's in-flight run is the writer's or its owner's job lock is
+// gone (the fence: two jobs never work on one policy's run at once). 0: conflict, -1: fenced.
 const COMPARE_AND_SET = new LuaScript(`
 local stored = redis.call('GET', KEYS[1])
 local revision = 0
-if stored then revision = cjson.decode(stored).revision end
+if stored then
+  local record = cjson.decode(stored)
+  revision = record.revision
+  local inFlight = record.inFlight
+  if ARGV[3] ~= '' and type(inFlight) == 'table' and type(inFlight.owner) == 'string'
+    and inFlight.owner ~= ARGV[3]
+    and redis.call('EXISTS', ARGV[4] .. inFlight.owner .. ARGV[5]) == 1 then
+    return -1
+  end
+end
 if revision ~= tonumber(ARGV[1]) then return 0 end
 redis.call('SET', KEYS[1], ARGV[2])
 return 1`);
+
+/** Where the job lock of a run's owner lives: `<before><job id><after>` (BullMQ's `<prefix>:<queue>:<id>:lock`). */
+export interface OwnerLockKeys {
+  readonly before: string;
+  readonly after: string;
+}
 
 /**
  * Per-policy rotation records, one JSON string per policy. Updates are optimistic: a change is computed from the
@@ -24,10 +41,12 @@ return 1`);
 export class RedisStateStore implements RecordStore {
   readonly #redis: Redis;
   readonly #prefix: string;
+  readonly #ownerLock: OwnerLockKeys;
 
-  constructor(redis: Redis, prefix: string) {
+  constructor(redis: Redis, prefix: string, ownerLock: OwnerLockKeys) {
     this.#redis = redis;
     this.#prefix = prefix;
+    this.#ownerLock = ownerLock;
   }
 
   async get(policyId: string): Promise<PolicyRecord> {
@@ -63,25 +82,40 @@ export class RedisStateStore implements RecordStore {
   async update(
     policyId: string,
     change: (record: PolicyRecord) => PolicyRecord,
-    known?: PolicyRecord,
+    options: UpdateOptions = {},
   ): Promise<PolicyRecord> {
     const key = stateKeys.record(this.#prefix, policyId);
+    const { known, owner } = options;
     let assumed = known?.policyId === policyId ? known : undefined;
     for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt++) {
       const record = assumed ?? (await this.get(policyId));
       assumed = undefined;
       const next: PolicyRecord = { ...change(record), policyId, revision: record.revision + 1 };
-      if (await this.#compareAndSet(key, record.revision, JSON.stringify(next))) return next;
+      const written = await COMPARE_AND_SET.run(
+        this.#redis,
+        [key],
+        [
+          String(record.revision),
+          JSON.stringify(next),
+          owner ?? '',
+          this.#ownerLock.before,
+          this.#ownerLock.after,
+        ],
+      );
+      if (written === 1) return next;
+      if (written === -1) {
+        throw new RotationError(
+          'busy',
+          `policy ${policyId}: another job is working on its run (it holds its job lock); this one waits`,
+          { policyId },
+        );
+      }
     }
     throw new RotationError(
       'transient',
       `policy ${policyId}: its record kept changing under concurrent updates`,
       { policyId },
     );
-  }
-
-  async #compareAndSet(key: string, revision: number, value: string): Promise<boolean> {
-    return (await COMPARE_AND_SET.run(this.#redis, [key], [String(revision), value])) === 1;
   }
 
   async remove(policyId: string): Promise<void> {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { RotorConfig } from '../../src/config/rotor-config.js';
 import { connectRedis, type RedisInfrastructure } from '../../src/daemon/redis-infrastructure.js';
@@ -7,6 +8,7 @@ import { type RotationResult, runRotation } from '../../src/engine/run-rotation.
 import { Journal } from '../../src/state/journal.js';
 import { stateKeys } from '../../src/state/redis-keys.js';
 import { type EmulatedWorld, policyNamed, startEmulatedWorld } from '../support/emulated-world.js';
+import { eventually } from '../support/eventually.js';
 import { memoryLogger } from '../support/memory-log.js';
 import { rotationFailure } from '../support/rotation-failure.js';
 
@@ -255,6 +257,85 @@ describe('the journal', () => {
     expect(world.aws.server.calls.handled('PutSecretValue')).toHaveLength(1);
     expect(stagesOf('ci/cloudflare-access')[result.versionId]).toEqual(['AWSCURRENT']);
     expect((await infra.records.get('ci-runner')).current?.versionId).toBe(result.versionId);
+  });
+});
+
+describe('acts checked against AWS and fenced against other jobs', () => {
+  it('stops a run whose view of AWSCURRENT was superseded before its promote: nothing moves, nothing to revoke, its run is dropped', async () => {
+    const secretId = 'ci/cloudflare-access';
+    await rotate('ci-runner');
+    const before = stagesOf(secretId);
+    // The run is held at verify (after staging) while someone else puts a new AWSCURRENT in place.
+    world.cloudflare.server.faults.add({
+      route: 'accessApplication',
+      fault: { kind: 'delay', delayMs: 1_500 },
+      times: 1,
+    });
+    offsetMs += 1;
+    const running = rotationFailure(rotate('ci-runner'));
+    const staged = await eventually(
+      'the run to stage its version',
+      async () => (await infra.records.get('ci-runner')).inFlight?.versionId,
+    );
+    const current = Object.keys(before).find((id) => before[id]?.includes('AWSCURRENT')) ?? '';
+    const elsewhere = randomUUID();
+    world.aws.store.putValue(secretId, {
+      clientRequestToken: elsewhere,
+      value: { kind: 'string', text: world.aws.store.valueOf(secretId) ?? '' },
+      versionStages: ['OPERATOR'],
+    });
+    world.aws.store.updateStage(secretId, {
+      versionStage: 'AWSCURRENT',
+      moveToVersionId: elsewhere,
+      removeFromVersionId: current,
+    });
+
+    const error = await running;
+
+    expect(error).toMatchObject({ kind: 'protocol', details: { policyId: 'ci-runner', step: 'promote' } });
+    expect(error.message).toContain(`AWSCURRENT is ${elsewhere}, not ${current}`);
+    expect(stagesOf(secretId)[elsewhere]).toEqual(['AWSCURRENT', 'OPERATOR']);
+    expect(stagesOf(secretId)[staged]).toEqual(['AWSPENDING']);
+    expect((await infra.records.get('ci-runner')).inFlight).toBeUndefined();
+  });
+
+  it('refuses a second job’s run of the policy as busy while the first job holds its lock: one issue, the first commits', async () => {
+    const lockKey = (jobId: string) => `${config.redis.prefix}:rotations:${jobId}:lock`;
+    world.cloudflare.server.faults.add({
+      route: 'rotateServiceToken',
+      fault: { kind: 'delay', delayMs: 1_000 },
+      times: 1,
+    });
+    await infra.redis.set(lockKey('job-first'), 'token', 'PX', 60_000);
+    offsetMs += 1;
+    const firstRunId = manualRunId('ci-runner', clock.now());
+    const first = runRotation(wiring.deps, {
+      policy: policyNamed(config, 'ci-runner'),
+      runId: firstRunId,
+      trigger: 'manual',
+      signal: new AbortController().signal,
+      owner: 'job-first',
+    });
+    await eventually('the first run to claim the policy', async () =>
+      (await infra.records.get('ci-runner')).inFlight?.owner === 'job-first' ? true : undefined,
+    );
+    offsetMs += 1;
+
+    const second = await rotationFailure(
+      runRotation(wiring.deps, {
+        policy: policyNamed(config, 'ci-runner'),
+        runId: manualRunId('ci-runner', clock.now()),
+        trigger: 'manual',
+        signal: new AbortController().signal,
+        owner: 'job-second',
+      }),
+    );
+
+    expect(second).toMatchObject({ kind: 'busy', details: { policyId: 'ci-runner' } });
+    expect((await first).runId).toBe(firstRunId);
+    await infra.redis.del(lockKey('job-first'));
+    expect(world.cloudflare.server.calls.handled('rotateServiceToken')).toHaveLength(1);
+    expect(await accessAdmits(stored('ci/cloudflare-access'))).toBe(true);
   });
 });
 

@@ -7,10 +7,11 @@ import { RunHistory } from '../../src/state/run-history.js';
 import { testRedis } from '../support/redis.js';
 
 const { redis, prefix, url, cleanup } = testRedis();
+const lockKeys = { before: `${prefix}:jobs:`, after: ':lock' };
 afterAll(cleanup);
 
 describe('policy records', () => {
-  const store = new RedisStateStore(redis, prefix);
+  const store = new RedisStateStore(redis, prefix, lockKeys);
 
   it('starts from an empty record', async () => {
     expect(await store.get('fresh')).toEqual({ policyId: 'fresh', revision: 0, consecutiveFailures: 0 });
@@ -24,7 +25,7 @@ describe('policy records', () => {
 
   it('lands concurrent updates from two clients without losing one', async () => {
     const other = new Redis(url, { maxRetriesPerRequest: null });
-    const otherStore = new RedisStateStore(other, prefix);
+    const otherStore = new RedisStateStore(other, prefix, lockKeys);
     const bump = (s: RedisStateStore) =>
       s.update('counted', (record) => ({ ...record, consecutiveFailures: record.consecutiveFailures + 1 }));
     await Promise.all(Array.from({ length: 10 }, (_, i) => bump(i % 2 ? store : otherStore)));
@@ -34,7 +35,9 @@ describe('policy records', () => {
 
   it('applies a change to the record the caller already holds when it is still the stored one', async () => {
     const first = await store.update('known', (record) => ({ ...record, lastAttemptAt: 1 }));
-    const second = await store.update('known', (record) => ({ ...record, lastSuccessAt: 2 }), first);
+    const second = await store.update('known', (record) => ({ ...record, lastSuccessAt: 2 }), {
+      known: first,
+    });
     expect(second).toMatchObject({ revision: 2, lastAttemptAt: 1, lastSuccessAt: 2 });
     expect(await store.get('known')).toEqual(second);
   });
@@ -42,7 +45,9 @@ describe('policy records', () => {
   it('recomputes from the stored record when the one the caller holds is stale, losing no write', async () => {
     const seen = await store.update('stale', (record) => ({ ...record, lastAttemptAt: 1 }));
     await store.update('stale', (record) => ({ ...record, consecutiveFailures: 5 }));
-    const updated = await store.update('stale', (record) => ({ ...record, lastSuccessAt: 3 }), seen);
+    const updated = await store.update('stale', (record) => ({ ...record, lastSuccessAt: 3 }), {
+      known: seen,
+    });
     expect(updated).toMatchObject({
       revision: 3,
       lastAttemptAt: 1,
@@ -70,6 +75,40 @@ describe('policy records', () => {
     });
     expect(records.has('many-corrupt')).toBe(false);
     expect(records.size).toBe(ids.length - 1);
+  });
+
+  describe('the fence on a run in flight', () => {
+    const inFlight = (owner: string) => ({
+      runId: 'fenced-1',
+      trigger: 'manual' as const,
+      issueAttempt: 1,
+      step: 'issuing' as const,
+      startedAt: 1,
+      owner,
+    });
+    const claim = (owner: string) =>
+      store.update('fenced', (record) => ({ ...record, inFlight: inFlight(owner) }), { owner });
+
+    it('refuses another job’s write as busy while the owner holds its job lock, and takes it once the lock is gone', async () => {
+      await claim('job-a');
+      await redis.set(`${lockKeys.before}job-a${lockKeys.after}`, 'token', 'PX', 60_000);
+
+      await expect(claim('job-b')).rejects.toMatchObject({
+        kind: 'busy',
+        message: expect.stringContaining('fenced'),
+      });
+      expect((await store.get('fenced')).inFlight?.owner).toBe('job-a');
+      // The owner itself, and writers that name no owner (failure booking, status), are not fenced.
+      await expect(
+        store.update('fenced', (record) => ({ ...record, lastAttemptAt: 5 }), { owner: 'job-a' }),
+      ).resolves.toMatchObject({ lastAttemptAt: 5 });
+      await expect(
+        store.update('fenced', (record) => ({ ...record, lastAttemptAt: 6 })),
+      ).resolves.toMatchObject({ lastAttemptAt: 6 });
+
+      await redis.del(`${lockKeys.before}job-a${lockKeys.after}`);
+      expect((await claim('job-b')).inFlight?.owner).toBe('job-b');
+    });
   });
 
   it('reports a corrupt record as a protocol error naming the policy', async () => {

@@ -31,6 +31,28 @@ function observeStart(
   if (latenessMs !== undefined) deps.metrics.scheduledRunStarted(trigger, latenessMs);
 }
 
+/**
+ * Another job is working on the policy's run: this one waits (delayed, no attempt spent) and looks again.
+ * Not a failure: nothing is booked or alerted, and it never issued or promoted anything.
+ */
+async function waitForRunningJob(
+  deps: ProcessorDeps,
+  job: Job,
+  token: string | undefined,
+  policy: PolicyConfig,
+  payload: RotatePayload,
+  error: RotationError,
+): Promise<never> {
+  const nowMs = deps.clock.now();
+  const waitMs = throttleBackoff(job, policy.retry);
+  deps.log.info(
+    { policyId: policy.id, runId: payload.runId, jobId: job.id, waitMs },
+    'another job is rotating this policy; this one waits',
+  );
+  deps.observe?.({ policyId: policy.id, runId: payload.runId, step: 'waiting', note: error.message });
+  return applyFailure(job, token, error, nowMs, waitMs);
+}
+
 /** One attempt of a rotation; a failure is booked, alerted and turned into BullMQ's outcome. */
 export async function rotate(
   deps: ProcessorDeps,
@@ -48,6 +70,7 @@ export async function rotate(
       runId: payload.runId,
       trigger: payload.trigger,
       signal: controller.signal,
+      ...(job.id === undefined ? {} : { owner: job.id }),
       // Renewing the lock proves ownership: BullMQ answers 0 when the lock is gone or another worker holds it.
       ...(token === undefined
         ? {}
@@ -65,6 +88,7 @@ export async function rotate(
     if (error.kind === 'protocol' && !(caught instanceof RotationError)) {
       deps.log.error({ err: caught, policyId: policy.id }, 'unexpected failure in a rotation');
     }
+    if (error.kind === 'busy') return waitForRunningJob(deps, job, token, policy, payload, error);
     const nowMs = deps.clock.now();
     const final = isFinalFailure(error, job.attemptsMade, job.opts.attempts ?? 1, nowMs);
     const before = await deps.records.get(policy.id);

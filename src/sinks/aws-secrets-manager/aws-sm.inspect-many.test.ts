@@ -77,6 +77,7 @@ describe('inspecting a fleet of secrets at once', () => {
             currentVersionId: view.versions[0]?.versionId,
             pendingVersionId: undefined,
             previousVersionId: undefined,
+            labelledVersionIds: view.versions.map((version) => version.versionId),
           },
         });
       } else expect(outcome).toEqual({ ok: true, state: undefined });

@@ -1,16 +1,16 @@
 import type { DescribeSecretResponse, Tag } from '@aws-sdk/client-secrets-manager';
 import { protocolFailure } from '../../domain/classify-http.js';
 import { RotationError } from '../../domain/errors.js';
-import type { SinkSecretState, SinkTarget } from '../sink.js';
+import { type SinkSecretState, type SinkTarget, STAGE } from '../sink.js';
 import { AWS_SM_SYSTEM } from './aws-sm.errors.js';
 
 export const MANAGED_BY_TAG = 'managed-by';
 export const MANAGED_BY_ROTOR = 'rotor';
 export const POLICY_TAG = 'rotor-policy';
 
-export const AWSCURRENT = 'AWSCURRENT';
-export const AWSPENDING = 'AWSPENDING';
-export const AWSPREVIOUS = 'AWSPREVIOUS';
+export const AWSCURRENT = STAGE.current;
+export const AWSPENDING = STAGE.pending;
+export const AWSPREVIOUS = STAGE.previous;
 
 /** Whose secret this is, by rotor's two tags. */
 export type Ownership = 'this-policy' | 'unowned' | { readonly otherPolicy: string };
@@ -73,5 +73,6 @@ export function stateOf(operation: string, description: DescribeSecretResponse):
     currentVersionId: holder(AWSCURRENT),
     pendingVersionId: holder(AWSPENDING),
     previousVersionId: holder(AWSPREVIOUS),
+    labelledVersionIds: stages.filter(([, labels]) => labels.length > 0).map(([versionId]) => versionId),
   };
 }

@@ -108,6 +108,7 @@ describe('AWS Secrets Manager sink', () => {
         currentVersionId: undefined,
         pendingVersionId: undefined,
         previousVersionId: undefined,
+        labelledVersionIds: [],
       });
       expect(view.tags).toEqual({
         'managed-by': 'rotor',
@@ -228,8 +229,10 @@ describe('AWS Secrets Manager sink', () => {
       const second = credential('two');
       await sink.stage(target, V1, first, signal);
       await sink.stage(target, V2, second, signal);
-      expect((await sink.read(target, 'current', signal))?.reveal()).toBe(first.reveal());
-      expect((await sink.read(target, { versionId: V2 }, signal))?.reveal()).toBe(second.reveal());
+      expect((await sink.read(target, 'current', signal))?.value.reveal()).toBe(first.reveal());
+      const pending = await sink.read(target, { versionId: V2 }, signal);
+      expect(pending?.value.reveal()).toBe(second.reveal());
+      expect(pending).toMatchObject({ versionId: V2, stages: ['AWSPENDING'] });
       expect(await sink.read(target, { versionId: V3 }, signal)).toBeUndefined();
     });
 
@@ -237,7 +240,9 @@ describe('AWS Secrets Manager sink', () => {
       const target = newTarget();
       await sink.ensure(target, signal);
       await sink.stage(target, V1, credential('first'), signal);
-      await sink.promote(target, V1, signal);
+      const labelMoves = emulator.server.calls.handled('UpdateSecretVersionStage').length;
+      expect(await sink.promote(target, V1, undefined, signal)).toEqual({ kind: 'promoted' });
+      expect(emulator.server.calls.handled('UpdateSecretVersionStage')).toHaveLength(labelMoves + 1);
       expect(await sink.inspect(target, signal)).toMatchObject({
         currentVersionId: V1,
         pendingVersionId: undefined,
@@ -249,56 +254,83 @@ describe('AWS Secrets Manager sink', () => {
       const target = newTarget();
       await sink.ensure(target, signal);
       await sink.stage(target, V1, credential('first'), signal);
-      await sink.promote(target, V1, signal);
+      await sink.promote(target, V1, undefined, signal);
       const next = credential('next');
       await sink.stage(target, V2, next, signal);
-      await sink.promote(target, V2, signal);
+      expect(await sink.promote(target, V2, V1, signal)).toEqual({ kind: 'promoted' });
       expect(await sink.inspect(target, signal)).toMatchObject({
         currentVersionId: V2,
         pendingVersionId: undefined,
         previousVersionId: V1,
       });
-      expect((await sink.read(target, 'current', signal))?.reveal()).toBe(next.reveal());
+      expect((await sink.read(target, 'current', signal))?.value.reveal()).toBe(next.reveal());
     });
 
-    it('is a no-op when promote is repeated', async () => {
+    it('is a no-op when promote is repeated: AWS refuses to move the label again, and nothing changes', async () => {
       const target = newTarget();
       await sink.ensure(target, signal);
       await sink.stage(target, V1, credential('first'), signal);
       await sink.stage(target, V2, credential('next'), signal);
-      await sink.promote(target, V2, signal);
-      const labelChanges = emulator.server.calls.handled('UpdateSecretVersionStage').length;
-      await sink.promote(target, V2, signal);
-      expect(emulator.server.calls.handled('UpdateSecretVersionStage')).toHaveLength(labelChanges);
+      await sink.promote(target, V2, V1, signal);
+      expect(await sink.promote(target, V2, V1, signal)).toEqual({ kind: 'promoted' });
       expect(stagesOf(target.secretId)).toEqual({ [V1]: ['AWSPREVIOUS'], [V2]: ['AWSCURRENT'] });
+    });
+
+    it('promotes with the two label moves alone: no DescribeSecret before them', async () => {
+      const target = newTarget();
+      await sink.ensure(target, signal);
+      await sink.stage(target, V1, credential('first'), signal);
+      await sink.stage(target, V2, credential('next'), signal);
+      const describes = emulator.server.calls.handled('DescribeSecret').length;
+      await sink.promote(target, V2, V1, signal);
+      expect(emulator.server.calls.handled('DescribeSecret')).toHaveLength(describes);
     });
 
     it('finishes a promote that crashed after moving AWSCURRENT', async () => {
       const target = newTarget();
       await sink.ensure(target, signal);
       await sink.stage(target, V1, credential('first'), signal);
-      await sink.promote(target, V1, signal);
+      await sink.promote(target, V1, undefined, signal);
       await sink.stage(target, V2, credential('next'), signal);
       emulator.store.updateStage(target.secretId, {
         versionStage: 'AWSCURRENT',
         moveToVersionId: V2,
         removeFromVersionId: V1,
       });
-      await sink.promote(target, V2, signal);
+      expect(await sink.promote(target, V2, V1, signal)).toEqual({ kind: 'promoted' });
       expect(stagesOf(target.secretId)).toEqual({ [V1]: ['AWSPREVIOUS'], [V2]: ['AWSCURRENT'] });
     });
 
-    it('refuses to move AWSCURRENT back to a version another version displaced', async () => {
+    it('moves nothing when AWSCURRENT is no longer the version the caller saw: superseded, as AWS decides', async () => {
       const target = newTarget();
       await sink.ensure(target, signal);
       await sink.stage(target, V1, credential('first'), signal);
-      await sink.promote(target, V1, signal);
+      await sink.promote(target, V1, undefined, signal);
       await sink.stage(target, V2, credential('next'), signal);
-      await sink.promote(target, V2, signal);
-      const refused = await rejection(sink.promote(target, V1, signal));
-      expect(refused.kind).toBe('protocol');
-      expect(stagesOf(target.secretId)).toEqual({ [V1]: ['AWSPREVIOUS'], [V2]: ['AWSCURRENT'] });
-      expect((await rejection(sink.promote(target, V3, signal))).kind).toBe('not-found');
+      await sink.promote(target, V2, V1, signal);
+      await sink.stage(target, V3, credential('stale view'), signal);
+      // A run that started when V1 was current, and another run promoted V2 meanwhile.
+      expect(await sink.promote(target, V3, V1, signal)).toEqual({
+        kind: 'superseded',
+        currentVersionId: V2,
+      });
+      // A run that saw no current version at all.
+      expect(await sink.promote(target, V3, undefined, signal)).toEqual({
+        kind: 'superseded',
+        currentVersionId: V2,
+      });
+      expect(stagesOf(target.secretId)).toEqual({
+        [V1]: ['AWSPREVIOUS'],
+        [V2]: ['AWSCURRENT'],
+        [V3]: ['AWSPENDING'],
+      });
+    });
+
+    it('fails as not-found for a version that does not exist', async () => {
+      const target = newTarget();
+      await sink.ensure(target, signal);
+      await sink.stage(target, V1, credential('first'), signal);
+      expect((await rejection(sink.promote(target, V3, V1, signal))).kind).toBe('not-found');
     });
   });
 

@@ -7,13 +7,14 @@ import {
   TagResourceCommand,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
+import { protocolFailure } from '../../domain/classify-http.js';
 import { isRotationError, RotationError } from '../../domain/errors.js';
 import { uuidV5 } from '../../domain/ids.js';
 import { Secret } from '../../domain/secret.js';
 import type { Resolved } from '../../domain/secret-reference.js';
 import { type Clock, systemClock } from '../../lib/clock.js';
 import { openGate, type RateLimiter } from '../../rate-limit/request-gate.js';
-import type { SecretSink, SinkSecretState, SinkTarget } from '../sink.js';
+import type { PromoteOutcome, SecretSink, SinkSecretState, SinkTarget } from '../sink.js';
 import { createAwsSecretsManagerCaller } from './aws-sm.client.js';
 import { AWS_SM_SYSTEM } from './aws-sm.errors.js';
 import { inspectMany } from './aws-sm.inspect-many.js';
@@ -31,6 +32,9 @@ export interface AwsSecretsManagerSinkOptions {
 }
 
 const isNotFound = (error: unknown): boolean => isRotationError(error) && error.kind === 'not-found';
+/** AWS refused a label move as impossible for the labels as they are now (UpdateSecretVersionStage). */
+const isInvalidParameter = (error: unknown): boolean =>
+  isRotationError(error) && error.details.vendorCode === 'InvalidParameterException';
 
 /**
  * rotor's sink on AWS Secrets Manager: versions are staged as AWSPENDING and promoted to AWSCURRENT (AWS moves
@@ -125,6 +129,7 @@ export function createAwsSecretsManagerSink(
         currentVersionId: undefined,
         pendingVersionId: undefined,
         previousVersionId: undefined,
+        labelledVersionIds: [],
       };
     } catch (error) {
       // Another replica created it first: judge the secret that now exists.
@@ -186,57 +191,75 @@ export function createAwsSecretsManagerSink(
             { system: AWS_SM_SYSTEM, operation: 'GetSecretValue' },
           );
         }
-        return Secret.of(output.SecretString);
+        const versionId = output.VersionId ?? (version === 'current' ? undefined : version.versionId);
+        if (versionId === undefined) {
+          throw protocolFailure(AWS_SM_SYSTEM, 'GetSecretValue', 'the response has no VersionId');
+        }
+        return { versionId, value: Secret.of(output.SecretString), stages: output.VersionStages ?? [] };
       } catch (error) {
         if (isNotFound(error)) return undefined;
         throw error;
       }
     },
 
-    async promote(target, versionId, signal) {
-      const description = await describeWritable(target, 'UpdateSecretVersionStage', signal);
-      const stages = description.VersionIdsToStages ?? {};
-      const labels = stages[versionId];
-      if (labels === undefined) {
-        throw new RotationError(
-          'not-found',
-          `${AWS_SM_SYSTEM} cannot promote version ${versionId} of secret ${target.secretId}: it has no staging labels (never staged, or deprecated)`,
-          { system: AWS_SM_SYSTEM, operation: 'UpdateSecretVersionStage', policyId: target.policyId },
+    async promote(target, versionId, expectedCurrent, signal) {
+      const moveLabel = (stage: string, moveTo: string | undefined, removeFrom: string | undefined) =>
+        aws.call('UpdateSecretVersionStage', signal, (client, send) =>
+          client.send(
+            new UpdateSecretVersionStageCommand({
+              SecretId: target.secretId,
+              VersionStage: stage,
+              ...(moveTo === undefined ? {} : { MoveToVersionId: moveTo }),
+              ...(removeFrom === undefined ? {} : { RemoveFromVersionId: removeFrom }),
+            }),
+            send,
+          ),
         );
+      const removePending = async (): Promise<PromoteOutcome> => {
+        try {
+          await moveLabel(AWSPENDING, undefined, versionId);
+        } catch (error) {
+          // Already gone from this version (a repeated promote): nothing left to do.
+          if (!isInvalidParameter(error)) throw error;
+        }
+        return { kind: 'promoted' };
+      };
+      if (expectedCurrent === undefined) {
+        // The secret had no current version: its first PutSecretValue made the staged version AWSCURRENT
+        // already, and one read (not a write against the quota) saves moving the label onto itself.
+        const state = stateOf(
+          'DescribeSecret',
+          await describeWritable(target, 'UpdateSecretVersionStage', signal),
+        );
+        if (state.currentVersionId !== undefined && state.currentVersionId !== versionId) {
+          return { kind: 'superseded', currentVersionId: state.currentVersionId };
+        }
+        if (state.currentVersionId === versionId) {
+          return state.pendingVersionId === versionId ? removePending() : { kind: 'promoted' };
+        }
       }
-      if (!labels.includes(AWSCURRENT)) {
-        if (!labels.includes(AWSPENDING)) {
+      try {
+        // AWS checks RemoveFromVersionId holds AWSCURRENT (and, without it, that no version does): the
+        // compare-and-set that keeps a superseded run from demoting a newer credential.
+        await moveLabel(AWSCURRENT, versionId, expectedCurrent);
+      } catch (error) {
+        if (!isInvalidParameter(error)) throw error;
+        // Refused: either this version is current already (a repeated promote) or the secret moved on.
+        const description = await describeWritable(target, 'UpdateSecretVersionStage', signal);
+        const state = stateOf('DescribeSecret', description);
+        if (state.currentVersionId !== versionId) {
+          if (state.currentVersionId !== expectedCurrent) {
+            return { kind: 'superseded', currentVersionId: state.currentVersionId };
+          }
           throw new RotationError(
-            'protocol',
-            `${AWS_SM_SYSTEM} will not promote version ${versionId} of secret ${target.secretId}: it is neither pending nor current (labels: ${labels.join(', ')}), so another version displaced it`,
+            'not-found',
+            `${AWS_SM_SYSTEM} cannot promote version ${versionId} of secret ${target.secretId}: it has no staging labels (never staged, or deprecated)`,
             { system: AWS_SM_SYSTEM, operation: 'UpdateSecretVersionStage', policyId: target.policyId },
           );
         }
-        const current = stateOf('DescribeSecret', description).currentVersionId;
-        await aws.call('UpdateSecretVersionStage', signal, (client, send) =>
-          client.send(
-            new UpdateSecretVersionStageCommand({
-              SecretId: target.secretId,
-              VersionStage: AWSCURRENT,
-              MoveToVersionId: versionId,
-              ...(current === undefined ? {} : { RemoveFromVersionId: current }),
-            }),
-            send,
-          ),
-        );
+        if (state.pendingVersionId !== versionId) return { kind: 'promoted' };
       }
-      if (labels.includes(AWSPENDING)) {
-        await aws.call('UpdateSecretVersionStage', signal, (client, send) =>
-          client.send(
-            new UpdateSecretVersionStageCommand({
-              SecretId: target.secretId,
-              VersionStage: AWSPENDING,
-              RemoveFromVersionId: versionId,
-            }),
-            send,
-          ),
-        );
-      }
+      return removePending();
     },
 
     close: () => aws.close(),
