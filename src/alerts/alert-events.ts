@@ -4,6 +4,7 @@ export const alertEventTypes = [
   'rotation.failed',
   'rotation.retrying',
   'revocation.failed',
+  'revocation.refused',
   'credential.expiring',
   'policy.needs_attention',
   'schedule.stalled',

@@ -78,3 +78,19 @@ export function alertRevocationFailed(
     ...(failure.handle === undefined ? {} : { details: { handle: failure.handle } }),
   });
 }
+
+/** A revoke job named a credential that is still in use (AWSCURRENT, AWSPENDING or the record's current). */
+export function alertRevocationRefused(
+  alerts: AlertSink,
+  policy: PolicyConfig,
+  refusal: { readonly versionId: string; readonly handle: string; readonly reason: string },
+): Promise<void> {
+  return alerts.publish({
+    ...about(policy),
+    type: 'revocation.refused',
+    step: 'revoke',
+    versionId: refusal.versionId,
+    error: { kind: 'refused', message: refusal.reason },
+    details: { handle: refusal.handle },
+  });
+}

@@ -5,6 +5,7 @@ const headline: Record<AlertEvent['type'], string> = {
   'rotation.failed': 'rotation FAILED',
   'rotation.retrying': 'rotation failed, retrying',
   'revocation.failed': 'revocation FAILED: the displaced credential is still live',
+  'revocation.refused': 'revocation REFUSED: the job named a credential still in use (nothing was revoked)',
   'credential.expiring': 'credential expires soon and no rotation is due before it',
   'policy.needs_attention': 'needs attention: failed runs in a row',
   'schedule.stalled': 'schedule stalled: its next run is not in the future',

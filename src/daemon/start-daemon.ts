@@ -62,7 +62,8 @@ export async function startDaemon(config: RotorConfig, options: DaemonOptions): 
     log.info({ policyId: change.policyId, scheduler: change.action, next }, 'schedule reconciled');
   }
   log.info(counts, 'schedules reconciled');
-  if (await scheduleOrphanSweep(infra.queue, config.policies)) log.info('orphan sweep scheduled hourly');
+  if (await scheduleOrphanSweep(infra.queue, config.policies, clock.now()))
+    log.info('orphan sweep scheduled hourly');
 
   const worker = new Worker(ROTATION_QUEUE, createRotationProcessor(deps), {
     connection: infra.blockingConnection(),

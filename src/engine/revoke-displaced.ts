@@ -2,8 +2,10 @@ import type { PolicyConfig } from '../config/rotor-config.js';
 import { isRotationError, RotationError } from '../domain/errors.js';
 import type { Secret } from '../domain/secret.js';
 import type { StepContext } from '../providers/provider.js';
-import type { SecretSink } from '../sinks/sink.js';
+import { type SecretSink, STAGE, type StoredVersion } from '../sinks/sink.js';
+import type { PolicyRecord } from '../state/policy-record.js';
 import { decodeCredential } from './credential-codec.js';
+import type { RecordStore } from './ports.js';
 
 export interface RevokeRequest {
   readonly policy: PolicyConfig;
@@ -12,15 +14,20 @@ export interface RevokeRequest {
   readonly versionId: string;
 }
 
+/** `refused`: the version is live (or the job names a credential it does not hold); nothing was revoked. */
+export type RevokeOutcome = 'revoked' | 'already-gone' | { readonly refused: string };
+
 /**
  * Revokes a credential a rotation displaced, once its grace period is over. Idempotent: a credential the
- * vendor no longer knows counts as revoked.
+ * vendor no longer knows counts as revoked. Nothing is revoked on the job's word alone: the read of the
+ * displaced version that the revoke makes anyway returns its staging labels, and a version that is current
+ * or pending at AWS — or the record's current one — is refused.
  */
 export async function revokeDisplaced(
-  deps: { readonly sink: SecretSink },
+  deps: { readonly sink: SecretSink; readonly records: RecordStore },
   request: RevokeRequest,
   ctx: StepContext,
-): Promise<'revoked' | 'already-gone'> {
+): Promise<RevokeOutcome> {
   const { policy } = request;
   const provider = policy.connection.provider;
   if (!provider.revoke) {
@@ -35,14 +42,19 @@ export async function revokeDisplaced(
   }
   try {
     const target = { secretId: policy.secret.id, policyId: policy.id, adopt: policy.secret.adopt };
-    const stored = await deps.sink.read(target, { versionId: request.versionId }, ctx.signal);
+    const [stored, record] = await Promise.all([
+      deps.sink.read(target, { versionId: request.versionId }, ctx.signal),
+      deps.records.get(policy.id),
+    ]);
     const credential: Secret<unknown> | undefined = stored
-      ? decodeCredential(stored, provider.schemas.credential, {
+      ? decodeCredential(stored.value, provider.schemas.credential, {
           policyId: policy.id,
           secretId: target.secretId,
           version: 'displaced',
         })
       : undefined;
+    const refusal = refusalOf(request, stored, record, credential && provider.handleOf(credential.reveal()));
+    if (refusal) return { refused: refusal };
     return await provider.revoke(
       { connection: policy.connection.settings, target: policy.target, handle: request.handle, credential },
       ctx,
@@ -51,4 +63,26 @@ export async function revokeDisplaced(
     if (isRotationError(error) && error.kind === 'not-found') return 'already-gone';
     throw isRotationError(error) ? error.within({ policyId: policy.id, step: 'revoke' }) : error;
   }
+}
+
+function refusalOf(
+  request: RevokeRequest,
+  stored: StoredVersion | undefined,
+  record: PolicyRecord,
+  storedHandle: string | undefined,
+): string | undefined {
+  const version = `version ${request.versionId} of secret ${request.policy.secret.id}`;
+  const live = stored?.stages.filter((stage) => stage === STAGE.current || stage === STAGE.pending) ?? [];
+  if (live.length > 0)
+    return `${version} is ${live.join(' and ')} at AWS Secrets Manager: it is in use, not displaced`;
+  if (record.current?.versionId === request.versionId || record.current?.handle === request.handle) {
+    return `${version} holds the policy's current credential in rotor's record`;
+  }
+  if (record.inFlight?.versionId === request.versionId) {
+    return `${version} holds the credential of the policy's rotation in flight`;
+  }
+  if (storedHandle !== undefined && storedHandle !== request.handle) {
+    return `${version} holds another credential than the one the revoke job names`;
+  }
+  return undefined;
 }

@@ -138,6 +138,11 @@ export interface Provider<ConnConfig, Target, Cred, Verify = never> {
     input: PolicyInput<Resolved<ConnConfig>, Target>,
     ctx: StepContext,
   ): Promise<readonly ListedCredential<Cred>[]>;
+  /**
+   * The handle `issue` returned for this stored credential. The orphan sweep and revoke match the sink's
+   * versions to the vendor's credentials by it.
+   */
+  handleOf(credential: Cred): string;
   /** The credential's expiry as stored in the sink, for `beforeExpiry` schedules and status. */
   expiresAt(credential: Cred): Date | undefined;
   /** Read-only calls that prove the admin credential and the target work. */

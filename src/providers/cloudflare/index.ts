@@ -52,6 +52,7 @@ export const cloudflareProvider: Provider<
   rateLimit: { requests: 1_200, perMs: 5 * 60_000 },
   // rotate and refresh change one token in place: rotor never makes a second one, so there is nothing to sweep.
   canList: false,
+  handleOf: (credential) => credential.serviceTokenId,
   expiresAt: (credential) => (credential.expiresAt === null ? undefined : new Date(credential.expiresAt)),
   preflight: preflightServiceToken,
   verify: verifyServiceToken,

@@ -1,3 +1,4 @@
+import { fingerprint } from '../../domain/ids.js';
 import type { Provider } from '../provider.js';
 import { startMoovDemo } from './moov.demo.js';
 import { moovEmulator } from './moov.emulator.js';
@@ -45,6 +46,7 @@ export const moovProvider: Provider<MoovConnectionConfig, MoovTarget, MoovCreden
   // Documented: 40 requests per second per account (test accounts: 10 — set the connection's rateLimit).
   rateLimit: { requests: 40, perMs: 1_000 },
   canList: false,
+  handleOf: (credential) => fingerprint(credential.access_token),
   expiresAt: (credential) => new Date(credential.expires_at),
   preflight: preflightApiKey,
   verify: verifyAccessToken,

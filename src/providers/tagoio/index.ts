@@ -1,3 +1,4 @@
+import { fingerprint } from '../../domain/ids.js';
 import type { Provider } from '../provider.js';
 import { startTagoioDemo } from './tagoio.demo.js';
 import { tagoioEmulator } from './tagoio.emulator.js';
@@ -35,6 +36,7 @@ export const tagoioProvider: Provider<TagoioConnectionConfig, TagoioTarget, Tago
   },
   canList: true,
   listIssued: listRotorServiceTokens,
+  handleOf: (credential) => fingerprint(credential.token),
   expiresAt: (credential) => (credential.expireTime === null ? undefined : new Date(credential.expireTime)),
   preflight: preflightServiceAuth,
   verify: verifyServiceToken,

@@ -1,3 +1,4 @@
+import { fingerprint } from '../../domain/ids.js';
 import type { Provider } from '../provider.js';
 import { startTelenorDemo } from './telenor.demo.js';
 import { telenorEmulator } from './telenor.emulator.js';
@@ -30,6 +31,7 @@ export const telenorProvider: Provider<TelenorConnectionConfig, TelenorTarget, T
   },
   canList: true,
   listIssued: listRotorTokens,
+  handleOf: (credential) => fingerprint(credential.token),
   expiresAt: () => undefined,
   preflight: preflightTokens,
   verify: verifyToken,

@@ -1,5 +1,5 @@
-import type { Job } from 'bullmq';
-import { alertRevocationFailed } from '../../alerts/rotation-alerts.js';
+import { type Job, UnrecoverableError } from 'bullmq';
+import { alertRevocationFailed, alertRevocationRefused } from '../../alerts/rotation-alerts.js';
 import { revokeDisplaced } from '../../engine/revoke-displaced.js';
 import { applyFailure, asRotationError, isFinalFailure, throttleBackoff } from '../failure-policy.js';
 import { revokePayloadSchema } from '../job-payloads.js';
@@ -23,6 +23,20 @@ export async function revoke(deps: ProcessorDeps, job: Job, token: string | unde
         runId: job.id ?? payload.versionId,
       },
     );
+    if (typeof outcome === 'object') {
+      log.error(
+        { handle: payload.handle, versionId: payload.versionId, reason: outcome.refused },
+        'revoke refused: nothing was revoked',
+      );
+      if (deps.alerts) {
+        await alertRevocationRefused(deps.alerts, policy, {
+          versionId: payload.versionId,
+          handle: payload.handle,
+          reason: outcome.refused,
+        });
+      }
+      throw new UnrecoverableError(`revoke refused: ${outcome.refused}`);
+    }
     log.info({ handle: payload.handle, outcome }, 'displaced credential revoked');
     deps.observe?.({
       policyId: policy.id,
@@ -33,6 +47,7 @@ export async function revoke(deps: ProcessorDeps, job: Job, token: string | unde
     });
     return outcome;
   } catch (caught) {
+    if (caught instanceof UnrecoverableError) throw caught;
     const error = asRotationError(caught);
     const final = isFinalFailure(error, job.attemptsMade, job.opts.attempts ?? 1, deps.clock.now());
     log[final ? 'error' : 'warn']({ err: error, final }, 'revoke failed');
