@@ -1,5 +1,3 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,69 +11,27 @@ import { type EmulatedWorld, startEmulatedWorld } from '../support/emulated-worl
 import { eventually } from '../support/eventually.js';
 import { recordFaultOutcome } from '../support/fault-ledger.js';
 import { freePort } from '../support/free-port.js';
+import { type RedisServer, startRedisServer } from '../support/redis-server.js';
 
 let world: EmulatedWorld;
-let dataDir: string;
-let redisPort: number;
+let workDir: string;
+/** This suite's own Redis (AOF on, another port): restarting the shared one would break other suites. */
+let redisServer: RedisServer | undefined;
 let apiPort: number;
-let redisProcess: ChildProcess | undefined;
 let daemon: DaemonProcess | undefined;
 let client: Redis;
 let history: RunHistory;
 const PREFIX = 'rotor-restart';
-
-/** This suite's own Redis (AOF on, another port): restarting the shared one would break other suites. */
-async function startRedis(): Promise<void> {
-  redisProcess = spawn(
-    'redis-server',
-    [
-      '--port',
-      String(redisPort),
-      '--bind',
-      '127.0.0.1',
-      '--dir',
-      dataDir,
-      '--appendonly',
-      'yes',
-      '--save',
-      '',
-    ],
-    { stdio: 'ignore' },
-  );
-  await eventually('the suite’s Redis to answer', async () => {
-    const probe = new Redis(redisPort, '127.0.0.1', {
-      lazyConnect: true,
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => null,
-    });
-    probe.on('error', () => undefined);
-    try {
-      await probe.connect();
-      return (await probe.ping()) === 'PONG' ? true : undefined;
-    } catch {
-      return undefined;
-    } finally {
-      probe.disconnect();
-    }
-  });
-}
-
-async function stopRedis(): Promise<void> {
-  const exited = once(redisProcess as ChildProcess, 'exit');
-  redisProcess?.kill('SIGTERM');
-  await exited;
-  redisProcess = undefined;
-}
 
 const succeeded = async () =>
   (await history.recent('ticking')).filter((entry) => entry.outcome === 'succeeded');
 
 beforeAll(async () => {
   world = await startEmulatedWorld();
-  dataDir = await mkdtemp(join(tmpdir(), 'rotor-redis-'));
-  redisPort = await freePort();
+  workDir = await mkdtemp(join(tmpdir(), 'rotor-restart-'));
   apiPort = await freePort();
-  await startRedis();
+  const redis = await startRedisServer({ appendOnly: true });
+  redisServer = redis;
   const token = world.cloudflare.seedToken({ name: 'ticking', duration: '8760h' });
   const yaml = world
     .yaml(
@@ -92,11 +48,11 @@ beforeAll(async () => {
         worker: 'lockDuration: 5s\nstalledInterval: 2s',
       },
     )
-    .replace(`url: ${world.redisUrl}`, `url: redis://127.0.0.1:${redisPort}`)
+    .replace(`url: ${world.redisUrl}`, `url: ${redis.url}`)
     .replace(`prefix: ${world.prefix}`, `prefix: ${PREFIX}`);
-  const configFile = join(dataDir, 'rotor.yaml');
+  const configFile = join(workDir, 'rotor.yaml');
   await writeFile(configFile, yaml);
-  client = new Redis(redisPort, '127.0.0.1', { maxRetriesPerRequest: null });
+  client = new Redis(redis.url, { maxRetriesPerRequest: null });
   // The outage is the point of this suite: the client reconnects when Redis is back.
   client.on('error', () => undefined);
   history = new RunHistory(client, PREFIX);
@@ -106,9 +62,9 @@ beforeAll(async () => {
 afterAll(async () => {
   await daemon?.stop();
   client?.disconnect();
-  if (redisProcess) await stopRedis();
+  await redisServer?.close();
   await world?.close();
-  await rm(dataDir, { recursive: true, force: true });
+  await rm(workDir, { recursive: true, force: true });
 });
 
 describe('a Redis restart', () => {
@@ -117,7 +73,7 @@ describe('a Redis restart', () => {
       (await succeeded()).length >= 2 ? true : undefined,
     );
 
-    await stopRedis();
+    await redisServer?.stop();
     const readiness = await eventually('/readyz to report the outage', async () => {
       const response = await fetch(`http://127.0.0.1:${apiPort}/readyz`).catch(() => undefined);
       if (response?.status !== 503) return undefined;
@@ -125,7 +81,7 @@ describe('a Redis restart', () => {
     });
     expect(readiness.problems.join(' ')).toMatch(/redis/);
 
-    await startRedis();
+    await redisServer?.start();
     const before = (await succeeded()).length;
     await eventually('two more scheduled rotations after the restart', async () =>
       (await succeeded()).length >= before + 2 ? true : undefined,

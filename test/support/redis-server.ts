@@ -1,0 +1,97 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { eventually } from './eventually.js';
+import { freePort } from './free-port.js';
+
+/**
+ * A `redis-server` of a suite's own, on a free port of 127.0.0.1, for suites that restart or empty Redis:
+ * doing that to the shared test Redis would break every other suite running at the time.
+ */
+export interface RedisServer {
+  readonly port: number;
+  /** `redis://127.0.0.1:<port>`. */
+  readonly url: string;
+  /** Starts it again after `stop`, on the same port and data directory (with AOF on, the data is back). */
+  start(): Promise<void>;
+  /** SIGTERM, then waits for the process to exit. */
+  stop(): Promise<void>;
+  /** FLUSHALL: every key of every database gone, as on a Redis that lost its data. */
+  flush(): Promise<void>;
+  /** Stops it if it runs and removes its data directory. */
+  close(): Promise<void>;
+}
+
+export interface RedisServerOptions {
+  /** Append-only file on (data survives a restart); default off: no persistence at all. */
+  readonly appendOnly?: boolean;
+}
+
+/** Starts the server and returns once it answers PING. */
+export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'rotor-redis-'));
+  const port = await freePort();
+  let child: ChildProcess | undefined;
+
+  const answers = async (): Promise<boolean> => {
+    const probe = new Redis(port, '127.0.0.1', {
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
+    probe.on('error', () => undefined);
+    try {
+      await probe.connect();
+      return (await probe.ping()) === 'PONG';
+    } catch {
+      return false;
+    } finally {
+      probe.disconnect();
+    }
+  };
+
+  const start = async (): Promise<void> => {
+    if (child) throw new Error('this redis-server is already running');
+    const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dataDir, '--save', ''];
+    args.push('--appendonly', options.appendOnly ? 'yes' : 'no');
+    const started = spawn('redis-server', args, { stdio: 'ignore' });
+    child = started;
+    await eventually('the suite’s redis-server to answer', async () => {
+      if (started.exitCode !== null) throw new Error(`redis-server exited with ${started.exitCode}`);
+      return (await answers()) ? true : undefined;
+    });
+  };
+
+  const stop = async (): Promise<void> => {
+    const running = child;
+    if (!running) return;
+    child = undefined;
+    if (running.exitCode !== null || running.signalCode !== null) return;
+    const exited = once(running, 'exit');
+    running.kill('SIGTERM');
+    await exited;
+  };
+
+  await start();
+  return {
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    start,
+    stop,
+    flush: async () => {
+      const client = new Redis(port, '127.0.0.1', { maxRetriesPerRequest: 1 });
+      try {
+        await client.flushall();
+      } finally {
+        client.disconnect();
+      }
+    },
+    close: async () => {
+      await stop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
