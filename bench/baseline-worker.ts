@@ -73,7 +73,7 @@ export async function startBaseline(config: RotorConfig, concurrency: number): P
       ctx,
     );
     const versionId = randomUUID();
-    await sink.stage(target, versionId, encodeCredential(issued.credential), signal);
+    await sink.stage(target, versionId, encodeCredential(issued.credential, { runId }), signal);
     await provider.verify?.(
       {
         connection: policy.connection.settings,

@@ -9,7 +9,14 @@ import type { SecretSink, SinkTarget } from '../sinks/sink.js';
 import type { CredentialRef, InFlight, PolicyRecord, RunStep, Trigger } from '../state/policy-record.js';
 import { decodeCredential, encodeCredential } from './credential-codec.js';
 import { fromJournalPayload, type IssuedCredential, toJournalPayload } from './journal-payload.js';
-import type { ConnectionHttp, CredentialJournal, RecordStore, RunHistoryLog, StepObserver } from './ports.js';
+import type {
+  ConnectionHttp,
+  CredentialJournal,
+  RecordRebuilder,
+  RecordStore,
+  RunHistoryLog,
+  StepObserver,
+} from './ports.js';
 
 export interface RotationDeps {
   readonly sink: SecretSink;
@@ -20,6 +27,8 @@ export interface RotationDeps {
   readonly clock: Clock;
   readonly log: Logger;
   readonly observe?: StepObserver;
+  /** Rebuilds a record Redis lost from AWS before the run decides anything on it. */
+  readonly rebuild?: RecordRebuilder;
 }
 
 export interface RotationRequest {
@@ -138,7 +147,11 @@ class RotationRun {
     // failure, only counts if the run is not already committed.
     const journalRead = this.#deps.journal.get(this.#policy.id);
     journalRead.catch(() => undefined);
-    const record = await this.#deps.records.get(this.#policy.id);
+    const read = await this.#deps.records.get(this.#policy.id);
+    const record =
+      read.revision === 0 && this.#deps.rebuild
+        ? (await this.#deps.rebuild(this.#policy, this.#request.signal)).record
+        : read;
     this.#record = record;
     if (record.current?.runId === this.#request.runId && record.inFlight === undefined) {
       // A re-delivered job of a committed run: hand back its revoke again (the revoke job id is stable).
@@ -276,7 +289,7 @@ class RotationRun {
     }
     const credential = parsed.data;
     const issued: IssuedCredential = {
-      document: encodeCredential(Secret.of(credential)),
+      document: encodeCredential(Secret.of(credential), { runId: this.#runId }),
       handle: result.handle,
       expiresAt: result.expiresAt?.getTime() ?? provider.expiresAt(credential)?.getTime(),
     };

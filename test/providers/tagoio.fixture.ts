@@ -26,7 +26,9 @@ export async function startTagoioFixture(): Promise<ProviderFixture> {
     },
     // A service-authorization token is accepted while it exists at TagoIO (deleting it is the revoke).
     accepts: async (credential) => {
-      const parsed = tagoioCredentialSchema.safeParse(credential);
+      // As a consumer parses the stored document: strictly, allowing rotor's own `rotor` member.
+      const { rotor: _provenance, ...fields } = (credential ?? {}) as Record<string, unknown>;
+      const parsed = tagoioCredentialSchema.safeParse(fields);
       return parsed.success && emulator.store.exists(parsed.data.token);
     },
     liveIssued: () =>
