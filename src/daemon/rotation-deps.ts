@@ -5,6 +5,7 @@ import type { Clock } from '../lib/clock.js';
 import { createHttpClientFactory } from '../lib/http-client.js';
 import type { Logger } from '../lib/logger.js';
 import type { RotationMetrics } from '../metrics/rotor-metrics.js';
+import { recordRebuilder } from '../queue/record-rebuild.js';
 import type { ProcessorDeps } from '../queue/rotation-processor.js';
 import { connectionHttp } from '../rate-limit/connection-http.js';
 import { RedisRateLimiter } from '../rate-limit/redis-rate-limiter.js';
@@ -36,8 +37,16 @@ export function wireRotations(
   });
   const sink = createAwsSecretsManagerSink(config.sink, { clock: options.clock, limiter });
   const policies = new Map<string, PolicyConfig>(config.policies.map((policy) => [policy.id, policy]));
+  const rebuild = recordRebuilder({
+    records: infra.records,
+    sink,
+    queue: infra.queue,
+    clock: options.clock,
+    log: options.log,
+  });
   return {
     deps: {
+      rebuild,
       queue: infra.queue,
       policies,
       sink,

@@ -1,32 +1,49 @@
 import type { PolicyConfig } from '../config/rotor-config.js';
 import { mapConcurrently } from '../lib/bounded-concurrency.js';
+import { nextRuns } from '../plan/next-runs.js';
 import { armExpiryTimer } from '../queue/expiry-timer.js';
 import type { ProcessorDeps } from '../queue/rotation-processor.js';
 import { requestRotation } from '../queue/rotation-requests.js';
+import type { PolicyRecord } from '../state/policy-record.js';
 
 /** Policies checked at once at start (records, timers and queue writes in flight together). */
 const STARTUP_CONCURRENCY = 16;
+/** Records rebuilt from AWS at once: paced, so a fleet's rebuild leaves AWS's quota to the rotations. */
+const REBUILD_CONCURRENCY = 4;
 /** Records read per batch: a fleet's records are never all in memory at once. */
 const RECORD_BATCH = 1_000;
 
+export interface StartupOutcome {
+  /** Policies whose record Redis did not have while AWS held their secret: rebuilt from AWS. */
+  readonly rebuilt: number;
+  /** Of those, the ones due during the gap, rotated once now. */
+  readonly caughtUp: number;
+}
+
 /**
- * At start: re-arms before-expiry timers and rotates at once only the policies whose secret does not exist
- * yet (a new or changed schedule otherwise waits for its next run). Only policies rotor has never
- * committed are looked up in the sink, all in one `inspectMany`: one that has a current credential had its
- * secret at that commit (were it deleted since, its next run creates it again). A failing check is logged
- * and skipped: one broken policy never stops the daemon.
+ * At start (and after Redis lost rotor's state): re-arms before-expiry timers, rotates at once the policies
+ * whose secret does not exist yet, and rebuilds from AWS the records of policies whose secret exists while
+ * Redis has no record of them. A rebuilt policy that was due while its record was missing runs once now,
+ * not once per missed period (its last success is when AWSCURRENT was written). Only policies with no
+ * committed credential are looked up in the sink, all in one `inspectMany`. A failing check is logged and
+ * skipped: one broken policy never stops the daemon.
  */
-export async function startupRuns(policies: readonly PolicyConfig[], deps: ProcessorDeps): Promise<void> {
-  const scheduled = policies.filter((policy) => !policy.paused && policy.schedule.kind !== 'manual');
-  const neverCommitted: PolicyConfig[] = [];
-  for (let start = 0; start < scheduled.length; start += RECORD_BATCH) {
-    const batch = scheduled.slice(start, start + RECORD_BATCH);
+export async function startupRuns(
+  policies: readonly PolicyConfig[],
+  deps: ProcessorDeps,
+): Promise<StartupOutcome> {
+  const active = policies.filter((policy) => !policy.paused);
+  const unrecorded: PolicyConfig[] = [];
+  for (let start = 0; start < active.length; start += RECORD_BATCH) {
+    const batch = active.slice(start, start + RECORD_BATCH);
     const records = await deps.records.getMany(batch.map((policy) => policy.id));
     await mapConcurrently(batch, STARTUP_CONCURRENCY, async (policy) => {
       try {
         const record = records.get(policy.id) ?? (await deps.records.get(policy.id));
-        await armExpiryTimer(deps.queue, policy, record.current?.expiresAt, deps.clock.now());
-        if (policy.capability !== 'extend' && record.current === undefined) neverCommitted.push(policy);
+        if (policy.schedule.kind !== 'manual') {
+          await armExpiryTimer(deps.queue, policy, record.current?.expiresAt, deps.clock.now());
+        }
+        if (record.current === undefined) unrecorded.push(policy);
       } catch (error) {
         deps.log.error({ err: error, policyId: policy.id }, 'start-up check of this policy failed');
       }
@@ -34,18 +51,23 @@ export async function startupRuns(policies: readonly PolicyConfig[], deps: Proce
   }
 
   const states = await deps.sink.inspectMany(
-    neverCommitted.map((policy) => ({
+    unrecorded.map((policy) => ({
       secretId: policy.secret.id,
       policyId: policy.id,
       adopt: policy.secret.adopt,
     })),
     new AbortController().signal,
   );
-  await mapConcurrently(neverCommitted, STARTUP_CONCURRENCY, async (policy, index) => {
+  const toRebuild: PolicyConfig[] = [];
+  await mapConcurrently(unrecorded, STARTUP_CONCURRENCY, async (policy, index) => {
     const outcome = states[index];
     try {
       if (!outcome?.ok) throw outcome?.error ?? new Error('the sink gave no answer for this policy');
-      if (outcome.state?.currentVersionId !== undefined) return;
+      if (outcome.state?.currentVersionId !== undefined) {
+        toRebuild.push(policy);
+        return;
+      }
+      if (policy.schedule.kind === 'manual' || policy.capability === 'extend') return;
       const requested = await requestRotation(deps.queue, policy, 'initial', { nowMs: deps.clock.now() });
       deps.log.info(
         { policyId: policy.id, jobId: requested.jobId },
@@ -55,4 +77,38 @@ export async function startupRuns(policies: readonly PolicyConfig[], deps: Proce
       deps.log.error({ err: error, policyId: policy.id }, 'start-up check of this policy failed');
     }
   });
+
+  let rebuilt = 0;
+  let caughtUp = 0;
+  const rebuild = deps.rebuild;
+  if (!rebuild) return { rebuilt, caughtUp };
+  await mapConcurrently(toRebuild, REBUILD_CONCURRENCY, async (policy) => {
+    try {
+      const outcome = await rebuild(policy, AbortSignal.timeout(60_000));
+      if (!outcome.rebuilt) return;
+      rebuilt++;
+      const nowMs = deps.clock.now();
+      if (policy.schedule.kind !== 'manual') {
+        await armExpiryTimer(deps.queue, policy, outcome.record.current?.expiresAt, nowMs);
+      }
+      if (!missedWhileUnrecorded(policy, outcome.record, nowMs)) return;
+      const requested = await requestRotation(deps.queue, policy, 'schedule', { nowMs });
+      caughtUp++;
+      deps.log.info(
+        { policyId: policy.id, jobId: requested.jobId },
+        'due while Redis had no record of the policy: rotating once now',
+      );
+    } catch (error) {
+      deps.log.error({ err: error, policyId: policy.id }, 'rebuilding this policy’s record from AWS failed');
+    }
+  });
+  return { rebuilt, caughtUp };
+}
+
+/** Whether a cron or `every` policy had a run due between its last success and now. */
+function missedWhileUnrecorded(policy: PolicyConfig, record: PolicyRecord, nowMs: number): boolean {
+  if (policy.schedule.kind !== 'cron' && policy.schedule.kind !== 'every') return false;
+  if (record.lastSuccessAt === undefined) return false;
+  const [due] = nextRuns(policy.schedule, record.lastSuccessAt, 1);
+  return due !== undefined && due <= nowMs;
 }

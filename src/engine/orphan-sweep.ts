@@ -6,7 +6,7 @@ import type { ListedCredential, StepContext } from '../providers/provider.js';
 import type { SecretSink, SinkTarget } from '../sinks/sink.js';
 import type { PolicyRecord } from '../state/policy-record.js';
 import { credentialIn } from './credential-codec.js';
-import type { ConnectionHttp, RecordStore } from './ports.js';
+import type { ConnectionHttp, RecordRebuilder, RecordStore } from './ports.js';
 
 export interface OrphanSweepDeps {
   readonly records: RecordStore;
@@ -14,6 +14,7 @@ export interface OrphanSweepDeps {
   readonly http: ConnectionHttp;
   readonly clock: Clock;
   readonly log: Logger;
+  readonly rebuild?: RecordRebuilder;
 }
 
 export interface OrphanOutcome {
@@ -51,17 +52,18 @@ export async function sweepOrphans(deps: OrphanSweepDeps, policy: PolicyConfig):
     runId,
   });
   const input = { connection: policy.connection.settings, target: policy.target };
-  const [listed, record] = await Promise.all([
+  const [listed, read] = await Promise.all([
     provider.listIssued(input, ctx(`${policy.id}-sweep`)),
     deps.records.get(policy.id),
   ]);
+  const record = read.revision === 0 && deps.rebuild ? (await deps.rebuild(policy, signal)).record : read;
   const candidates = unheldByRecord(listed, record, deps.clock.now(), policy.gracePeriodMs);
   // The AWS reads cost calls, so they are made only when the record leaves something to delete.
   if (candidates.length === 0) return { deleted: [], failed: [] };
   const target: SinkTarget = { secretId: policy.secret.id, policyId: policy.id, adopt: policy.secret.adopt };
   const state = await deps.sink.inspect(target, signal);
   if (state !== undefined && record.revision === 0) {
-    const skipped = `no record of the policy while its AWS secret ${target.secretId} exists (Redis lost it); not swept until the record is rebuilt`;
+    const skipped = `no record of the policy while its AWS secret ${target.secretId} exists (Redis lost it, and it could not be rebuilt); not swept until it is`;
     deps.log.warn({ policyId: policy.id, candidates: candidates.length }, `orphan sweep: ${skipped}`);
     return { deleted: [], failed: [], skipped };
   }

@@ -1,4 +1,4 @@
-import type { ConnectionConfig } from '../config/rotor-config.js';
+import type { ConnectionConfig, PolicyConfig } from '../config/rotor-config.js';
 import type { Secret } from '../domain/secret.js';
 import type { HttpClientFactory } from '../lib/http-client.js';
 import type { PolicyRecord, RunHistoryEntry } from '../state/policy-record.js';
@@ -55,6 +55,15 @@ export interface StepEvent {
 }
 
 export type StepObserver = (event: StepEvent) => void;
+
+/**
+ * The policy's record, rebuilt from AWS when Redis has none while the policy's secret exists (Redis lost
+ * it); the record as it is otherwise. Called before anything is decided on a record of revision 0.
+ */
+export type RecordRebuilder = (
+  policy: PolicyConfig,
+  signal: AbortSignal,
+) => Promise<{ readonly record: PolicyRecord; readonly rebuilt: boolean }>;
 
 /** The HTTP clients of one connection: all its calls share the connection's rate limit. */
 export type ConnectionHttp = (connection: ConnectionConfig) => HttpClientFactory;

@@ -5,7 +5,7 @@ import type { StepContext } from '../providers/provider.js';
 import { type SecretSink, STAGE, type StoredVersion } from '../sinks/sink.js';
 import type { PolicyRecord } from '../state/policy-record.js';
 import { decodeCredential } from './credential-codec.js';
-import type { RecordStore } from './ports.js';
+import type { RecordRebuilder, RecordStore } from './ports.js';
 
 export interface RevokeRequest {
   readonly policy: PolicyConfig;
@@ -24,7 +24,7 @@ export type RevokeOutcome = 'revoked' | 'already-gone' | { readonly refused: str
  * or pending at AWS — or the record's current one — is refused.
  */
 export async function revokeDisplaced(
-  deps: { readonly sink: SecretSink; readonly records: RecordStore },
+  deps: { readonly sink: SecretSink; readonly records: RecordStore; readonly rebuild?: RecordRebuilder },
   request: RevokeRequest,
   ctx: StepContext,
 ): Promise<RevokeOutcome> {
@@ -42,10 +42,13 @@ export async function revokeDisplaced(
   }
   try {
     const target = { secretId: policy.secret.id, policyId: policy.id, adopt: policy.secret.adopt };
-    const [stored, record] = await Promise.all([
+    const [stored, read] = await Promise.all([
       deps.sink.read(target, { versionId: request.versionId }, ctx.signal),
       deps.records.get(policy.id),
     ]);
+    // A record Redis lost is rebuilt from AWS first: nothing is revoked on an empty record's word.
+    const record =
+      read.revision === 0 && deps.rebuild ? (await deps.rebuild(policy, ctx.signal)).record : read;
     const credential: Secret<unknown> | undefined = stored
       ? decodeCredential(stored.value, provider.schemas.credential, {
           policyId: policy.id,

@@ -35,6 +35,8 @@ export interface StoredVersion {
   readonly value: Secret<string>;
   /** Empty for a deprecated version (one no label points at any more). */
   readonly stages: readonly string[];
+  /** When the version was written (epoch ms), when the store says. */
+  readonly createdAt?: number;
 }
 
 /**

@@ -63,6 +63,8 @@ export const policyRecordSchema = z.strictObject({
   consecutiveFailures: z.number().int().nonnegative(),
   /** Set when the failed runs in a row reached the policy's limit: scheduled runs stop until a success. */
   needsAttentionSince: epochMs.optional(),
+  /** When the record was rebuilt from AWS after Redis lost it (its current and previous come from AWS's labels). */
+  rebuiltAt: epochMs.optional(),
 });
 export type PolicyRecord = z.infer<typeof policyRecordSchema>;
 

@@ -195,7 +195,12 @@ export function createAwsSecretsManagerSink(
         if (versionId === undefined) {
           throw protocolFailure(AWS_SM_SYSTEM, 'GetSecretValue', 'the response has no VersionId');
         }
-        return { versionId, value: Secret.of(output.SecretString), stages: output.VersionStages ?? [] };
+        return {
+          versionId,
+          value: Secret.of(output.SecretString),
+          stages: output.VersionStages ?? [],
+          ...(output.CreatedDate === undefined ? {} : { createdAt: output.CreatedDate.getTime() }),
+        };
       } catch (error) {
         if (isNotFound(error)) return undefined;
         throw error;

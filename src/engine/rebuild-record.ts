@@ -1,0 +1,87 @@
+import type { PolicyConfig } from '../config/rotor-config.js';
+import { fingerprint } from '../domain/ids.js';
+import type { Clock } from '../lib/clock.js';
+import type { Logger } from '../lib/logger.js';
+import type { SecretSink, SinkTarget, StoredVersion } from '../sinks/sink.js';
+import type { CredentialRef, PolicyRecord } from '../state/policy-record.js';
+import { credentialIn, provenanceOf } from './credential-codec.js';
+import type { RecordStore } from './ports.js';
+
+export interface RebuildDeps {
+  readonly records: RecordStore;
+  readonly sink: SecretSink;
+  readonly clock: Clock;
+  readonly log: Logger;
+}
+
+export interface RebuildOutcome {
+  readonly record: PolicyRecord;
+  /** True when this call wrote the record from AWS (another caller may have got there first). */
+  readonly rebuilt: boolean;
+}
+
+/**
+ * The policy's record, rebuilt from AWS Secrets Manager when Redis has none while the policy's secret exists:
+ * current and previous from the AWSCURRENT and AWSPREVIOUS versions (version id, the credential's handle,
+ * fingerprint and expiry, the run from the document's provenance), and the last success from when AWSCURRENT
+ * was written. Nothing is issued, revoked or deleted here. A record Redis still has is returned as it is.
+ */
+export async function rebuildRecord(
+  deps: RebuildDeps,
+  policy: PolicyConfig,
+  signal: AbortSignal,
+): Promise<RebuildOutcome> {
+  const record = await deps.records.get(policy.id);
+  if (record.revision > 0) return { record, rebuilt: false };
+  const target: SinkTarget = { secretId: policy.secret.id, policyId: policy.id, adopt: policy.secret.adopt };
+  const state = await deps.sink.inspect(target, signal);
+  if (state?.currentVersionId === undefined) return { record, rebuilt: false };
+  const [current, previous] = await Promise.all(
+    [state.currentVersionId, state.previousVersionId].map((versionId) =>
+      versionId === undefined ? undefined : deps.sink.read(target, { versionId }, signal),
+    ),
+  );
+  const currentRef = current && refOf(policy, current);
+  const previousRef = previous && refOf(policy, previous);
+  const now = deps.clock.now();
+  let wrote = false;
+  const updated = await deps.records.update(policy.id, (stored) => {
+    // Another replica, or the policy's own first run, wrote it meanwhile: theirs stands.
+    if (stored.revision > 0) return stored;
+    wrote = true;
+    return {
+      ...stored,
+      ...(currentRef === undefined ? {} : { current: currentRef }),
+      ...(previousRef === undefined ? {} : { previous: previousRef }),
+      ...(current?.createdAt === undefined ? {} : { lastSuccessAt: current.createdAt }),
+      rebuiltAt: now,
+    };
+  });
+  if (wrote) {
+    deps.log.warn(
+      {
+        policyId: policy.id,
+        current: currentRef?.versionId ?? null,
+        previous: previousRef?.versionId ?? null,
+      },
+      'policy record rebuilt from AWS Secrets Manager (Redis had none)',
+    );
+  }
+  return { record: updated, rebuilt: wrote };
+}
+
+/** A version's credential as the record refers to it; undefined when it holds no credential of the provider. */
+function refOf(policy: PolicyConfig, version: StoredVersion): CredentialRef | undefined {
+  const provider = policy.connection.provider;
+  const credential = credentialIn(version.value, provider.schemas.credential);
+  if (credential === undefined) return undefined;
+  const expiresAt = provider.expiresAt(credential)?.getTime();
+  return {
+    // A document rotor did not write (an adopted secret's first value) names no run.
+    runId: provenanceOf(version.value)?.runId ?? '',
+    handle: provider.handleOf(credential),
+    versionId: version.versionId,
+    fingerprint: fingerprint(version.value.reveal()),
+    ...(expiresAt === undefined ? {} : { expiresAt }),
+  };
+}

@@ -1,0 +1,99 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RotorConfig } from '../../src/config/rotor-config.js';
+import { connectRedis, type RedisInfrastructure } from '../../src/daemon/redis-infrastructure.js';
+import { type RotationWiring, wireRotations } from '../../src/daemon/rotation-deps.js';
+import { manualRunId } from '../../src/domain/ids.js';
+import { rebuildRecord } from '../../src/engine/rebuild-record.js';
+import { runRotation } from '../../src/engine/run-rotation.js';
+import { stateKeys } from '../../src/state/redis-keys.js';
+import { type EmulatedWorld, policyNamed, startEmulatedWorld } from '../support/emulated-world.js';
+import { memoryLogger } from '../support/memory-log.js';
+
+let world: EmulatedWorld;
+let config: RotorConfig;
+let infra: RedisInfrastructure;
+let wiring: RotationWiring;
+const signal = new AbortController().signal;
+
+beforeAll(async () => {
+  world = await startEmulatedWorld();
+  const rotated = world.cloudflare.seedToken({ name: 'rebuilt', duration: '8760h' });
+  const fresh = world.cloudflare.seedToken({ name: 'fresh', duration: '8760h' });
+  config = await world.config(`
+    - id: rebuilt
+      connection: cf
+      action: rotate
+      target: { serviceTokenId: ${rotated.id} }
+      schedule: { every: 1d }
+      secret: { id: rebuilt/cloudflare-access }
+    - id: fresh
+      connection: cf
+      action: rotate
+      target: { serviceTokenId: ${fresh.id} }
+      schedule: { every: 1d }
+      secret: { id: fresh/cloudflare-access }
+  `);
+  infra = connectRedis(config);
+  wiring = wireRotations(config, infra, { log: memoryLogger().log, clock: { now: () => Date.now() } });
+});
+
+afterAll(async () => {
+  wiring?.close();
+  await infra?.close();
+  await world?.close();
+});
+
+const rotate = (policyId: string, atMs: number) =>
+  runRotation(wiring.deps, {
+    policy: policyNamed(config, policyId),
+    runId: manualRunId(policyId, atMs),
+    trigger: 'manual',
+    signal,
+  });
+
+describe('rebuilding a record Redis lost, from AWS', () => {
+  it('gives back current and previous as the lost record had them: run ids, handles, versions, fingerprints, expiry', async () => {
+    const deps = { ...wiring.deps, log: memoryLogger().log };
+    await rotate('rebuilt', Date.now() - 2);
+    await rotate('rebuilt', Date.now() - 1);
+    const lost = await infra.records.get('rebuilt');
+    await infra.redis.del(stateKeys.record(config.redis.prefix, 'rebuilt'));
+
+    const { record, rebuilt } = await rebuildRecord(deps, policyNamed(config, 'rebuilt'), signal);
+
+    expect(rebuilt).toBe(true);
+    expect(record.current).toEqual(lost.current);
+    expect(record.previous).toEqual(lost.previous);
+    expect(record.rebuiltAt).toBeGreaterThan(0);
+    expect(record.lastSuccessAt).toBeLessThanOrEqual(lost.lastSuccessAt ?? 0);
+    expect(await infra.records.get('rebuilt')).toEqual(record);
+  });
+
+  it('leaves a record Redis has as it is, and writes none for a policy whose secret does not exist', async () => {
+    const deps = { ...wiring.deps, log: memoryLogger().log };
+    const held = await infra.records.get('rebuilt');
+
+    expect(await rebuildRecord(deps, policyNamed(config, 'rebuilt'), signal)).toEqual({
+      record: held,
+      rebuilt: false,
+    });
+    expect(await rebuildRecord(deps, policyNamed(config, 'fresh'), signal)).toMatchObject({
+      record: { revision: 0 },
+      rebuilt: false,
+    });
+    expect(await infra.redis.exists(stateKeys.record(config.redis.prefix, 'fresh'))).toBe(0);
+  });
+
+  it('ties each AWS version to its run by a member the consumers’ fields are left beside', async () => {
+    const current = JSON.parse(world.aws.store.valueOf('rebuilt/cloudflare-access') ?? '{}') as Record<
+      string,
+      unknown
+    >;
+    const record = await infra.records.get('rebuilt');
+
+    expect(current.rotor).toEqual({ runId: record.current?.runId });
+    expect(Object.keys(current).sort()).toEqual(
+      ['clientId', 'clientSecret', 'expiresAt', 'rotor', 'serviceTokenId'].sort(),
+    );
+  });
+});
