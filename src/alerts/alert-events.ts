@@ -8,6 +8,7 @@ export const alertEventTypes = [
   'credential.expiring',
   'policy.needs_attention',
   'schedule.stalled',
+  'state.lost',
 ] as const;
 export type AlertEventType = (typeof alertEventTypes)[number];
 
@@ -22,8 +23,9 @@ export interface AlertEvent {
   readonly type: AlertEventType;
   /** ISO 8601. */
   readonly time: string;
-  readonly policyId: string;
-  readonly provider: string;
+  /** Absent for daemon-wide events (state.lost). */
+  readonly policyId?: string | undefined;
+  readonly provider?: string | undefined;
   readonly runId?: string | undefined;
   readonly step?: string | undefined;
   readonly error?: { readonly kind: string; readonly message: string } | undefined;

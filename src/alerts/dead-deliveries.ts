@@ -5,7 +5,8 @@ export interface DeadDelivery {
   readonly deliveryId: string;
   readonly endpoint: string;
   readonly eventType: string;
-  readonly policyId: string;
+  /** Absent for a daemon-wide event. */
+  readonly policyId: string | undefined;
   readonly failedAt: number | undefined;
   readonly attempts: number;
   readonly reason: string;
@@ -24,7 +25,7 @@ export async function deadDeliveries(
       deliveryId: job.id ?? '',
       endpoint: payload.success ? payload.data.endpoint : 'unknown',
       eventType: payload.success ? payload.data.event.type : 'unknown',
-      policyId: payload.success ? payload.data.event.policyId : 'unknown',
+      policyId: payload.success ? payload.data.event.policyId : undefined,
       failedAt: job.finishedOn,
       attempts: job.attemptsMade,
       reason: job.failedReason,

@@ -9,6 +9,7 @@ const headline: Record<AlertEvent['type'], string> = {
   'credential.expiring': 'credential expires soon and no rotation is due before it',
   'policy.needs_attention': 'needs attention: failed runs in a row',
   'schedule.stalled': 'schedule stalled: its next run is not in the future',
+  'state.lost': 'Redis LOST rotor’s state: schedules and records are being rebuilt from AWS',
 };
 
 /** The JSON format: the Standard Webhooks payload shape `{type, timestamp, data}`. */
@@ -25,6 +26,7 @@ export function slackBody(event: AlertEvent): string {
     event.error && `${event.error.kind}: ${event.error.message}`,
     ...Object.entries(event.details ?? {}).map(([key, value]) => `${key} ${value}`),
   ].filter(Boolean);
-  const text = `rotor: policy *${event.policyId}* (${event.provider}) ${headline[event.type]}${facts.length ? `\n${facts.join('\n')}` : ''}`;
+  const subject = event.policyId === undefined ? '' : ` policy *${event.policyId}* (${event.provider})`;
+  const text = `rotor:${subject} ${headline[event.type]}${facts.length ? `\n${facts.join('\n')}` : ''}`;
   return JSON.stringify({ text });
 }

@@ -22,6 +22,8 @@ export interface ApiDeps {
   readonly dashboard?: { readonly queues: readonly Queue[]; readonly readOnly: boolean };
   /** Served at /metrics. */
   readonly metrics: Registry;
+  /** Why rotor's state is being rebuilt after Redis lost it, or undefined while it is not. */
+  readonly stateRecovery?: () => string | undefined;
   readonly clock: Clock;
   readonly log: Logger;
 }

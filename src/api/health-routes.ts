@@ -1,13 +1,35 @@
 import type { FastifyInstance } from 'fastify';
 import type { ApiDeps } from './api-deps.js';
-import { readinessProblems } from './readiness.js';
+import { type ReadinessProblem, readinessProblems } from './readiness.js';
 
-/** Probes for orchestrators; unauthenticated, and they reveal nothing but reachability. */
+/**
+ * Probes for orchestrators; unauthenticated, so they reveal nothing but the kinds of problem. The details
+ * are logged when the set of problems changes, and served to bearer callers at /v1/readiness.
+ */
 export function registerHealthRoutes(app: FastifyInstance, deps: ApiDeps): void {
+  let lastReported = '';
+  const check = async (): Promise<ReadinessProblem[]> => {
+    const problems = await readinessProblems(deps);
+    const reported = problems.map((problem) => `${problem.kind}: ${problem.detail}`).join('; ');
+    if (reported !== lastReported) {
+      lastReported = reported;
+      if (problems.length > 0) deps.log.warn({ problems }, 'not ready');
+      else deps.log.info('ready');
+    }
+    return problems;
+  };
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
-    const problems = await readinessProblems(deps);
+    const problems = await check();
     if (problems.length === 0) return { status: 'ready' };
-    return reply.code(503).send({ status: 'unready', problems });
+    return reply.code(503).send({ status: 'unready', problems: problems.map((problem) => problem.kind) });
+  });
+  // Behind the bearer check, as every /v1 route: the kinds with their details.
+  app.get('/v1/readiness', async (_request, reply) => {
+    const problems = await check();
+    return reply.code(problems.length === 0 ? 200 : 503).send({
+      status: problems.length === 0 ? 'ready' : 'unready',
+      problems,
+    });
   });
 }

@@ -1,3 +1,5 @@
+import { readinessKinds } from './readiness.js';
+
 /** The API's OpenAPI 3.1 description, served at /openapi.json. */
 const errorBody = {
   type: 'object',
@@ -81,11 +83,22 @@ export const openApiDocument = {
     },
     '/readyz': {
       get: {
-        summary: 'Redis and the sink are reachable',
+        summary: 'Redis and the sink are reachable, and rotor is not rebuilding its state',
         security: [],
         responses: {
           '200': { description: 'ready' },
-          '503': { description: 'not ready; `problems` says why' },
+          '503': {
+            description: `not ready; \`problems\` lists kinds only: ${readinessKinds.join(', ')}`,
+          },
+        },
+      },
+    },
+    '/v1/readiness': {
+      get: {
+        summary: 'Readiness with details: each problem as `{kind, detail}`',
+        responses: {
+          '200': { description: 'ready' },
+          '503': { description: 'not ready' },
         },
       },
     },

@@ -29,7 +29,7 @@ function renderDead(dead: Awaited<ReturnType<typeof deadDeliveries>>): string {
   return [
     `alert deliveries: ${dead.count} dead`,
     ...dead.recent.map(
-      (d) => `  ${iso(d.failedAt)}  ${d.endpoint}  ${d.eventType} (${d.policyId})  ${d.reason}`,
+      (d) => `  ${iso(d.failedAt)}  ${d.endpoint}  ${d.eventType} (${d.policyId ?? 'rotor'})  ${d.reason}`,
     ),
   ].join('\n');
 }

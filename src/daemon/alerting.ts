@@ -10,6 +10,15 @@ import type { RotorMetrics } from '../metrics/rotor-metrics.js';
 import { JOB } from '../queue/job-payloads.js';
 import type { RedisInfrastructure } from './redis-infrastructure.js';
 
+/** The alert sweep's Job Scheduler (expiring credentials, stalled schedules), every 10 minutes. */
+export async function scheduleAlertSweep(queue: Queue): Promise<void> {
+  await queue.upsertJobScheduler(
+    SWEEP_SCHEDULER_ID,
+    { every: SWEEP_EVERY_MS },
+    { name: JOB.sweep, data: {}, opts: { removeOnComplete: { count: 10 }, removeOnFail: { count: 50 } } },
+  );
+}
+
 export interface Alerting {
   readonly publisher: AlertPublisher;
   readonly queue: Queue;
@@ -55,11 +64,7 @@ export async function startAlerting(
     );
   });
   worker.on('error', (error) => log.error({ err: error }, 'alert worker error'));
-  await infra.queue.upsertJobScheduler(
-    SWEEP_SCHEDULER_ID,
-    { every: SWEEP_EVERY_MS },
-    { name: JOB.sweep, data: {}, opts: { removeOnComplete: { count: 10 }, removeOnFail: { count: 50 } } },
-  );
+  await scheduleAlertSweep(infra.queue);
   return {
     publisher,
     queue,

@@ -10,11 +10,14 @@ import { scheduleOrphanSweep } from '../queue/orphan-sweep-schedule.js';
 import { ROTATION_QUEUE } from '../queue/queue-name.js';
 import { createRotationProcessor } from '../queue/rotation-processor.js';
 import { reconcileSchedulers } from '../queue/scheduler-reconcile.js';
-import { type Alerting, startAlerting } from './alerting.js';
+import { GenerationMarker } from '../state/generation-marker.js';
+import { type Alerting, scheduleAlertSweep, startAlerting } from './alerting.js';
 import { startApi } from './api-listener.js';
 import { connectRedis } from './redis-infrastructure.js';
+import { redisLocation } from './redis-location.js';
 import { wireRotations } from './rotation-deps.js';
 import { startupRuns } from './startup-runs.js';
+import { StateWatch } from './state-watch.js';
 
 export interface DaemonOptions {
   readonly log: Logger;
@@ -54,16 +57,35 @@ export async function startDaemon(config: RotorConfig, options: DaemonOptions): 
   });
   const { deps } = wiring;
 
-  const counts = { created: 0, updated: 0, removed: 0, unchanged: 0 };
-  for (const change of await reconcileSchedulers(infra, config.policies, clock.now())) {
-    counts[change.action]++;
-    if (change.action === 'unchanged') continue;
-    const next = change.nextMs === undefined ? undefined : new Date(change.nextMs).toISOString();
-    log.info({ policyId: change.policyId, scheduler: change.action, next }, 'schedule reconciled');
-  }
-  log.info(counts, 'schedules reconciled');
-  if (await scheduleOrphanSweep(infra.queue, config.policies, clock.now()))
-    log.info('orphan sweep scheduled hourly');
+  /** Job Schedulers, the orphan and alert sweeps: at start, and again after Redis lost them. */
+  const reconcileSchedules = async (): Promise<void> => {
+    const counts = { created: 0, updated: 0, removed: 0, unchanged: 0 };
+    for (const change of await reconcileSchedulers(infra, config.policies, clock.now())) {
+      counts[change.action]++;
+      if (change.action === 'unchanged') continue;
+      const next = change.nextMs === undefined ? undefined : new Date(change.nextMs).toISOString();
+      log.info({ policyId: change.policyId, scheduler: change.action, next }, 'schedule reconciled');
+    }
+    log.info(counts, 'schedules reconciled');
+    if (await scheduleOrphanSweep(infra.queue, config.policies, clock.now()))
+      log.info('orphan sweep scheduled hourly');
+    if (alerting) await scheduleAlertSweep(infra.queue);
+  };
+  const where = redisLocation(config.redis.url, config.redis.prefix);
+  const watch = new StateWatch({
+    marker: new GenerationMarker(infra.redis, config.redis.prefix),
+    where,
+    log,
+    clock,
+    ...(alerting === undefined ? {} : { alerts: alerting.publisher }),
+    recover: async () => {
+      await reconcileSchedules();
+      const outcome = await startupRuns(config.policies, deps);
+      log.info(outcome, 'run records rebuilt from AWS after the loss');
+    },
+  });
+  const freshRedis = await watch.start();
+  await reconcileSchedules();
 
   const worker = new Worker(ROTATION_QUEUE, createRotationProcessor(deps), {
     connection: infra.blockingConnection(),
@@ -85,7 +107,14 @@ export async function startDaemon(config: RotorConfig, options: DaemonOptions): 
   });
   worker.on('error', (error) => log.error({ err: error }, 'worker error'));
 
-  await startupRuns(config.policies, deps);
+  const startup = await startupRuns(config.policies, deps);
+  if (freshRedis && startup.rebuilt > 0) {
+    log.warn(
+      { redis: where, ...startup },
+      'started on a Redis without rotor’s state while AWS holds its secrets: run records rebuilt from AWS',
+    );
+  }
+  infra.redis.on('ready', () => void watch.check());
   const api = config.api
     ? await startApi(config.api, {
         redis: infra.redis,
@@ -96,6 +125,7 @@ export async function startDaemon(config: RotorConfig, options: DaemonOptions): 
         policies: deps.policies,
         tokens: config.api.tokens,
         metrics: metrics.registry,
+        stateRecovery: () => watch.recovering(),
         ...(config.api.dashboard.enabled
           ? {
               dashboard: {
@@ -114,6 +144,7 @@ export async function startDaemon(config: RotorConfig, options: DaemonOptions): 
     apiUrl: api?.url,
     stop: async () => {
       log.info('stopping: waiting for in-flight steps');
+      watch.stop();
       await api?.close();
       await worker.close();
       await alerting?.close();

@@ -3,4 +3,6 @@ export const stateKeys = {
   record: (prefix: string, policyId: string) => `${prefix}:policy:${policyId}`,
   history: (prefix: string, policyId: string) => `${prefix}:history:${policyId}`,
   journal: (prefix: string, policyId: string) => `${prefix}:journal:${policyId}`,
+  /** Which set-up of rotor's state this Redis holds: gone or changed means Redis forgot (restart, flush, failover). */
+  generation: (prefix: string) => `${prefix}:generation`,
 };

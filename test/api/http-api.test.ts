@@ -68,15 +68,22 @@ describe('probes', () => {
     });
   });
 
-  it('GET /readyz is 200 when Redis and AWS answer, 503 with the reason when AWS does not', async () => {
+  it('GET /readyz is 200 when Redis and AWS answer, 503 naming only the kind when AWS does not; /v1/readiness gives the detail to bearer callers', async () => {
     expect((await call('GET', '/readyz', { token: null })).status).toBe(200);
     world.aws.server.faults.add({ route: '*', fault: { kind: 'status', status: 503 } });
     const unready = await call('GET', '/readyz', { token: null });
+    const detailed = await call('GET', '/v1/readiness');
+    const anonymous = await call('GET', '/v1/readiness', { token: null });
     world.aws.server.faults.clear();
 
     expect(unready.status).toBe(503);
-    expect(unready.body).toMatchObject({ status: 'unready' });
-    expect(String(unready.body.problems)).toMatch(/aws-secrets-manager.*503/);
+    expect(unready.body).toEqual({ status: 'unready', problems: ['aws-unreachable'] });
+    expect(detailed.status).toBe(503);
+    expect(detailed.body).toMatchObject({ status: 'unready', problems: [{ kind: 'aws-unreachable' }] });
+    expect(String((detailed.body.problems as { detail: string }[])[0]?.detail)).toMatch(
+      /aws-secrets-manager.*503/,
+    );
+    expect(anonymous.status).toBe(401);
   });
 });
 
