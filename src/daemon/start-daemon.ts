@@ -16,7 +16,7 @@ import { startApi } from './api-listener.js';
 import { connectRedis } from './redis-infrastructure.js';
 import { redisLocation } from './redis-location.js';
 import { wireRotations } from './rotation-deps.js';
-import { startupRuns } from './startup-runs.js';
+import { rebuildUnrecorded, startupRuns } from './startup-runs.js';
 import { StateWatch } from './state-watch.js';
 
 export interface DaemonOptions {
@@ -72,6 +72,7 @@ export async function startDaemon(config: RotorConfig, options: DaemonOptions): 
     if (alerting) await scheduleAlertSweep(infra.queue);
   };
   const where = redisLocation(config.redis.url, config.redis.prefix);
+  const stopping = new AbortController();
   const watch = new StateWatch({
     marker: new GenerationMarker(infra.redis, config.redis.prefix),
     where,
@@ -80,7 +81,8 @@ export async function startDaemon(config: RotorConfig, options: DaemonOptions): 
     ...(alerting === undefined ? {} : { alerts: alerting.publisher }),
     recover: async () => {
       await reconcileSchedules();
-      const outcome = await startupRuns(config.policies, deps);
+      const unrecorded = await startupRuns(config.policies, deps);
+      const outcome = await rebuildUnrecorded(unrecorded, deps, stopping.signal);
       log.info(outcome, 'run records rebuilt from AWS after the loss');
     },
   });
@@ -107,13 +109,17 @@ export async function startDaemon(config: RotorConfig, options: DaemonOptions): 
   });
   worker.on('error', (error) => log.error({ err: error }, 'worker error'));
 
-  const startup = await startupRuns(config.policies, deps);
-  if (freshRedis && startup.rebuilt > 0) {
+  const unrecorded = await startupRuns(config.policies, deps);
+  // In the background: a fleet's rebuild must not hold up the API or the rotations the worker takes.
+  const startupRebuild = rebuildUnrecorded(unrecorded, deps, stopping.signal).then((outcome) => {
+    if (outcome.rebuilt === 0) return;
     log.warn(
-      { redis: where, ...startup },
-      'started on a Redis without rotor’s state while AWS holds its secrets: run records rebuilt from AWS',
+      { redis: where, ...outcome },
+      freshRedis
+        ? 'started on a Redis without rotor’s state while AWS holds its secrets: run records rebuilt from AWS'
+        : 'records missing from Redis while AWS holds the policies’ secrets: rebuilt from AWS',
     );
-  }
+  });
   infra.redis.on('ready', () => void watch.check());
   const api = config.api
     ? await startApi(config.api, {
@@ -145,6 +151,8 @@ export async function startDaemon(config: RotorConfig, options: DaemonOptions): 
     stop: async () => {
       log.info('stopping: waiting for in-flight steps');
       watch.stop();
+      stopping.abort();
+      await startupRebuild;
       await api?.close();
       await worker.close();
       await alerting?.close();

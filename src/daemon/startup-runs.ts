@@ -13,7 +13,7 @@ const REBUILD_CONCURRENCY = 4;
 /** Records read per batch: a fleet's records are never all in memory at once. */
 const RECORD_BATCH = 1_000;
 
-export interface StartupOutcome {
+export interface RebuildOutcome {
   /** Policies whose record Redis did not have while AWS held their secret: rebuilt from AWS. */
   readonly rebuilt: number;
   /** Of those, the ones due during the gap, rotated once now. */
@@ -21,17 +21,16 @@ export interface StartupOutcome {
 }
 
 /**
- * At start (and after Redis lost rotor's state): re-arms before-expiry timers, rotates at once the policies
- * whose secret does not exist yet, and rebuilds from AWS the records of policies whose secret exists while
- * Redis has no record of them. A rebuilt policy that was due while its record was missing runs once now,
- * not once per missed period (its last success is when AWSCURRENT was written). Only policies with no
- * committed credential are looked up in the sink, all in one `inspectMany`. A failing check is logged and
- * skipped: one broken policy never stops the daemon.
+ * At start (and after Redis lost rotor's state): re-arms before-expiry timers and rotates at once the
+ * policies whose secret does not exist yet. Returns the policies whose secret exists while Redis has no
+ * record of them, for `rebuildUnrecorded`. Only policies with no committed credential are looked up in the
+ * sink, all in one `inspectMany`. A failing check is logged and skipped: one broken policy never stops the
+ * daemon.
  */
 export async function startupRuns(
   policies: readonly PolicyConfig[],
   deps: ProcessorDeps,
-): Promise<StartupOutcome> {
+): Promise<PolicyConfig[]> {
   const active = policies.filter((policy) => !policy.paused);
   const unrecorded: PolicyConfig[] = [];
   for (let start = 0; start < active.length; start += RECORD_BATCH) {
@@ -78,11 +77,25 @@ export async function startupRuns(
     }
   });
 
+  return toRebuild;
+}
+
+/**
+ * Rebuilds from AWS the records Redis lost, a few at a time (rotations go on meanwhile; a policy a rotation,
+ * revoke or sweep reaches first is rebuilt then). A rebuilt policy that was due while its record was missing
+ * runs once now, not once per missed period (its last success is when AWSCURRENT was written).
+ */
+export async function rebuildUnrecorded(
+  policies: readonly PolicyConfig[],
+  deps: ProcessorDeps,
+  signal: AbortSignal,
+): Promise<RebuildOutcome> {
   let rebuilt = 0;
   let caughtUp = 0;
   const rebuild = deps.rebuild;
   if (!rebuild) return { rebuilt, caughtUp };
-  await mapConcurrently(toRebuild, REBUILD_CONCURRENCY, async (policy) => {
+  await mapConcurrently(policies, REBUILD_CONCURRENCY, async (policy) => {
+    if (signal.aborted) return;
     try {
       const outcome = await rebuild(policy, AbortSignal.timeout(60_000));
       if (!outcome.rebuilt) return;
