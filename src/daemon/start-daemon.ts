@@ -1,5 +1,5 @@
 import { Worker } from 'bullmq';
-import type { RotorConfig } from '../config/rotor-config.js';
+import type { PolicyConfig, RotorConfig } from '../config/rotor-config.js';
 import type { StepObserver } from '../engine/ports.js';
 import { type Clock, systemClock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
@@ -73,17 +73,33 @@ export async function startDaemon(config: RotorConfig, options: DaemonOptions): 
   };
   const where = redisLocation(config.redis.url, config.redis.prefix);
   const stopping = new AbortController();
+  const rebuilds = new Set<Promise<void>>();
+  /** Rebuilds lost records a few at a time; the API and the rotations the worker takes do not wait for it. */
+  const rebuildInBackground = (unrecorded: readonly PolicyConfig[], atStart = false): void => {
+    if (unrecorded.length === 0) return;
+    const pass = rebuildUnrecorded(unrecorded, deps, stopping.signal).then((outcome) => {
+      if (outcome.rebuilt === 0) return;
+      log.warn(
+        { redis: where, ...outcome },
+        atStart
+          ? 'started on a Redis without rotor’s state while AWS holds its secrets: run records rebuilt from AWS'
+          : 'run records rebuilt from AWS',
+      );
+    });
+    rebuilds.add(pass);
+    void pass.finally(() => rebuilds.delete(pass));
+  };
   const watch = new StateWatch({
     marker: new GenerationMarker(infra.redis, config.redis.prefix),
     where,
     log,
     clock,
     ...(alerting === undefined ? {} : { alerts: alerting.publisher }),
+    // The daemon is ready again once its schedules, timers and sweeps are back; records follow in the
+    // background (and on first use), so a fleet's rebuild keeps no replica unready for long.
     recover: async () => {
       await reconcileSchedules();
-      const unrecorded = await startupRuns(config.policies, deps);
-      const outcome = await rebuildUnrecorded(unrecorded, deps, stopping.signal);
-      log.info(outcome, 'run records rebuilt from AWS after the loss');
+      rebuildInBackground(await startupRuns(config.policies, deps));
     },
   });
   const freshRedis = await watch.start();
@@ -109,17 +125,7 @@ export async function startDaemon(config: RotorConfig, options: DaemonOptions): 
   });
   worker.on('error', (error) => log.error({ err: error }, 'worker error'));
 
-  const unrecorded = await startupRuns(config.policies, deps);
-  // In the background: a fleet's rebuild must not hold up the API or the rotations the worker takes.
-  const startupRebuild = rebuildUnrecorded(unrecorded, deps, stopping.signal).then((outcome) => {
-    if (outcome.rebuilt === 0) return;
-    log.warn(
-      { redis: where, ...outcome },
-      freshRedis
-        ? 'started on a Redis without rotor’s state while AWS holds its secrets: run records rebuilt from AWS'
-        : 'records missing from Redis while AWS holds the policies’ secrets: rebuilt from AWS',
-    );
-  });
+  rebuildInBackground(await startupRuns(config.policies, deps), freshRedis);
   infra.redis.on('ready', () => void watch.check());
   const api = config.api
     ? await startApi(config.api, {
@@ -152,7 +158,7 @@ export async function startDaemon(config: RotorConfig, options: DaemonOptions): 
       log.info('stopping: waiting for in-flight steps');
       watch.stop();
       stopping.abort();
-      await startupRebuild;
+      await Promise.all(rebuilds);
       await api?.close();
       await worker.close();
       await alerting?.close();
