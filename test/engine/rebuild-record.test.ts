@@ -1,7 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RotorConfig } from '../../src/config/rotor-config.js';
 import { connectRedis, type RedisInfrastructure } from '../../src/daemon/redis-infrastructure.js';
 import { type RotationWiring, wireRotations } from '../../src/daemon/rotation-deps.js';
+import { rebuildUnrecorded, startupRuns } from '../../src/daemon/startup-runs.js';
 import { manualRunId } from '../../src/domain/ids.js';
 import { rebuildRecord } from '../../src/engine/rebuild-record.js';
 import { runRotation } from '../../src/engine/run-rotation.js';
@@ -9,6 +11,9 @@ import { stateKeys } from '../../src/state/redis-keys.js';
 import { type EmulatedWorld, policyNamed, startEmulatedWorld } from '../support/emulated-world.js';
 import { memoryLogger } from '../support/memory-log.js';
 
+const DAY_MS = 86_400_000;
+let offsetMs = 0;
+const clock = { now: () => Date.now() + offsetMs };
 let world: EmulatedWorld;
 let config: RotorConfig;
 let infra: RedisInfrastructure;
@@ -16,9 +21,11 @@ let wiring: RotationWiring;
 const signal = new AbortController().signal;
 
 beforeAll(async () => {
-  world = await startEmulatedWorld();
+  world = await startEmulatedWorld({ clock });
   const rotated = world.cloudflare.seedToken({ name: 'rebuilt', duration: '8760h' });
   const fresh = world.cloudflare.seedToken({ name: 'fresh', duration: '8760h' });
+  const overdue = world.cloudflare.seedToken({ name: 'overdue', duration: '8760h' });
+  const recent = world.cloudflare.seedToken({ name: 'recent', duration: '8760h' });
   config = await world.config(`
     - id: rebuilt
       connection: cf
@@ -32,9 +39,21 @@ beforeAll(async () => {
       target: { serviceTokenId: ${fresh.id} }
       schedule: { every: 1d }
       secret: { id: fresh/cloudflare-access }
+    - id: overdue
+      connection: cf
+      action: rotate
+      target: { serviceTokenId: ${overdue.id} }
+      schedule: { every: 1d }
+      secret: { id: overdue/cloudflare-access }
+    - id: recent
+      connection: cf
+      action: rotate
+      target: { serviceTokenId: ${recent.id} }
+      schedule: { every: 1d }
+      secret: { id: recent/cloudflare-access }
   `);
   infra = connectRedis(config);
-  wiring = wireRotations(config, infra, { log: memoryLogger().log, clock: { now: () => Date.now() } });
+  wiring = wireRotations(config, infra, { log: memoryLogger().log, clock });
 });
 
 afterAll(async () => {
@@ -95,5 +114,37 @@ describe('rebuilding a record Redis lost, from AWS', () => {
     expect(Object.keys(current).sort()).toEqual(
       ['clientId', 'clientSecret', 'expiresAt', 'rotor', 'serviceTokenId'].sort(),
     );
+  });
+});
+
+describe('the rebuild pass after a loss', () => {
+  it('rotates once a policy that fell due while its record was missing, however many periods it missed, and leaves one not yet due', async () => {
+    await rotate('overdue', clock.now());
+    await rotate('recent', clock.now());
+    // The overdue policy's AWSCURRENT was written three days ago (its schedule is daily): written again
+    // in the emulator's store, with the emulator's clock set back.
+    const secretId = 'overdue/cloudflare-access';
+    offsetMs = -3 * DAY_MS;
+    world.aws.store.putValue(secretId, {
+      clientRequestToken: randomUUID(),
+      value: { kind: 'string', text: world.aws.store.valueOf(secretId) ?? '' },
+      versionStages: ['AWSCURRENT'],
+    });
+    offsetMs = 0;
+    for (const id of ['overdue', 'recent']) await infra.redis.del(stateKeys.record(config.redis.prefix, id));
+    const policies = ['overdue', 'recent'].map((id) => policyNamed(config, id));
+    const deps = { ...wiring.deps, log: memoryLogger().log };
+
+    const unrecorded = await startupRuns(policies, deps);
+    const outcome = await rebuildUnrecorded(unrecorded, deps, signal);
+
+    expect(unrecorded.map((policy) => policy.id).sort()).toEqual(['overdue', 'recent']);
+    expect(outcome).toEqual({ rebuilt: 2, caughtUp: 1 });
+    const queued = (await infra.queue.getJobs(['waiting', 'prioritized', 'delayed'])).filter(
+      (job) => job.name === 'rotate',
+    );
+    expect(queued.map((job) => job.data as { policyId: string; trigger: string })).toEqual([
+      expect.objectContaining({ policyId: 'overdue', trigger: 'schedule' }),
+    ]);
   });
 });
