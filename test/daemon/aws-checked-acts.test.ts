@@ -1,16 +1,6 @@
-import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import {
-  GetSecretValueCommand,
-  PutSecretValueCommand,
-  SecretsManagerClient,
-} from '@aws-sdk/client-secrets-manager';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PolicyConfig, RotorConfig } from '../../src/config/rotor-config.js';
-import { connectRedis, type RedisInfrastructure } from '../../src/daemon/redis-infrastructure.js';
+import type { PolicyConfig } from '../../src/config/rotor-config.js';
 import { BACKOFF_TYPE } from '../../src/queue/failure-policy.js';
 import { JOB, type RevokePayload, type RotatePayload } from '../../src/queue/job-payloads.js';
 import { ORPHAN_SWEEP_EVERY_MS, ORPHAN_SWEEP_SCHEDULER_ID } from '../../src/queue/orphan-sweep-schedule.js';
@@ -19,16 +9,13 @@ import { stateKeys } from '../../src/state/redis-keys.js';
 import { providerFixtures } from '../providers/all-fixtures.js';
 import { startCloudflareFixture } from '../providers/cloudflare.fixture.js';
 import { startTagoioFixture } from '../providers/tagoio.fixture.js';
-import { type DaemonProcess, startDaemonProcess } from '../support/daemon-process.js';
+import { Scene } from '../support/daemon-scene.js';
 import { eventually } from '../support/eventually.js';
 import { type FaultOutcome, recordFaultOutcome } from '../support/fault-ledger.js';
 import { finishedJob } from '../support/finished-job.js';
-import { openProviderWorld, type ProviderWorld } from '../support/open-provider-world.js';
-import type { ProviderFixture } from '../support/provider-fixture.js';
+import { openProviderWorld } from '../support/open-provider-world.js';
 import { startProviderWorld } from '../support/provider-world.js';
-import { dumpKeys, leakForms } from '../support/redis.js';
 import { type RedisServer, startRedisServer } from '../support/redis-server.js';
-import { startWebhookReceiver } from '../support/webhook-receiver.js';
 
 const SUITE = 'AWS-checked acts';
 const HOUR_MS = 3_600_000;
@@ -38,155 +25,6 @@ const GRACE = '10m';
 const RETRY = '{ attempts: 3, backoff: 100ms, maxBackoff: 500ms }';
 // Short locks, so a daemon started after a SIGKILL takes the killed one's job over within seconds.
 const SHORT_LOCKS = 'lockDuration: 2s\nstalledInterval: 1s\nmaxStalledCount: 3';
-
-type Stage = 'AWSCURRENT' | 'AWSPREVIOUS' | 'AWSPENDING';
-
-/**
- * One world's daemon as an operator runs it: a config file, `rotor start` processes (their output kept), a
- * signed webhook receiver for every alert rotor sends, the official AWS SDK on the AWS emulator, and the
- * queue and records (rotor's own code) on the world's Redis.
- */
-class Scene {
-  readonly output: string[] = [];
-  daemon: DaemonProcess | undefined;
-  readonly infra: RedisInfrastructure;
-  readonly #sm: SecretsManagerClient;
-
-  private constructor(
-    readonly world: ProviderWorld,
-    readonly config: RotorConfig,
-    readonly receiver: Awaited<ReturnType<typeof startWebhookReceiver>>,
-    readonly workDir: string,
-  ) {
-    this.infra = connectRedis(config);
-    const { endpoint, region, accessKeyId, secretAccessKey } = world.aws.client;
-    this.#sm = new SecretsManagerClient({ endpoint, region, credentials: { accessKeyId, secretAccessKey } });
-  }
-
-  static async open(world: ProviderWorld, entries: readonly string[], worker?: string): Promise<Scene> {
-    const receiver = await startWebhookReceiver(world.env.WORLD_WEBHOOK_SECRET);
-    // Every event rotor sends by default goes to the receiver (its bodies are scanned for leaks too).
-    const sections = {
-      alerts: `endpoints:\n  - { name: ops, url: "${receiver.url}", secret: { env: WORLD_WEBHOOK_SECRET } }`,
-      ...(worker === undefined ? {} : { worker }),
-    };
-    const config = await world.config(entries, sections);
-    const workDir = await mkdtemp(join(tmpdir(), 'rotor-aws-checked-'));
-    const configFile = join(workDir, 'rotor.yaml');
-    await writeFile(configFile, world.yaml(entries, sections));
-    return new Scene(world, config, receiver, workDir);
-  }
-
-  policy(id: string): PolicyConfig {
-    const policy = this.config.policies.find((candidate) => candidate.id === id);
-    if (!policy) throw new Error(`no policy ${id} in the test config`);
-    return policy;
-  }
-
-  fixtureOf(policy: PolicyConfig): ProviderFixture {
-    const fixture = this.world.fixtures.find((f) => f.providerId === policy.connection.provider.id);
-    if (!fixture) throw new Error(`no fixture for ${policy.connection.provider.id}`);
-    return fixture;
-  }
-
-  async startDaemon(): Promise<void> {
-    this.daemon = await startDaemonProcess(join(this.workDir, 'rotor.yaml'), this.world.env, this.output);
-  }
-
-  async stopDaemon(how: 'stop' | 'kill' = 'stop'): Promise<void> {
-    await (how === 'kill' ? this.daemon?.kill() : this.daemon?.stop());
-    this.daemon = undefined;
-  }
-
-  /** One rotation through the daemon, asked for as `rotor rotate` does, named as if asked for at `nowMs`. */
-  async rotate(policy: PolicyConfig, nowMs = Date.now()): Promise<string> {
-    const { jobId } = await requestRotation(this.infra.queue, policy, 'manual', { nowMs });
-    const job = await finishedJob(this.infra.queue, jobId);
-    expect(await job.getState(), `${jobId}: ${job.failedReason}`).toBe('completed');
-    return jobId;
-  }
-
-  /** A version of the policy's secret, by label or id, read with the official AWS SDK (undefined: none). */
-  async awsVersion(
-    policy: PolicyConfig,
-    which: Stage | { readonly versionId: string },
-  ): Promise<{ versionId: string; credential: unknown } | undefined> {
-    const version = typeof which === 'string' ? { VersionStage: which } : { VersionId: which.versionId };
-    const read = await this.#sm
-      .send(new GetSecretValueCommand({ SecretId: policy.secret.id, ...version }))
-      .catch((error: { name?: string }) => {
-        if (error.name === 'ResourceNotFoundException') return undefined;
-        throw error;
-      });
-    if (read?.VersionId === undefined || read.SecretString === undefined) return undefined;
-    return { versionId: read.VersionId, credential: JSON.parse(read.SecretString) };
-  }
-
-  /** Whether the vendor accepts the credential of that AWS version (a real authenticated call). */
-  async accepts(policy: PolicyConfig, which: Stage | { readonly versionId: string }): Promise<boolean> {
-    const version = await this.awsVersion(policy, which);
-    return version !== undefined && (await this.fixtureOf(policy).accepts(version.credential));
-  }
-
-  /** Writes a version with the given labels through the SDK, as a run that lost its record would have. */
-  async putVersion(policy: PolicyConfig, credential: unknown, stages: readonly Stage[]): Promise<string> {
-    const versionId = randomUUID();
-    await this.#sm.send(
-      new PutSecretValueCommand({
-        SecretId: policy.secret.id,
-        ClientRequestToken: versionId,
-        SecretString: JSON.stringify(credential),
-        VersionStages: [...stages],
-      }),
-    );
-    return versionId;
-  }
-
-  /** Issue calls every vendor emulator has handled so far. */
-  issues(): number {
-    return this.world.fixtures.reduce(
-      (sum, fixture) => sum + fixture.server.calls.handled(fixture.issueRoute).length,
-      0,
-    );
-  }
-
-  /** Every hit of every world secret, in each stored form, in the daemons' output, Redis and webhook bodies. */
-  async leaks(): Promise<string[]> {
-    const secrets = this.world.secrets();
-    expect(secrets.length).toBeGreaterThan(0);
-    const places: [string, string][] = [
-      ['the daemon output', this.output.join('')],
-      ['Redis', await dumpKeys(this.world.redis, this.world.prefix)],
-      ...this.receiver.received.map((alert, index): [string, string] => [
-        `webhook body #${index}`,
-        alert.body,
-      ]),
-    ];
-    return secrets.flatMap((secret, index) =>
-      leakForms(secret).flatMap((form, formIndex) =>
-        places
-          .filter(([, text]) => text.includes(form))
-          .map(([where]) => `secret #${index} (form ${formIndex}) in ${where}`),
-      ),
-    );
-  }
-
-  /** Delivered alerts (signature verified) of one type. */
-  alerts(type: string): { type: string; data: Record<string, unknown> }[] {
-    return (this.receiver.delivered() as { type: string; data: Record<string, unknown> }[]).filter(
-      (alert) => alert.type === type,
-    );
-  }
-
-  async close(): Promise<void> {
-    await this.stopDaemon();
-    await this.infra.close();
-    this.#sm.destroy();
-    await this.receiver.close();
-    await this.world.close();
-    await rm(this.workDir, { recursive: true, force: true });
-  }
-}
 
 /** What a probe gives within `deadlineMs`, or undefined: for what the fixed daemon does and today's does not. */
 async function within<T>(what: string, probe: () => Promise<T | undefined>, deadlineMs: number) {
@@ -394,7 +232,7 @@ describe('a forged revoke job', { timeout: 90_000 }, () => {
   beforeAll(async () => {
     const world = await startProviderWorld(startTagoioFixture);
     const entry = await world.policy('guarded', { gracePeriod: GRACE, retry: RETRY });
-    scene = await Scene.open(world, [entry], SHORT_LOCKS);
+    scene = await Scene.open(world, [entry], { worker: SHORT_LOCKS });
     policy = scene.policy('guarded');
     await scene.startDaemon();
   });
