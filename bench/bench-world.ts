@@ -1,6 +1,6 @@
 import { type Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
-import { pino } from 'pino';
+import { type DestinationStream, pino } from 'pino';
 import type { PolicyConfig, RotorConfig } from '../src/config/rotor-config.js';
 import { type Daemon, startDaemon } from '../src/daemon/start-daemon.js';
 import { createLogger } from '../src/lib/logger.js';
@@ -29,10 +29,42 @@ export function requestAll(queue: Queue, policies: readonly PolicyConfig[]): Pro
   );
 }
 
-/** `rotor start` in this process, logging at info into /dev/null as it would to stdout (sonic-boom, sync). */
-export function startRotor(config: RotorConfig): Promise<Daemon> {
-  const destination = pino.destination({ dest: '/dev/null', sync: true });
+/**
+ * `rotor start` in this process, logging at info into /dev/null as it would to stdout (sonic-boom, sync), or
+ * into `destination` when a scenario reads the log lines.
+ */
+export function startRotor(
+  config: RotorConfig,
+  destination: DestinationStream = pino.destination({ dest: '/dev/null', sync: true }),
+): Promise<Daemon> {
   return startDaemon(config, { log: createLogger({ level: 'info', destination }) });
+}
+
+/** Milliseconds from an on-demand rotation's request being enqueued to AWSCURRENT moving and to its job completing. */
+export interface RotationTiming {
+  readonly promote: number;
+  readonly complete: number;
+}
+
+/**
+ * Requests an on-demand rotation of `policy` (as `rotor rotate` would) and waits for it: when AWSCURRENT moved
+ * (the emulator's UpdateSecretVersionStage) and when the job completed. One at a time: nothing else may move a
+ * label meanwhile (the emulator's call log is cleared first; calls of other routes may go on).
+ */
+export async function timedRotation(
+  world: ProviderWorld,
+  queue: Queue,
+  watch: CompletionWatch,
+  policy: PolicyConfig,
+): Promise<RotationTiming> {
+  world.aws.server.calls.clear();
+  const enqueuedAt = Date.now();
+  const { jobId } = await requestRotation(queue, policy, 'manual', { nowMs: enqueuedAt });
+  const { lastCompletedMs, failed } = await watch.all([jobId]);
+  if (failed.length > 0) throw new Error(`rotation failed: ${failed.join('; ')}`);
+  const promotedAt = world.aws.server.calls.handled('UpdateSecretVersionStage')[0]?.at;
+  if (promotedAt === undefined) throw new Error('the rotation did not promote');
+  return { promote: promotedAt - enqueuedAt, complete: lastCompletedMs - enqueuedAt };
 }
 
 /** When each job of a set completed, from the queue's event stream (Redis's clock), and which failed. */

@@ -1,6 +1,7 @@
 import type { OverheadResult } from './scenarios/overhead.js';
 import type { PunctualityResult, PunctualityRun } from './scenarios/punctuality.js';
 import type { QuotaResult } from './scenarios/quotas.js';
+import type { PromoteLatency, RebuildResult } from './scenarios/rebuild.js';
 import type { RotateNowResult } from './scenarios/rotate-now.js';
 import type { ScaleResult } from './scenarios/scale.js';
 import type { Figure } from './stats.js';
@@ -17,6 +18,7 @@ export interface BenchReport {
     punctuality?: PunctualityResult;
     quotas?: readonly QuotaResult[];
     'rotate-now'?: RotateNowResult;
+    rebuild?: RebuildResult;
   };
 }
 
@@ -104,6 +106,26 @@ export function renderTable(report: BenchReport): string {
     rows.push([
       'Rotate-now: enqueue → job completed',
       `p50 ${shown(now.enqueueToComplete.p50, 0, ' ms')}, p99 ${shown(now.enqueueToComplete.p99, 0, ' ms')}`,
+      '—',
+    ]);
+  }
+  const rebuilt = results.rebuild;
+  if (rebuilt) {
+    const latency = (value: PromoteLatency) =>
+      `p50 ${shown(value.p50, 0, ' ms')}, p99 ${shown(value.p99, 0, ' ms')}, max ${shown(value.max, 0, ' ms')} (process meanwhile: event-loop delay p99 ${shown(value.loopDelayP99Ms, 0, ' ms')}, CPU ${shown(value.cpuShare, 2)} of a core)`;
+    rows.push([
+      `Rebuild: rotor start on ${rebuilt.policies} policies whose records Redis lost while AWS holds their secrets`,
+      `last record rebuilt after ${shown(rebuilt.rebuildS, 1, ' s')} (first after ${shown(rebuilt.firstRecordS, 1, ' s')}; start-up returned after ${shown(rebuilt.startedS, 1, ' s')}), ${shown(rebuilt.recordsPerS)} records/s`,
+      '—',
+    ]);
+    rows.push([
+      `Rebuild: enqueue → promote of ${rebuilt.others} other policies during the rebuild, one at a time (${shown(rebuilt.duringRebuild.rotations)} per run)`,
+      latency(rebuilt.duringRebuild),
+      'not blocked',
+    ]);
+    rows.push([
+      `Rebuild: the same once the rebuild has finished (${shown(rebuilt.afterRebuild.rotations)} per run)`,
+      latency(rebuilt.afterRebuild),
       '—',
     ]);
   }

@@ -6,10 +6,11 @@ import { type BenchReport, renderTable } from './render-table.js';
 import { overhead } from './scenarios/overhead.js';
 import { punctuality } from './scenarios/punctuality.js';
 import { quotas } from './scenarios/quotas.js';
+import { rebuild } from './scenarios/rebuild.js';
 import { rotateNow } from './scenarios/rotate-now.js';
 import { scale } from './scenarios/scale.js';
 
-const SCENARIOS = ['overhead', 'scale', 'punctuality', 'quotas', 'rotate-now'] as const;
+const SCENARIOS = ['overhead', 'scale', 'punctuality', 'quotas', 'rotate-now', 'rebuild'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 const { values } = parseArgs({
@@ -45,6 +46,7 @@ if (only.includes('scale')) results.scale = await scale(ctx);
 if (only.includes('punctuality')) results.punctuality = await punctuality(ctx);
 if (only.includes('quotas')) results.quotas = await quotas(ctx);
 if (only.includes('rotate-now')) results['rotate-now'] = await rotateNow(ctx);
+if (only.includes('rebuild')) results.rebuild = await rebuild(ctx);
 
 const report: BenchReport = {
   ranAt: new Date(startedAt).toISOString(),

@@ -1,8 +1,13 @@
 import { connectRedis } from '../../src/daemon/redis-infrastructure.js';
-import { requestRotation } from '../../src/queue/rotation-requests.js';
 import { startCloudflareFixture } from '../../test/providers/cloudflare.fixture.js';
 import type { BenchContext } from '../bench-context.js';
-import { CompletionWatch, openBenchWorld, startRotor } from '../bench-world.js';
+import {
+  CompletionWatch,
+  openBenchWorld,
+  type RotationTiming,
+  startRotor,
+  timedRotation,
+} from '../bench-world.js';
 import { type Figure, figure, percentile, sortedCopy } from '../stats.js';
 
 export interface RotateNowResult {
@@ -26,23 +31,14 @@ export async function rotateNow(ctx: BenchContext): Promise<RotateNowResult> {
     const daemon = await startRotor(config);
     const watch = await CompletionWatch.open(config);
 
-    const once = async (): Promise<{ promote: number; complete: number }> => {
-      world.aws.server.calls.clear();
-      const enqueuedAt = Date.now();
-      const { jobId } = await requestRotation(infra.queue, policy, 'manual', { nowMs: enqueuedAt });
-      const { lastCompletedMs, failed } = await watch.all([jobId]);
-      if (failed.length > 0) throw new Error(`rotation failed: ${failed.join('; ')}`);
-      const promotedAt = world.aws.server.calls.handled('UpdateSecretVersionStage')[0]?.at;
-      if (promotedAt === undefined) throw new Error('the rotation did not promote');
-      return { promote: promotedAt - enqueuedAt, complete: lastCompletedMs - enqueuedAt };
-    };
+    const once = () => timedRotation(world, infra.queue, watch, policy);
 
     ctx.progress(`rotate-now: ${ctx.runs} runs of ${perRun} rotations`);
     await once(); // creates the secret
     const promote = { p50: [] as number[], p99: [] as number[] };
     const complete = { p50: [] as number[], p99: [] as number[] };
     for (let run = 0; run < ctx.runs; run++) {
-      const samples: { promote: number; complete: number }[] = [];
+      const samples: RotationTiming[] = [];
       for (let index = 0; index < perRun; index++) samples.push(await once());
       const promoteSorted = sortedCopy(samples.map((sample) => sample.promote));
       const completeSorted = sortedCopy(samples.map((sample) => sample.complete));
