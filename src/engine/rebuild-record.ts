@@ -41,8 +41,8 @@ export async function rebuildRecord(
       versionId === undefined ? undefined : deps.sink.read(target, { versionId }, signal),
     ),
   );
-  const currentRef = current && refOf(policy, current);
-  const previousRef = previous && refOf(policy, previous);
+  const currentRef = current && credentialRefOf(policy, current);
+  const previousRef = previous && credentialRefOf(policy, previous);
   const now = deps.clock.now();
   let wrote = false;
   const updated = await deps.records.update(policy.id, (stored) => {
@@ -71,7 +71,7 @@ export async function rebuildRecord(
 }
 
 /** A version's credential as the record refers to it; undefined when it holds no credential of the provider. */
-function refOf(policy: PolicyConfig, version: StoredVersion): CredentialRef | undefined {
+export function credentialRefOf(policy: PolicyConfig, version: StoredVersion): CredentialRef | undefined {
   const provider = policy.connection.provider;
   const credential = credentialIn(version.value, provider.schemas.credential);
   if (credential === undefined) return undefined;

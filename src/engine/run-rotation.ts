@@ -17,6 +17,7 @@ import type {
   RunHistoryLog,
   StepObserver,
 } from './ports.js';
+import { credentialRefOf } from './rebuild-record.js';
 
 export interface RotationDeps {
   readonly sink: SecretSink;
@@ -205,9 +206,10 @@ class RotationRun {
     }
 
     this.#step = 'commit';
+    const displacedAtAws = await this.#displacedOf(displaced, staged.baseVersionId);
     const committedAt = this.#deps.clock.now();
-    const committed = await this.#commit(staged, versionId, startedAt, committedAt);
-    const revoke = this.#revokeOf(displaced, committed, committedAt);
+    const committed = await this.#commit(staged, versionId, startedAt, committedAt, displacedAtAws);
+    const revoke = this.#revokeOf(displacedAtAws, committed, committedAt);
     return this.#result(committed, revoke, false);
   }
 
@@ -357,11 +359,37 @@ class RotationRun {
     this.#done('verify', versionId, note);
   }
 
+  /**
+   * The credential this run displaced: the record's current one, unless the version AWS showed the run as
+   * current is another — the record is older than AWS (a failover to a lagging replica, a restored backup,
+   * a hand edit) — then that version's, read back from AWS (one read, only then). Undefined when it holds
+   * no credential of the provider: nothing is revoked on a guess.
+   */
+  async #displacedOf(
+    recorded: CredentialRef | undefined,
+    base: string | null | undefined,
+  ): Promise<CredentialRef | undefined> {
+    if (recorded === undefined || typeof base !== 'string' || base === recorded.versionId) return recorded;
+    const stored = await this.#deps.sink.read(this.#target, { versionId: base }, this.#request.signal);
+    const atAws = stored && credentialRefOf(this.#policy, stored);
+    this.#log.warn(
+      {
+        runId: this.#runId,
+        recordedVersionId: recorded.versionId,
+        awsVersionId: base,
+        known: atAws !== undefined,
+      },
+      'the policy record was older than AWS: the run displaced AWSCURRENT as AWS had it, not the recorded one',
+    );
+    return atAws;
+  }
+
   async #commit(
     inFlight: InFlight,
     versionId: string,
     startedAt: number,
     now: number,
+    displaced: CredentialRef | undefined,
   ): Promise<CredentialRef> {
     const committed: CredentialRef = {
       runId: this.#runId,
@@ -374,7 +402,7 @@ class RotationRun {
       const { inFlight: _finished, lastError: _cleared, needsAttentionSince: _resolved, ...rest } = record;
       return {
         ...rest,
-        ...(record.current === undefined ? {} : { previous: record.current }),
+        ...(displaced === undefined ? {} : { previous: displaced }),
         current: committed,
         lastSuccessAt: now,
         consecutiveFailures: 0,

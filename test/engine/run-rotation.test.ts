@@ -299,6 +299,26 @@ describe('acts checked against AWS and fenced against other jobs', () => {
     expect((await infra.records.get('ci-runner')).inFlight).toBeUndefined();
   });
 
+  it('on a record older than AWS, displaces AWSCURRENT as AWS has it: the record’s previous is AWS’s, not the stale one', async () => {
+    const key = stateKeys.record(config.redis.prefix, 'ci-runner');
+    offsetMs += 1;
+    await rotate('ci-runner');
+    const older = await infra.redis.get(key);
+    offsetMs += 1;
+    const newer = await rotate('ci-runner');
+    // A failover to a replica that missed the last commit: the record says what it said one run ago.
+    await infra.redis.set(key, older ?? '');
+    offsetMs += 1;
+
+    const result = await rotate('ci-runner');
+
+    const record = await infra.records.get('ci-runner');
+    expect(record.current?.versionId).toBe(result.versionId);
+    expect(record.previous?.versionId).toBe(newer.versionId);
+    expect(record.previous?.handle).toBe(tokens.rotating.id);
+    expect(stagesOf('ci/cloudflare-access')[newer.versionId]).toEqual(['AWSPREVIOUS']);
+  });
+
   it('refuses a second job’s run of the policy as busy while the first job holds its lock: one issue, the first commits', async () => {
     const lockKey = (jobId: string) => `${config.redis.prefix}:rotations:${jobId}:lock`;
     world.cloudflare.server.faults.add({
