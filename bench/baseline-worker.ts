@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { type Job, Queue, Worker } from 'bullmq';
-import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import type { PolicyConfig, RotorConfig } from '../src/config/rotor-config.js';
+import { openRedis } from '../src/daemon/redis-infrastructure.js';
 import { decodeCredential, encodeCredential } from '../src/engine/credential-codec.js';
 import { systemClock } from '../src/lib/clock.js';
 import { createHttpClientFactory } from '../src/lib/http-client.js';
@@ -26,7 +26,7 @@ export interface Baseline {
 }
 
 export async function startBaseline(config: RotorConfig, concurrency: number): Promise<Baseline> {
-  const redis = new Redis(config.redis.url, { maxRetriesPerRequest: null });
+  const redis = openRedis(config.redis);
   const prefix = `${config.redis.prefix}-baseline`;
   const policies = new Map(config.policies.map((policy) => [policy.id, policy]));
   const limiter = new RedisRateLimiter(redis, { prefix });

@@ -1,7 +1,7 @@
 import { type Queue, QueueEvents } from 'bullmq';
-import { Redis } from 'ioredis';
 import { type DestinationStream, pino } from 'pino';
 import type { PolicyConfig, RotorConfig } from '../src/config/rotor-config.js';
+import { openRedis } from '../src/daemon/redis-infrastructure.js';
 import { type Daemon, startDaemon } from '../src/daemon/start-daemon.js';
 import { createLogger } from '../src/lib/logger.js';
 import { ROTATION_QUEUE } from '../src/queue/queue-name.js';
@@ -103,7 +103,7 @@ export class CompletionWatch {
     },
   ): Promise<CompletionWatch> {
     const events = new QueueEvents(queue.name, {
-      connection: new Redis(config.redis.url, { maxRetriesPerRequest: null }),
+      connection: openRedis(config.redis),
       prefix: queue.prefix,
     });
     await events.waitUntilReady();

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { connectedServer } from '../lib/redis-peer.js';
 import type { ApiDeps } from './api-deps.js';
 import { type ReadinessProblem, readinessProblems } from './readiness.js';
 
@@ -30,6 +31,8 @@ export function registerHealthRoutes(app: FastifyInstance, deps: ApiDeps): void 
     return reply.code(problems.length === 0 ? 200 : 503).send({
       status: problems.length === 0 ? 'ready' : 'unready',
       problems,
+      // For a Sentinel group: the master in use now.
+      redis: connectedServer(deps.redis) ?? null,
     });
   });
 }

@@ -27,7 +27,14 @@ export function register(program: Command): void {
       const config =
         options.redisUrl === undefined
           ? loaded
-          : { ...loaded, redis: { ...loaded.redis, url: options.redisUrl } };
+          : {
+              ...loaded,
+              redis: {
+                url: options.redisUrl,
+                prefix: loaded.redis.prefix,
+                ...(loaded.redis.password === undefined ? {} : { password: loaded.redis.password }),
+              },
+            };
       const out = (line: string) => process.stdout.write(`${line}\n`);
 
       const infra = connectRedis(config);

@@ -1,11 +1,13 @@
 import type { Command } from 'commander';
 import type { PolicyConfig } from '../config/rotor-config.js';
 import { connectRedis } from '../daemon/redis-infrastructure.js';
+import { redisLocation } from '../daemon/redis-location.js';
 import { formatDuration } from '../domain/duration.js';
 import { jitterOffsetMs } from '../domain/jitter-offset.js';
 import { systemClock } from '../lib/clock.js';
 import { createHttpClientFactory } from '../lib/http-client.js';
 import { createLogger } from '../lib/logger.js';
+import { connectedServer } from '../lib/redis-peer.js';
 import { formatInZone, nextRuns } from '../plan/next-runs.js';
 import { type CheckResult, preflightChecks } from '../plan/preflight-checks.js';
 import { connectionHttp } from '../rate-limit/connection-http.js';
@@ -80,6 +82,10 @@ export function register(program: Command): void {
           sections.push(render(policy, checks, nowMs));
         }
         process.stdout.write(`${sections.join('\n\n')}\n`);
+        await infra.redis.ping();
+        process.stdout.write(
+          `\nredis  ${redisLocation(config.redis)}: connected to ${connectedServer(infra.redis) ?? 'an unknown server'}\n`,
+        );
         if (failed > 0) throw new CommandFailure(`${failed} check${failed === 1 ? '' : 's'} failed`, 1);
         process.stdout.write(`\nall checks passed; nothing was issued or changed\n`);
       } finally {

@@ -9,21 +9,56 @@ import { scheduleSchema } from './schedule.schema.js';
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
 const nameSchema = z.string().regex(NAME, 'expected letters, digits, "-" and "_" (at most 63)');
 
-const redisSchema = z.strictObject({
-  url: z
-    .url({ protocol: /^rediss?$/, error: 'expected a redis:// or rediss:// URL' })
-    .refine(
-      (url) => new URL(url).password === '',
-      'put the password in `password` as a secret reference, not in the URL',
-    )
-    .default('redis://127.0.0.1:6379'),
-  password: secretReferenceSchema.optional(),
-  /** Prefix of every key rotor and its queue write. */
-  prefix: z
-    .string()
-    .regex(/^[A-Za-z0-9_-]{1,32}$/, 'expected letters, digits, "-" and "_" (at most 32)')
-    .default('rotor'),
+const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+
+const sentinelAddressSchema = z.strictObject({
+  host: z.string().min(1),
+  port: z.number().int().min(1).max(65_535),
 });
+
+const redisSchema = z
+  .strictObject({
+    /** One Redis; absent (and no `sentinels`) = redis://127.0.0.1:6379. */
+    url: z
+      .url({ protocol: /^rediss?$/, error: 'expected a redis:// or rediss:// URL' })
+      .refine(
+        (url) => new URL(url).password === '',
+        'put the password in `password` as a secret reference, not in the URL',
+      )
+      .optional(),
+    /** Redis Sentinel instead of `url`: the sentinels to ask, and the master group's `name`. */
+    sentinels: z.array(sentinelAddressSchema).min(1, 'expected at least one sentinel').optional(),
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,64}$/, 'expected the master group name as the sentinels know it')
+      .optional(),
+    /** The sentinels' own password (`requirepass` in sentinel.conf), by reference. */
+    sentinelPassword: secretReferenceSchema.optional(),
+    /** TLS to the sentinels and the master (Sentinel mode; with `url`, use rediss://). */
+    tls: z.boolean().optional(),
+    /** The Redis master's password, by reference. */
+    password: secretReferenceSchema.optional(),
+    /** Prefix of every key rotor and its queue write. */
+    prefix: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,32}$/, 'expected letters, digits, "-" and "_" (at most 32)')
+      .default('rotor'),
+  })
+  .superRefine((redis, ctx) => {
+    const problem = (path: string, message: string) =>
+      ctx.addIssue({ code: 'custom', path: [path], message });
+    if (redis.sentinels === undefined) {
+      for (const key of ['name', 'sentinelPassword', 'tls'] as const) {
+        if (redis[key] !== undefined) problem(key, 'only with `sentinels`');
+      }
+      return;
+    }
+    if (redis.url !== undefined) problem('url', 'give either `url` or `sentinels`, not both');
+    if (redis.name === undefined) problem('name', 'expected the master group name with `sentinels`');
+  })
+  .transform((redis) =>
+    redis.sentinels === undefined ? { ...redis, url: redis.url ?? DEFAULT_REDIS_URL } : redis,
+  );
 
 const journalSchema = z.strictObject({
   /** Each key: base64 of 32 random bytes, by reference. */

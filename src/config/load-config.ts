@@ -83,6 +83,11 @@ async function resolveConfig(
   const context = { source, resolver, problems };
   try {
     const password = await resolveReferences(redis.password, ['redis', 'password'], context);
+    const sentinelPassword = await resolveReferences(
+      redis.sentinelPassword,
+      ['redis', 'sentinelPassword'],
+      context,
+    );
     const keys = new Map<string, Secret<Buffer>>();
     for (const [id, reference] of Object.entries(journal.keys)) {
       const key = (await resolveReferences(reference, ['journal', 'keys', id], context)) as
@@ -184,7 +189,18 @@ async function resolveConfig(
     const config: RotorConfig = {
       file: source.file,
       redis: {
-        url: redis.url,
+        ...(redis.sentinels === undefined || redis.name === undefined
+          ? { url: redis.url ?? '' }
+          : {
+              sentinel: {
+                sentinels: redis.sentinels,
+                name: redis.name,
+                tls: redis.tls ?? false,
+                ...(sentinelPassword === undefined
+                  ? {}
+                  : { sentinelPassword: sentinelPassword as Secret<string> }),
+              },
+            }),
         prefix: redis.prefix,
         ...(password === undefined ? {} : { password: password as Secret<string> }),
       },

@@ -61,10 +61,24 @@ export interface AlertsConfig {
   readonly endpoints: readonly AlertEndpointConfig[];
 }
 
+/** Redis Sentinel: the sentinels to ask for the master of group `name`. */
+export interface RedisSentinelConfig {
+  readonly sentinels: readonly { readonly host: string; readonly port: number }[];
+  readonly name: string;
+  readonly sentinelPassword?: Secret<string>;
+  readonly tls: boolean;
+}
+
+/** Where rotor's Redis is — one URL, or a Sentinel master group — with its password and key prefix. */
+export type RedisConfig = (
+  | { readonly url: string; readonly sentinel?: undefined }
+  | { readonly url?: undefined; readonly sentinel: RedisSentinelConfig }
+) & { readonly password?: Secret<string>; readonly prefix: string };
+
 /** The whole config, parsed once at the edge: typed values, secret references resolved. */
 export interface RotorConfig {
   readonly file: string;
-  readonly redis: { readonly url: string; readonly password?: Secret<string>; readonly prefix: string };
+  readonly redis: RedisConfig;
   readonly journal: { readonly keys: ReadonlyMap<string, Secret<Buffer>>; readonly activeKeyId: string };
   readonly worker: {
     readonly concurrency: number;

@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
-import type { RotorConfig } from '../config/rotor-config.js';
+import type { RedisConfig, RotorConfig } from '../config/rotor-config.js';
 import { firingRepeatStrategy } from '../queue/jittered-firing.js';
 import { ROTATION_QUEUE } from '../queue/queue-name.js';
 import { RedisStateStore } from '../state/redis-state-store.js';
@@ -21,17 +21,34 @@ export interface RedisInfrastructure {
   close(): Promise<void>;
 }
 
-export function connectRedis(config: RotorConfig): RedisInfrastructure {
+/**
+ * A new connection to rotor's Redis: the URL's server, or the master of the Sentinel group (ioredis asks the
+ * sentinels, and asks again after a failover). Every connection rotor and BullMQ open is made here.
+ */
+export function openRedis(redis: RedisConfig, extra: RedisOptions = {}): Redis {
   const options: RedisOptions = {
     // BullMQ's blocking commands need unlimited retries; the daemon rides out Redis restarts.
     maxRetriesPerRequest: null,
-    ...(config.redis.password === undefined ? {} : { password: config.redis.password.reveal() }),
+    ...(redis.password === undefined ? {} : { password: redis.password.reveal() }),
+    ...extra,
   };
+  if (redis.sentinel === undefined) return new Redis(redis.url, options);
+  const { sentinels, name, sentinelPassword, tls } = redis.sentinel;
+  return new Redis({
+    ...options,
+    sentinels: sentinels.map(({ host, port }) => ({ host, port })),
+    name,
+    ...(sentinelPassword === undefined ? {} : { sentinelPassword: sentinelPassword.reveal() }),
+    ...(tls ? { tls: {}, sentinelTLS: {}, enableTLSForSentinelMode: true } : {}),
+  });
+}
+
+export function connectRedis(config: RotorConfig): RedisInfrastructure {
   // Commands issued in the same tick (concurrent rotations, a run's independent reads) go in one socket
   // write, which costs more than the commands it carries. Not for BullMQ's connection: ioredis copies every
   // script defined on a connection into each pipeline it makes there, and BullMQ defines dozens.
-  const redis = new Redis(config.redis.url, { ...options, enableAutoPipelining: true });
-  const queueConnection = new Redis(config.redis.url, options);
+  const redis = openRedis(config.redis, { enableAutoPipelining: true });
+  const queueConnection = openRedis(config.redis);
   const queue = new Queue(ROTATION_QUEUE, {
     connection: queueConnection,
     prefix: config.redis.prefix,

@@ -71,7 +71,7 @@ export async function startDaemon(config: RotorConfig, options: DaemonOptions): 
       log.info('orphan sweep scheduled hourly');
     if (alerting) await scheduleAlertSweep(infra.queue);
   };
-  const where = redisLocation(config.redis.url, config.redis.prefix);
+  const where = redisLocation(config.redis);
   const stopping = new AbortController();
   const rebuilds = new Set<Promise<void>>();
   /** Rebuilds lost records a few at a time; the API and the rotations the worker takes do not wait for it. */

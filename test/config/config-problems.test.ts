@@ -24,6 +24,30 @@ describe('a broken config names the path and what was expected', () => {
     ],
     ['unknown nested key', edit('prefix: rotor }', 'prefix: rotor, db: 2 }'), 'redis.db', 'unknown key "db"'],
     [
+      'Sentinel and a URL at once',
+      edit('prefix: rotor }', 'prefix: rotor, sentinels: [{ host: s1, port: 26379 }], name: main }'),
+      'redis.url',
+      'give either `url` or `sentinels`, not both',
+    ],
+    [
+      'sentinels without the master group name',
+      edit('redis: { url: redis://127.0.0.1:6379,', 'redis: { sentinels: [{ host: s1, port: 26379 }],'),
+      'redis.name',
+      'expected the master group name with `sentinels`',
+    ],
+    [
+      'a Sentinel setting without sentinels',
+      edit('prefix: rotor }', 'prefix: rotor, name: main }'),
+      'redis.name',
+      'only with `sentinels`',
+    ],
+    [
+      'a sentinel without a port',
+      edit('redis: { url: redis://127.0.0.1:6379,', 'redis: { sentinels: [{ host: s1 }], name: main,'),
+      'redis.sentinels[0].port',
+      'expected number',
+    ],
+    [
       'bad policy id',
       edit('id: ci-runner', 'id: CI_Runner'),
       'policies[0].id',
