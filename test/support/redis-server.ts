@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -19,6 +19,8 @@ export interface RedisServer {
   start(): Promise<void>;
   /** SIGTERM, then waits for the process to exit. */
   stop(): Promise<void>;
+  /** SIGKILL: gone at once, as a crashed host. */
+  kill(): Promise<void>;
   /** FLUSHALL: every key of every database gone, as on a Redis that lost its data. */
   flush(): Promise<void>;
   /** Stops it if it runs and removes its data directory. */
@@ -28,6 +30,10 @@ export interface RedisServer {
 export interface RedisServerOptions {
   /** Append-only file on (data survives a restart); default off: no persistence at all. */
   readonly appendOnly?: boolean;
+  /** More arguments, e.g. `--replicaof 127.0.0.1 <port>`. */
+  readonly args?: readonly string[];
+  /** A sentinel instead of a server, with this sentinel.conf (written to its data directory). */
+  readonly sentinelConfig?: string;
 }
 
 /** Starts the server and returns once it answers PING. */
@@ -55,8 +61,11 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
 
   const start = async (): Promise<void> => {
     if (child) throw new Error('this redis-server is already running');
-    const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dataDir, '--save', ''];
-    args.push('--appendonly', options.appendOnly ? 'yes' : 'no');
+    const base = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dataDir];
+    const args =
+      options.sentinelConfig === undefined
+        ? [...base, '--save', '', '--appendonly', options.appendOnly ? 'yes' : 'no', ...(options.args ?? [])]
+        : [join(dataDir, 'sentinel.conf'), '--sentinel', ...base];
     const started = spawn('redis-server', args, { stdio: 'ignore' });
     child = started;
     await eventually('the suite’s redis-server to answer', async () => {
@@ -65,22 +74,27 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     });
   };
 
-  const stop = async (): Promise<void> => {
+  const end = async (signal: NodeJS.Signals): Promise<void> => {
     const running = child;
     if (!running) return;
     child = undefined;
     if (running.exitCode !== null || running.signalCode !== null) return;
     const exited = once(running, 'exit');
-    running.kill('SIGTERM');
+    running.kill(signal);
     await exited;
   };
+  const stop = () => end('SIGTERM');
 
+  if (options.sentinelConfig !== undefined) {
+    await writeFile(join(dataDir, 'sentinel.conf'), options.sentinelConfig);
+  }
   await start();
   return {
     port,
     url: `redis://127.0.0.1:${port}`,
     start,
     stop,
+    kill: () => end('SIGKILL'),
     flush: async () => {
       const client = new Redis(port, '127.0.0.1', { maxRetriesPerRequest: 1 });
       try {

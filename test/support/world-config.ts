@@ -3,6 +3,8 @@ import type { RotorConfig } from '../../src/config/rotor-config.js';
 
 /** Optional sections' bodies (YAML at any indentation). */
 export interface WorldSections {
+  /** Where Redis is, as `redis:` lines replacing the world's `url:` (e.g. a Sentinel group). */
+  readonly redisLocation?: string;
   /** Each vendor connection's call timeout (a duration; rotor's default when absent). */
   readonly connectionTimeout?: string;
   /** Each vendor connection's `rateLimit` value as YAML (the provider's default when absent). */
@@ -45,7 +47,7 @@ export function worldConfigYaml(world: {
     body ? [`${name}:`, ...indentBlock(body, '  ')] : [];
   return [
     'redis:',
-    `  url: ${world.redisUrl}`,
+    ...(sections.redisLocation ? indentBlock(sections.redisLocation, '  ') : [`  url: ${world.redisUrl}`]),
     `  prefix: ${world.prefix}`,
     'journal:',
     '  keys:',
