@@ -13,6 +13,7 @@ import { type DaemonProcess, startDaemonProcess } from '../support/daemon-proces
 import { eventually } from '../support/eventually.js';
 import { recordFaultOutcome } from '../support/fault-ledger.js';
 import { type ProviderWorld, startProviderWorld } from '../support/provider-world.js';
+import { dumpKeys, leaksIn } from '../support/redis.js';
 
 const HELD_MS = 600_000;
 const GRACE_MS = 2_000;
@@ -31,6 +32,8 @@ describe.each(providerFixtures)(
     let workDir: string;
     let configFile: string;
     let running: DaemonProcess | undefined;
+    /** Everything every daemon of this provider printed, scanned for secrets in each fault's row. */
+    const output: string[] = [];
 
     beforeAll(async () => {
       world = await startProviderWorld(startFixture);
@@ -79,7 +82,7 @@ describe.each(providerFixtures)(
       const server = held.at === 'aws' ? world.aws.server : vendor();
       const fault = held.fault ?? { kind: 'delay', delayMs: HELD_MS };
       server.faults.add({ route: held.route, fault, times: 1 });
-      running = await startDaemonProcess(configFile, world.env);
+      running = await startDaemonProcess(configFile, world.env, output);
       const { jobId } = await requestRotation(infra.queue, policy, 'manual', { nowMs: Date.now() });
       await eventually(`the run to be held after ${step}`, async () => {
         const inFlight = (await infra.records.get(policy.id)).inFlight;
@@ -96,7 +99,7 @@ describe.each(providerFixtures)(
      * (so "at most current and previous live" can be checked), then stops it.
      */
     async function restartAndFinish(jobId: string): Promise<void> {
-      running = await startDaemonProcess(configFile, world.env);
+      running = await startDaemonProcess(configFile, world.env, output);
       await eventually(
         `the restarted daemon to finish ${jobId}`,
         async () =>
@@ -137,7 +140,10 @@ describe.each(providerFixtures)(
         rotationsCompleted: 1,
         credentialsLost: (await world.fixture.accepts(current())) ? 0 : 1,
         duplicateIssues: issues() - 1,
-        leakedValues: 0,
+        leakedValues: leaksIn(world.secrets(), [
+          ['the daemon output', output.join('')],
+          ['Redis', await dumpKeys(world.redis, world.prefix)],
+        ]).length,
       });
     }
 
@@ -200,7 +206,7 @@ describe.each(providerFixtures)(
       const { revokeRoute, revokeCalls = 1 } = world.fixture;
       if (revokeRoute)
         vendor().faults.add({ route: revokeRoute, fault: { kind: 'delay', delayMs: HELD_MS }, times: 1 });
-      running = await startDaemonProcess(configFile, world.env);
+      running = await startDaemonProcess(configFile, world.env, output);
       const { jobId } = await requestRotation(infra.queue, policy, 'manual', { nowMs: Date.now() });
       await eventually('the run to commit and its revoke to be held', async () => {
         const committed = (await infra.records.get(policy.id)).current?.runId === jobId;

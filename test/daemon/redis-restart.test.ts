@@ -6,11 +6,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { schedulerIdFor } from '../../src/queue/job-payloads.js';
 import { ROTATION_QUEUE } from '../../src/queue/queue-name.js';
 import { RunHistory } from '../../src/state/run-history.js';
+import { accessAdmits } from '../support/access-probe.js';
 import { type DaemonProcess, startDaemonProcess } from '../support/daemon-process.js';
 import { type EmulatedWorld, startEmulatedWorld } from '../support/emulated-world.js';
 import { eventually } from '../support/eventually.js';
 import { recordFaultOutcome } from '../support/fault-ledger.js';
 import { freePort } from '../support/free-port.js';
+import { dumpKeys, leaksIn } from '../support/redis.js';
 import { type RedisServer, startRedisServer } from '../support/redis-server.js';
 
 let world: EmulatedWorld;
@@ -95,13 +97,24 @@ describe('a Redis restart', () => {
     expect(Object.keys(scheduler).length).toBeGreaterThan(0);
     const issued = world.cloudflare.server.calls.handled('rotateServiceToken').length;
     const failed = (await history.recent('ticking')).filter((entry) => entry.outcome === 'failed').length;
+    const current = JSON.parse(world.aws.store.valueOf('restart/ticking') ?? '{}') as {
+      clientId: string;
+      clientSecret: string;
+    };
+    const leaks = leaksIn(
+      [...world.adminSecrets, ...world.cloudflare.store.mintedSecrets()],
+      [
+        ['the daemon output', daemon?.output() ?? ''],
+        ['Redis', await dumpKeys(client, PREFIX)],
+      ],
+    );
     recordFaultOutcome({
       suite: 'redis restart',
       faultsInjected: 1,
       rotationsCompleted: runs.length,
-      credentialsLost: 0,
+      credentialsLost: (await accessAdmits(world.cloudflare.client.accessUrl ?? '', current)) ? 0 : 1,
       duplicateIssues: Math.max(issued - runs.length - failed, 0),
-      leakedValues: 0,
+      leakedValues: leaks.length,
     });
     expect(issued).toBeGreaterThanOrEqual(runs.length);
     expect(issued).toBeLessThanOrEqual(runs.length + failed);

@@ -7,6 +7,7 @@ import { manualRunId } from '../../src/domain/ids.js';
 import { type RotationResult, runRotation } from '../../src/engine/run-rotation.js';
 import { Journal } from '../../src/state/journal.js';
 import { stateKeys } from '../../src/state/redis-keys.js';
+import { accessAdmits as admittedByAccess } from '../support/access-probe.js';
 import { type EmulatedWorld, policyNamed, startEmulatedWorld } from '../support/emulated-world.js';
 import { eventually } from '../support/eventually.js';
 import { memoryLogger } from '../support/memory-log.js';
@@ -94,17 +95,8 @@ function stored(secretId: string, selector: { versionId?: string; versionStage?:
   return JSON.parse(text) as StoredCredential;
 }
 
-async function accessAdmits(credential: { clientId: string; clientSecret: string }): Promise<boolean> {
-  const response = await fetch(world.cloudflare.client.accessUrl ?? '', {
-    headers: {
-      'cf-access-client-id': credential.clientId,
-      'cf-access-client-secret': credential.clientSecret,
-    },
-    redirect: 'manual',
-  });
-  await response.arrayBuffer();
-  return response.status === 200;
-}
+const accessAdmits = (credential: { clientId: string; clientSecret: string }) =>
+  admittedByAccess(world.cloudflare.client.accessUrl ?? '', credential);
 
 const stagesOf = (secretId: string) =>
   Object.fromEntries(world.aws.store.view(secretId).versions.map((v) => [v.versionId, [...v.stages].sort()]));

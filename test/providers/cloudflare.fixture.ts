@@ -1,4 +1,5 @@
 import { startCloudflareEmulator } from '../../src/providers/cloudflare/cloudflare.emulator.js';
+import { accessAdmits } from '../support/access-probe.js';
 import type { ProviderFixture } from '../support/provider-fixture.js';
 
 /** Cloudflare Access service tokens, rotated with `rotate` (native grace: Cloudflare retires the old secret). */
@@ -25,15 +26,8 @@ export async function startCloudflareFixture(): Promise<ProviderFixture> {
     },
     issueRoute: 'rotateServiceToken',
     verifyRoute: 'accessApplication',
-    accepts: async (credential) => {
-      const { clientId, clientSecret } = credential as { clientId: string; clientSecret: string };
-      const response = await fetch(accessUrl, {
-        headers: { 'cf-access-client-id': clientId, 'cf-access-client-secret': clientSecret },
-        redirect: 'manual',
-      });
-      await response.arrayBuffer();
-      return response.status === 200;
-    },
+    accepts: (credential) =>
+      accessAdmits(accessUrl, credential as { clientId: string; clientSecret: string }),
     // Rotation replaces a service token's secret: a token holds its current secret and, within the grace
     // Cloudflare was given, the previous one.
     liveIssued: () => {

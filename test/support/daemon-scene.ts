@@ -15,7 +15,7 @@ import { type DaemonProcess, startDaemonProcess } from './daemon-process.js';
 import { finishedJob } from './finished-job.js';
 import type { ProviderWorld, WorldSections } from './open-provider-world.js';
 import type { ProviderFixture } from './provider-fixture.js';
-import { dumpKeys, leakForms } from './redis.js';
+import { dumpKeys, leaksIn } from './redis.js';
 import { startWebhookReceiver } from './webhook-receiver.js';
 import { loadWorldConfig } from './world-config.js';
 
@@ -148,22 +148,16 @@ export class Scene {
 
   /** Every hit of every world secret, in each stored form, in the daemons' output, Redis and webhook bodies. */
   async leaks(): Promise<string[]> {
-    const secrets = [...this.world.secrets(), ...this.ownSecrets];
-    expect(secrets.length).toBeGreaterThan(0);
-    const places: [string, string][] = [
-      ['the daemon output', this.output.join('')],
-      ['Redis', await dumpKeys(this.world.redis, this.world.prefix)],
-      ...this.receiver.received.map((alert, index): [string, string] => [
-        `webhook body #${index}`,
-        alert.body,
-      ]),
-    ];
-    return secrets.flatMap((secret, index) =>
-      leakForms(secret).flatMap((form, formIndex) =>
-        places
-          .filter(([, text]) => text.includes(form))
-          .map(([where]) => `secret #${index} (form ${formIndex}) in ${where}`),
-      ),
+    return leaksIn(
+      [...this.world.secrets(), ...this.ownSecrets],
+      [
+        ['the daemon output', this.output.join('')],
+        ['Redis', await dumpKeys(this.world.redis, this.world.prefix)],
+        ...this.receiver.received.map((alert, index): [string, string] => [
+          `webhook body #${index}`,
+          alert.body,
+        ]),
+      ],
     );
   }
 

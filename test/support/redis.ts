@@ -35,6 +35,24 @@ export async function dumpKeys(redis: Redis, prefix: string): Promise<string> {
   return parts.join('\n');
 }
 
+/**
+ * Every hit of every secret, in each of its `leakForms`, in the named texts (daemon output, a Redis dump,
+ * webhook bodies…), as `secret #i (form j) in <place>`. The secrets scanned must not be an empty list.
+ */
+export function leaksIn(
+  secrets: readonly string[],
+  places: readonly (readonly [string, string])[],
+): string[] {
+  if (secrets.length === 0) throw new Error('a leak scan needs the secrets to look for');
+  return secrets.flatMap((secret, index) =>
+    leakForms(secret).flatMap((form, formIndex) =>
+      places
+        .filter(([, text]) => text.includes(form))
+        .map(([where]) => `secret #${index} (form ${formIndex}) in ${where}`),
+    ),
+  );
+}
+
 /** The forms a leaked value could take in storage: raw, JSON-escaped, base64 and hex. */
 export function leakForms(value: string): string[] {
   return [
