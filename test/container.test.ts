@@ -47,6 +47,24 @@ describe('docker-compose.yml', () => {
     expect(file.services.demo?.command).toEqual(['demo', '--redis-url', 'redis://redis:6379']);
   });
 
+  it('has an `ha` profile: a replica of the master with the same persistence, and three sentinels that fail over on a quorum of two', async () => {
+    const file = parse(await readFile(`${root}docker-compose.yml`, 'utf8')) as {
+      services: Record<string, { command?: string[]; profiles?: string[] }>;
+    };
+    const replica = file.services['redis-replica'];
+    const replicaCommand = replica?.command?.join(' ') ?? '';
+    expect(replica?.profiles).toEqual(['ha']);
+    expect(replicaCommand).toMatch(/--replicaof redis 6379/);
+    expect(replicaCommand).toMatch(/--appendonly yes/);
+    expect(replicaCommand).toMatch(/--maxmemory-policy noeviction/);
+    for (const name of ['sentinel-1', 'sentinel-2', 'sentinel-3']) {
+      const sentinel = file.services[name];
+      expect(sentinel?.profiles).toEqual(['ha']);
+      expect(sentinel?.command?.join('\n')).toMatch(/sentinel monitor rotor redis 6379 2/);
+      expect(sentinel?.command?.join('\n')).toMatch(/--sentinel/);
+    }
+  });
+
   it.runIf(compose !== undefined)('is valid for the compose tool on this machine', async () => {
     const [command = '', ...args] = compose ?? [];
     await expect(

@@ -38,6 +38,16 @@ const redisSchema = z
     tls: z.boolean().optional(),
     /** The Redis master's password, by reference. */
     password: secretReferenceSchema.optional(),
+    /**
+     * `WAIT 1 <timeout>` after the writes a resumed run depends on (a run's start, a freshly issued credential's
+     * journal entry, the commit): `auto` waits while the master reports a connected replica, `on` always.
+     */
+    replicaWait: z
+      .strictObject({
+        mode: z.enum(['auto', 'on', 'off']).default('auto'),
+        timeout: durationSchema.default(1_000),
+      })
+      .prefault({}),
     /** Prefix of every key rotor and its queue write. */
     prefix: z
       .string()

@@ -202,6 +202,7 @@ async function resolveConfig(
               },
             }),
         prefix: redis.prefix,
+        replicaWait: { mode: redis.replicaWait.mode, timeoutMs: redis.replicaWait.timeout },
         ...(password === undefined ? {} : { password: password as Secret<string> }),
       },
       journal: { keys, activeKeyId: journal.active },

@@ -69,11 +69,23 @@ export interface RedisSentinelConfig {
   readonly tls: boolean;
 }
 
+/** When runs wait for a replica to acknowledge their writes (WAIT), and for how long at most. */
+export interface ReplicaWaitConfig {
+  /** `auto`: while the master reports a connected replica; `on`: always (runs stop while none answers). */
+  readonly mode: 'auto' | 'on' | 'off';
+  readonly timeoutMs: number;
+}
+
 /** Where rotor's Redis is — one URL, or a Sentinel master group — with its password and key prefix. */
 export type RedisConfig = (
   | { readonly url: string; readonly sentinel?: undefined }
   | { readonly url?: undefined; readonly sentinel: RedisSentinelConfig }
-) & { readonly password?: Secret<string>; readonly prefix: string };
+) & {
+  readonly password?: Secret<string>;
+  readonly prefix: string;
+  /** Absent in configs built by hand (tests, one-shot commands): no waiting. */
+  readonly replicaWait?: ReplicaWaitConfig;
+};
 
 /** The whole config, parsed once at the edge: typed values, secret references resolved. */
 export interface RotorConfig {

@@ -1,10 +1,14 @@
 import { Queue } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { RedisConfig, RotorConfig } from '../config/rotor-config.js';
+import { systemClock } from '../lib/clock.js';
+import { createLogger } from '../lib/logger.js';
 import { firingRepeatStrategy } from '../queue/jittered-firing.js';
 import { ROTATION_QUEUE } from '../queue/queue-name.js';
 import { RedisStateStore } from '../state/redis-state-store.js';
 import { RunHistory } from '../state/run-history.js';
+import { redisLocation } from './redis-location.js';
+import { RedisReachability } from './redis-reachability.js';
 
 /** Connections to Redis and the queue, shared by the daemon and the one-shot CLI commands. */
 export interface RedisInfrastructure {
@@ -16,8 +20,14 @@ export interface RedisInfrastructure {
   readonly queue: Queue;
   readonly records: RedisStateStore;
   readonly history: RunHistory;
+  /** Says, once in a while, that Redis is unreachable; every connection made here reports to it. */
+  readonly reachability: RedisReachability;
   /** A new connection for a BullMQ Worker or QueueEvents, which block on Redis. The caller closes it. */
   blockingConnection(): Redis;
+  /** A new connection of rotor's own (e.g. the runs' writes). The caller closes it. */
+  connection(extra?: RedisOptions): Redis;
+  /** The records as seen through another connection (the runs' own, which may block on WAIT). */
+  recordsOn(connection: Redis): RedisStateStore;
   close(): Promise<void>;
 }
 
@@ -43,29 +53,51 @@ export function openRedis(redis: RedisConfig, extra: RedisOptions = {}): Redis {
   });
 }
 
-export function connectRedis(config: RotorConfig): RedisInfrastructure {
+/**
+ * `reachability`: the daemon's, which logs; a one-shot command's default writes its warnings to stderr, so
+ * its output stays what it prints.
+ */
+export function connectRedis(
+  config: RotorConfig,
+  options: { readonly reachability?: RedisReachability } = {},
+): RedisInfrastructure {
+  const reachability =
+    options.reachability ??
+    new RedisReachability(
+      redisLocation(config.redis),
+      createLogger({ level: 'warn', destination: process.stderr }),
+      systemClock,
+    );
+  const connection = (extra?: RedisOptions) => reachability.watch(openRedis(config.redis, extra));
   // Commands issued in the same tick (concurrent rotations, a run's independent reads) go in one socket
   // write, which costs more than the commands it carries. Not for BullMQ's connection: ioredis copies every
   // script defined on a connection into each pipeline it makes there, and BullMQ defines dozens.
-  const redis = openRedis(config.redis, { enableAutoPipelining: true });
-  const queueConnection = openRedis(config.redis);
+  const redis = connection({ enableAutoPipelining: true });
+  const queueConnection = connection();
   const queue = new Queue(ROTATION_QUEUE, {
     connection: queueConnection,
     prefix: config.redis.prefix,
     settings: { repeatStrategy: firingRepeatStrategy },
   });
+  // BullMQ re-emits its connection's errors on the queue (and prints them when nobody listens).
+  queue.on('error', (error) => reachability.failed(error));
+  const recordsOn = (connection: Redis) =>
+    new RedisStateStore(connection, config.redis.prefix, {
+      // BullMQ's job lock key: a run's owner (a job id) holds the policy while this key exists.
+      before: `${config.redis.prefix}:${ROTATION_QUEUE}:`,
+      after: ':lock',
+    });
   return {
     redis,
     queueConnection,
     prefix: config.redis.prefix,
     queue,
-    records: new RedisStateStore(redis, config.redis.prefix, {
-      // BullMQ's job lock key: a run's owner (a job id) holds the policy while this key exists.
-      before: `${config.redis.prefix}:${ROTATION_QUEUE}:`,
-      after: ':lock',
-    }),
+    records: recordsOn(redis),
     history: new RunHistory(redis, config.redis.prefix),
-    blockingConnection: () => queueConnection.duplicate(),
+    reachability,
+    blockingConnection: () => reachability.watch(queueConnection.duplicate()),
+    connection,
+    recordsOn,
     close: async () => {
       await queue.close();
       queueConnection.disconnect();

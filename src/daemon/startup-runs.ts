@@ -14,25 +14,34 @@ const REBUILD_CONCURRENCY = 4;
 const RECORD_BATCH = 1_000;
 
 export interface RebuildOutcome {
-  /** Policies whose record Redis did not have while AWS held their secret: rebuilt from AWS. */
+  /** Policies whose record Redis did not have, or held older than AWS: rebuilt from AWS. */
   readonly rebuilt: number;
   /** Of those, the ones due during the gap, rotated once now. */
   readonly caughtUp: number;
 }
 
+/** A policy whose record is rebuilt from AWS: none in Redis, or one older than AWS (`olderThan`). */
+export interface RebuildCandidate {
+  readonly policy: PolicyConfig;
+  /** The record's current version, which AWS has moved past. */
+  readonly olderThan?: string;
+}
+
 /**
  * At start (and after Redis lost rotor's state): re-arms before-expiry timers and rotates at once the
- * policies whose secret does not exist yet. Returns the policies whose secret exists while Redis has no
- * record of them, for `rebuildUnrecorded`. Only policies with no committed credential are looked up in the
- * sink, all in one `inspectMany`. A failing check is logged and skipped: one broken policy never stops the
- * daemon.
+ * policies whose secret does not exist yet. Returns the records to rebuild from AWS, for `rebuildFromAws`:
+ * policies whose secret exists while Redis has no record of them, and with `checkRecorded` (after a failover
+ * that may have lost the last writes) policies whose record names another AWSCURRENT than AWS does while no
+ * run is under way. Only the policies checked are looked up in the sink, all in one `inspectMany`. A failing
+ * check is logged and skipped: one broken policy never stops the daemon.
  */
 export async function startupRuns(
   policies: readonly PolicyConfig[],
   deps: ProcessorDeps,
-): Promise<PolicyConfig[]> {
+  options: { readonly checkRecorded?: boolean } = {},
+): Promise<RebuildCandidate[]> {
   const active = policies.filter((policy) => !policy.paused);
-  const unrecorded: PolicyConfig[] = [];
+  const toCheck: { policy: PolicyConfig; recorded: string | undefined }[] = [];
   for (let start = 0; start < active.length; start += RECORD_BATCH) {
     const batch = active.slice(start, start + RECORD_BATCH);
     const records = await deps.records.getMany(batch.map((policy) => policy.id));
@@ -42,7 +51,10 @@ export async function startupRuns(
         if (policy.schedule.kind !== 'manual') {
           await armExpiryTimer(deps.queue, policy, record.current?.expiresAt, deps.clock.now());
         }
-        if (record.current === undefined) unrecorded.push(policy);
+        if (record.current === undefined) toCheck.push({ policy, recorded: undefined });
+        else if (options.checkRecorded && record.inFlight === undefined) {
+          toCheck.push({ policy, recorded: record.current.versionId });
+        }
       } catch (error) {
         deps.log.error({ err: error, policyId: policy.id }, 'start-up check of this policy failed');
       }
@@ -50,20 +62,25 @@ export async function startupRuns(
   }
 
   const states = await deps.sink.inspectMany(
-    unrecorded.map((policy) => ({
+    toCheck.map(({ policy }) => ({
       secretId: policy.secret.id,
       policyId: policy.id,
       adopt: policy.secret.adopt,
     })),
     new AbortController().signal,
   );
-  const toRebuild: PolicyConfig[] = [];
-  await mapConcurrently(unrecorded, STARTUP_CONCURRENCY, async (policy, index) => {
+  const toRebuild: RebuildCandidate[] = [];
+  await mapConcurrently(toCheck, STARTUP_CONCURRENCY, async ({ policy, recorded }, index) => {
     const outcome = states[index];
     try {
       if (!outcome?.ok) throw outcome?.error ?? new Error('the sink gave no answer for this policy');
-      if (outcome.state?.currentVersionId !== undefined) {
-        toRebuild.push(policy);
+      const atAws = outcome.state?.currentVersionId;
+      if (recorded !== undefined) {
+        if (atAws !== undefined && atAws !== recorded) toRebuild.push({ policy, olderThan: recorded });
+        return;
+      }
+      if (atAws !== undefined) {
+        toRebuild.push({ policy });
         return;
       }
       if (policy.schedule.kind === 'manual' || policy.capability === 'extend') return;
@@ -81,12 +98,13 @@ export async function startupRuns(
 }
 
 /**
- * Rebuilds from AWS the records Redis lost, a few at a time (rotations go on meanwhile; a policy a rotation,
- * revoke or sweep reaches first is rebuilt then). A rebuilt policy that was due while its record was missing
- * runs once now, not once per missed period (its last success is when AWSCURRENT was written).
+ * Rebuilds from AWS the records Redis lost or holds older than AWS, a few at a time (rotations go on
+ * meanwhile; a policy a rotation, revoke or sweep reaches first is rebuilt then). A rebuilt policy that was
+ * due while its record was missing runs once now, not once per missed period (its last success is when
+ * AWSCURRENT was written).
  */
-export async function rebuildUnrecorded(
-  policies: readonly PolicyConfig[],
+export async function rebuildFromAws(
+  candidates: readonly RebuildCandidate[],
   deps: ProcessorDeps,
   signal: AbortSignal,
 ): Promise<RebuildOutcome> {
@@ -94,10 +112,10 @@ export async function rebuildUnrecorded(
   let caughtUp = 0;
   const rebuild = deps.rebuild;
   if (!rebuild) return { rebuilt, caughtUp };
-  await mapConcurrently(policies, REBUILD_CONCURRENCY, async (policy) => {
+  await mapConcurrently(candidates, REBUILD_CONCURRENCY, async ({ policy, olderThan }) => {
     if (signal.aborted) return;
     try {
-      const outcome = await rebuild(policy, AbortSignal.timeout(60_000));
+      const outcome = await rebuild(policy, AbortSignal.timeout(60_000), olderThan);
       if (!outcome.rebuilt) return;
       rebuilt++;
       const nowMs = deps.clock.now();

@@ -41,6 +41,14 @@ export interface CredentialJournal {
   delete(policyId: string, runId: string): Promise<void>;
 }
 
+/**
+ * Whether a replica of Redis holds the writes made so far (Redis `WAIT`), so that a failover to it keeps
+ * them. True at once where no replica is expected. A wait that times out is logged and counted here.
+ */
+export interface ReplicaAcknowledgement {
+  acknowledged(what: string): Promise<boolean>;
+}
+
 export interface RunHistoryLog {
   append(policyId: string, entry: RunHistoryEntry): Promise<void>;
 }
@@ -58,11 +66,13 @@ export type StepObserver = (event: StepEvent) => void;
 
 /**
  * The policy's record, rebuilt from AWS when Redis has none while the policy's secret exists (Redis lost
- * it); the record as it is otherwise. Called before anything is decided on a record of revision 0.
+ * it), or when `olderThan` is the record's current version and AWS holds a newer one; the record as it is
+ * otherwise. Called before anything is decided on a record of revision 0.
  */
 export type RecordRebuilder = (
   policy: PolicyConfig,
   signal: AbortSignal,
+  olderThan?: string,
 ) => Promise<{ readonly record: PolicyRecord; readonly rebuilt: boolean }>;
 
 /** The HTTP clients of one connection: all its calls share the connection's rate limit. */

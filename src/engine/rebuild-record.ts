@@ -21,21 +21,30 @@ export interface RebuildOutcome {
 }
 
 /**
- * The policy's record, rebuilt from AWS Secrets Manager when Redis has none while the policy's secret exists:
- * current and previous from the AWSCURRENT and AWSPREVIOUS versions (version id, the credential's handle,
- * fingerprint and expiry, the run from the document's provenance), and the last success from when AWSCURRENT
- * was written. Nothing is issued, revoked or deleted here. A record Redis still has is returned as it is.
+ * The policy's record, rebuilt from AWS Secrets Manager when Redis has none while the policy's secret exists,
+ * or when `olderThan` names the record's current version and AWS has moved past it (a failover to a replica
+ * that missed the last writes, a restored backup): current and previous from the AWSCURRENT and AWSPREVIOUS
+ * versions (version id, the credential's handle, fingerprint and expiry, the run from the document's
+ * provenance), and the last success from when AWSCURRENT was written. Nothing is issued, revoked or deleted
+ * here. Any other record is returned as it is.
  */
 export async function rebuildRecord(
   deps: RebuildDeps,
   policy: PolicyConfig,
   signal: AbortSignal,
+  olderThan?: string,
 ): Promise<RebuildOutcome> {
+  // A stale record is rewritten only while no run is under way (a run settles its own view with AWS) and it
+  // still names the version AWS moved past.
+  const replaceable = (stored: PolicyRecord): boolean =>
+    stored.revision === 0 ||
+    (olderThan !== undefined && stored.inFlight === undefined && stored.current?.versionId === olderThan);
   const record = await deps.records.get(policy.id);
-  if (record.revision > 0) return { record, rebuilt: false };
+  if (!replaceable(record)) return { record, rebuilt: false };
   const target: SinkTarget = { secretId: policy.secret.id, policyId: policy.id, adopt: policy.secret.adopt };
   const state = await deps.sink.inspect(target, signal);
-  if (state?.currentVersionId === undefined) return { record, rebuilt: false };
+  if (state?.currentVersionId === undefined || state.currentVersionId === olderThan)
+    return { record, rebuilt: false };
   const [current, previous] = await Promise.all(
     [state.currentVersionId, state.previousVersionId].map((versionId) =>
       versionId === undefined ? undefined : deps.sink.read(target, { versionId }, signal),
@@ -46,8 +55,8 @@ export async function rebuildRecord(
   const now = deps.clock.now();
   let wrote = false;
   const updated = await deps.records.update(policy.id, (stored) => {
-    // Another replica, or the policy's own first run, wrote it meanwhile: theirs stands.
-    if (stored.revision > 0) return stored;
+    // Another replica, or a run of the policy, wrote it meanwhile: theirs stands.
+    if (!replaceable(stored)) return stored;
     wrote = true;
     return {
       ...stored,
@@ -63,8 +72,11 @@ export async function rebuildRecord(
         policyId: policy.id,
         current: currentRef?.versionId ?? null,
         previous: previousRef?.versionId ?? null,
+        ...(olderThan === undefined ? {} : { recorded: olderThan }),
       },
-      'policy record rebuilt from AWS Secrets Manager (Redis had none)',
+      olderThan === undefined
+        ? 'policy record rebuilt from AWS Secrets Manager (Redis had none)'
+        : 'policy record rebuilt from AWS Secrets Manager (Redis held an older one: a failover to a replica that missed writes, or a restored backup)',
     );
   }
   return { record: updated, rebuilt: wrote };

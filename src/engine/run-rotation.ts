@@ -4,16 +4,18 @@ import { fingerprint, versionIdFor } from '../domain/ids.js';
 import { Secret } from '../domain/secret.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
+import { logUnexpected } from '../lib/unexpected-error.js';
 import type { ProviderAction, StepContext } from '../providers/provider.js';
 import type { SecretSink, SinkTarget } from '../sinks/sink.js';
 import type { CredentialRef, InFlight, PolicyRecord, RunStep, Trigger } from '../state/policy-record.js';
-import { decodeCredential, encodeCredential } from './credential-codec.js';
+import { decodeCredential, encodeCredential, provenanceOf } from './credential-codec.js';
 import { fromJournalPayload, type IssuedCredential, toJournalPayload } from './journal-payload.js';
 import type {
   ConnectionHttp,
   CredentialJournal,
   RecordRebuilder,
   RecordStore,
+  ReplicaAcknowledgement,
   RunHistoryLog,
   StepObserver,
 } from './ports.js';
@@ -30,6 +32,8 @@ export interface RotationDeps {
   readonly observe?: StepObserver;
   /** Rebuilds a record Redis lost from AWS before the run decides anything on it. */
   readonly rebuild?: RecordRebuilder;
+  /** Absent: no replica is waited for. */
+  readonly replicas?: ReplicaAcknowledgement;
 }
 
 export interface RotationRequest {
@@ -180,6 +184,7 @@ class RotationRun {
           ...facts(issued),
           step: 'journaled',
         });
+        await this.#requireReplicated('journal');
       } else {
         ({ issued, inFlight } = await this.#issue(record));
       }
@@ -200,7 +205,15 @@ class RotationRun {
       // Records written before runs kept their base view promote from the record's current version.
       const base =
         staged.baseVersionId === undefined ? displaced?.versionId : (staged.baseVersionId ?? undefined);
-      const promoted = await this.#deps.sink.promote(this.#target, versionId, base, this.#request.signal);
+      let promoted = await this.#deps.sink.promote(this.#target, versionId, base, this.#request.signal);
+      if (promoted.kind === 'superseded' && (await this.#isOwnEarlierAttempt(promoted.currentVersionId))) {
+        promoted = await this.#deps.sink.promote(
+          this.#target,
+          versionId,
+          promoted.currentVersionId,
+          this.#request.signal,
+        );
+      }
       if (promoted.kind === 'superseded') await this.#abandon(versionId, base, promoted.currentVersionId);
       this.#done('promote', versionId);
     }
@@ -231,6 +244,26 @@ class RotationRun {
     const state = await this.#deps.sink.ensure(this.#target, this.#request.signal);
     this.#secretArn = state.arn;
     this.#currentSeen = state.currentVersionId ?? null;
+  }
+
+  /**
+   * Whether AWSCURRENT, which is not the version this run started from, was written by this very run: an
+   * earlier attempt promoted it and Redis lost that (a failover to a replica that missed the writes). Then
+   * this attempt's version, the run's newest credential, is promoted over it. One read, only on a refusal.
+   */
+  async #isOwnEarlierAttempt(currentVersionId: string | undefined): Promise<boolean> {
+    if (currentVersionId === undefined) return false;
+    const stored = await this.#deps.sink.read(
+      this.#target,
+      { versionId: currentVersionId },
+      this.#request.signal,
+    );
+    if (stored === undefined || provenanceOf(stored.value)?.runId !== this.#runId) return false;
+    this.#log.warn(
+      { runId: this.#runId, currentVersionId },
+      'AWSCURRENT holds an earlier attempt of this run, which Redis no longer knew of (a failover to a replica that missed the last writes): promoting this attempt over it',
+    );
+    return true;
   }
 
   /**
@@ -270,6 +303,7 @@ class RotationRun {
     }
     const attempt = (previous?.issueAttempt ?? 0) + 1;
     await this.#checkpoint({ ...this.#newInFlight(attempt), step: 'issuing' });
+    await this.#requireReplicated('issuing');
     const current = this.#action.readsCurrent ? await this.#currentCredential() : undefined;
     const provider = this.#policy.connection.provider;
     const result = await this.#action.issue(
@@ -307,6 +341,7 @@ class RotationRun {
       ...facts(issued),
       step: 'journaled',
     });
+    await this.#requireReplicated('journal');
     this.#done('journal');
     return { issued, inFlight };
   }
@@ -408,6 +443,9 @@ class RotationRun {
         consecutiveFailures: 0,
       };
     });
+    // AWS already holds what the commit records: a commit a failover loses is rebuilt from AWS, so the run
+    // goes on either way (the wait only makes that rebuild rare).
+    await this.#deps.replicas?.acknowledged('commit');
     this.#done('commit', versionId);
     await this.#deps.history.append(this.#policy.id, {
       runId: this.#runId,
@@ -484,6 +522,22 @@ class RotationRun {
   #owned(inFlight: InFlight): InFlight {
     const { owner: _previous, ...rest } = inFlight;
     return this.#request.owner === undefined ? rest : { ...rest, owner: this.#request.owner };
+  }
+
+  /**
+   * Stops the run while no Redis replica holds its writes so far. Before issuing, a start a failover would
+   * lose costs a duplicate at the vendor; after the journal, a credential that only the vendor and a master
+   * that then dies hold is a credential lost. Stopping costs nothing but time: the retry finds the journal
+   * entry (or the start) on this master, and goes on once a replica acknowledges it.
+   */
+  async #requireReplicated(what: 'issuing' | 'journal'): Promise<void> {
+    if (!this.#deps.replicas || (await this.#deps.replicas.acknowledged(what))) return;
+    throw new RotationError(
+      'transient',
+      what === 'issuing'
+        ? 'no Redis replica acknowledged the start of this run; nothing is issued until one does'
+        : 'no Redis replica holds the journal entry of the credential just issued; it is not staged until one does',
+    );
   }
 
   async #checkpoint<T extends InFlight>(inFlight: T): Promise<T> {

@@ -16,6 +16,8 @@ export interface RotationMetrics {
   scheduledRunStarted(trigger: 'schedule' | 'expiry', latenessMs: number): void;
   /** A call passed one of rotor's client-side rate limits after waiting this long for its turn. */
   rateLimitPassed(limit: string, waitedMs: number): void;
+  /** No Redis replica acknowledged a run's write in time (WAIT timed out). */
+  replicaWaitTimedOut(waitedFor: string): void;
 }
 
 const QUEUE_STATES = ['waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized'] as const;
@@ -36,6 +38,7 @@ export class RotorMetrics implements RotationMetrics {
   readonly #orphansDeleted: Counter<'policy' | 'provider'>;
   readonly #startLateness: Histogram<'trigger'>;
   readonly #rateLimitWait: Histogram<'limit'>;
+  readonly #replicaWaitTimeouts: Counter<'waited_for'>;
 
   constructor(source: {
     readonly queue: Queue;
@@ -132,6 +135,12 @@ export class RotorMetrics implements RotationMetrics {
       labelNames: ['policy', 'provider'],
       registers,
     });
+    this.#replicaWaitTimeouts = new Counter({
+      name: 'rotor_redis_replica_wait_timeouts_total',
+      help: 'Writes of a run that no Redis replica acknowledged within redis.replicaWait.timeout, by what was written',
+      labelNames: ['waited_for'],
+      registers,
+    });
     this.#webhookDeliveries = new Counter({
       name: 'rotor_webhook_deliveries_total',
       help: 'Alert webhook delivery attempts: delivered, retrying, dead (after the last attempt)',
@@ -179,6 +188,10 @@ export class RotorMetrics implements RotationMetrics {
 
   rateLimitPassed(limit: string, waitedMs: number): void {
     this.#rateLimitWait.observe({ limit }, waitedMs / 1000);
+  }
+
+  replicaWaitTimedOut(waitedFor: string): void {
+    this.#replicaWaitTimeouts.inc({ waited_for: waitedFor });
   }
 
   providerCall(call: { system: string; operation: string; status: number | undefined }): void {

@@ -9,8 +9,8 @@ import { scheduleRevoke } from './revoke-scheduling.js';
  * rebuild. That revoke is checked against AWS and the rebuilt record like any other.
  */
 export function recordRebuilder(deps: RebuildDeps & { readonly queue: Queue }): RecordRebuilder {
-  return async (policy, signal) => {
-    const outcome = await rebuildRecord(deps, policy, signal);
+  return async (policy, signal, olderThan) => {
+    const outcome = await rebuildRecord(deps, policy, signal, olderThan);
     const { record, rebuilt } = outcome;
     const displaced = record.previous;
     if (!rebuilt || !displaced || policy.capability !== 'overlap') return outcome;
@@ -20,7 +20,7 @@ export function recordRebuilder(deps: RebuildDeps & { readonly queue: Queue }): 
     await scheduleRevoke(deps.queue, policy, { ...displaced, dueAt }, nowMs);
     deps.log.info(
       { policyId: policy.id, versionId: displaced.versionId, dueAt: new Date(dueAt).toISOString() },
-      'the revoke of the displaced credential was lost with Redis: scheduled again, one grace period from now',
+      'the revoke of the displaced credential may have been lost with Redis: scheduled again, one grace period from now',
     );
     return outcome;
   };

@@ -42,6 +42,12 @@ describe('a broken config names the path and what was expected', () => {
       'only with `sentinels`',
     ],
     [
+      'a replica wait mode that does not exist',
+      edit('prefix: rotor }', 'prefix: rotor, replicaWait: { mode: sometimes } }'),
+      'redis.replicaWait.mode',
+      'expected one of "auto"|"on"|"off"',
+    ],
+    [
       'a sentinel without a port',
       edit('redis: { url: redis://127.0.0.1:6379,', 'redis: { sentinels: [{ host: s1 }], name: main,'),
       'redis.sentinels[0].port',

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RotorConfig } from '../../src/config/rotor-config.js';
 import { connectRedis, type RedisInfrastructure } from '../../src/daemon/redis-infrastructure.js';
 import { type RotationWiring, wireRotations } from '../../src/daemon/rotation-deps.js';
-import { rebuildUnrecorded, startupRuns } from '../../src/daemon/startup-runs.js';
+import { rebuildFromAws, startupRuns } from '../../src/daemon/startup-runs.js';
 import { manualRunId } from '../../src/domain/ids.js';
 import { rebuildRecord } from '../../src/engine/rebuild-record.js';
 import { runRotation } from '../../src/engine/run-rotation.js';
@@ -136,9 +136,9 @@ describe('the rebuild pass after a loss', () => {
     const deps = { ...wiring.deps, log: memoryLogger().log };
 
     const unrecorded = await startupRuns(policies, deps);
-    const outcome = await rebuildUnrecorded(unrecorded, deps, signal);
+    const outcome = await rebuildFromAws(unrecorded, deps, signal);
 
-    expect(unrecorded.map((policy) => policy.id).sort()).toEqual(['overdue', 'recent']);
+    expect(unrecorded.map(({ policy }) => policy.id).sort()).toEqual(['overdue', 'recent']);
     expect(outcome).toEqual({ rebuilt: 2, caughtUp: 1 });
     const queued = (await infra.queue.getJobs(['waiting', 'prioritized', 'delayed'])).filter(
       (job) => job.name === 'rotate',
@@ -146,5 +146,33 @@ describe('the rebuild pass after a loss', () => {
     expect(queued.map((job) => job.data as { policyId: string; trigger: string })).toEqual([
       expect.objectContaining({ policyId: 'overdue', trigger: 'schedule' }),
     ]);
+  });
+});
+
+describe('a record older than AWS (a failover to a replica that missed writes)', () => {
+  it('is rebuilt from AWS by the pass that checks recorded policies, naming AWSCURRENT as AWS has it; without that check it is left alone', async () => {
+    const deps = { ...wiring.deps, log: memoryLogger().log };
+    const key = stateKeys.record(config.redis.prefix, 'fresh');
+    await rotate('fresh', Date.now() - 2);
+    const older = await infra.records.get('fresh');
+    const snapshot = await infra.redis.dumpBuffer(key);
+    await rotate('fresh', Date.now() - 1);
+    const newer = await infra.records.get('fresh');
+    // The replica promoted had the record as it was before the last run.
+    await infra.redis.restore(key, 0, snapshot, 'REPLACE');
+    const policies = [policyNamed(config, 'fresh')];
+
+    expect(await startupRuns(policies, deps)).toEqual([]);
+    const candidates = await startupRuns(policies, deps, { checkRecorded: true });
+    const outcome = await rebuildFromAws(candidates, deps, signal);
+
+    expect(candidates.map(({ policy, olderThan }) => [policy.id, olderThan])).toEqual([
+      ['fresh', older.current?.versionId],
+    ]);
+    expect(outcome.rebuilt).toBe(1);
+    const rebuilt = await infra.records.get('fresh');
+    expect(rebuilt.current).toEqual(newer.current);
+    expect(rebuilt.previous).toEqual(newer.previous);
+    expect(await startupRuns(policies, deps, { checkRecorded: true })).toEqual([]);
   });
 });

@@ -351,6 +351,105 @@ describe('acts checked against AWS and fenced against other jobs', () => {
   });
 });
 
+describe('after a failover to a replica that missed writes', () => {
+  it('a run whose earlier attempt’s promote Redis lost promotes this attempt over its own earlier version (AWS refuses the stale base), and displaces what the run started from', async () => {
+    const secretId = 'ci/cloudflare-access';
+    offsetMs += 1;
+    await rotate('ci-runner');
+    const before = await infra.records.get('ci-runner');
+    offsetMs += 1;
+    const runId = manualRunId('ci-runner', clock.now());
+    const lost = await rotate('ci-runner', runId);
+    // The promoted replica holds the record as it was when the run had just started.
+    await infra.records.update('ci-runner', (record) => {
+      const { previous: _previous, ...rest } = record;
+      return {
+        ...rest,
+        ...(before.previous === undefined ? {} : { previous: before.previous }),
+        ...(before.current === undefined ? {} : { current: before.current }),
+        inFlight: {
+          runId,
+          trigger: 'manual',
+          issueAttempt: 1,
+          step: 'issuing',
+          startedAt: clock.now(),
+          baseVersionId: before.current?.versionId ?? null,
+        },
+      };
+    });
+
+    const resumed = await rotate('ci-runner', runId);
+
+    expect(resumed.runId).toBe(runId);
+    expect(resumed.versionId).not.toBe(lost.versionId);
+    expect(stagesOf(secretId)[resumed.versionId]).toEqual(['AWSCURRENT']);
+    expect(stagesOf(secretId)[lost.versionId]).toEqual(['AWSPREVIOUS']);
+    expect(await accessAdmits(stored(secretId))).toBe(true);
+    const record = await infra.records.get('ci-runner');
+    expect(record.current?.versionId).toBe(resumed.versionId);
+    expect(record.previous?.versionId).toBe(before.current?.versionId);
+    expect(logged.text()).toContain('AWSCURRENT holds an earlier attempt of this run');
+  });
+});
+
+describe('waiting for a Redis replica', () => {
+  const withReplicas = (answers: Record<string, boolean>) => {
+    const asked: string[] = [];
+    const deps = {
+      ...wiring.deps,
+      replicas: {
+        acknowledged: async (what: string) => {
+          asked.push(what);
+          return answers[what] ?? true;
+        },
+      },
+    };
+    const run = (runId: string) =>
+      runRotation(deps, {
+        policy: policyNamed(config, 'ci-runner'),
+        runId,
+        trigger: 'manual',
+        signal: new AbortController().signal,
+      });
+    return { asked, run };
+  };
+
+  it('issues nothing while no replica acknowledged the run’s start', async () => {
+    offsetMs += 1;
+    const { asked, run } = withReplicas({ issuing: false });
+
+    const error = await rotationFailure(run(manualRunId('ci-runner', clock.now())));
+
+    expect(error).toMatchObject({ kind: 'transient', details: { policyId: 'ci-runner', step: 'issue' } });
+    expect(error.message).toContain('no Redis replica acknowledged the start of this run');
+    expect(asked).toEqual(['issuing']);
+    expect(world.cloudflare.server.calls.handled('rotateServiceToken')).toHaveLength(0);
+  });
+
+  it('stages nothing while no replica holds the journal entry; once one does, the next attempt stages the journaled credential without issuing again', async () => {
+    const secretId = 'ci/cloudflare-access';
+    offsetMs += 1;
+    const runId = manualRunId('ci-runner', clock.now());
+    const versionsBefore = Object.keys(stagesOf(secretId)).length;
+    const lagging = withReplicas({ journal: false });
+
+    const error = await rotationFailure(lagging.run(runId));
+
+    expect(error).toMatchObject({ kind: 'transient', details: { policyId: 'ci-runner', step: 'journal' } });
+    expect(error.message).toContain('no Redis replica holds the journal entry');
+    expect(Object.keys(stagesOf(secretId))).toHaveLength(versionsBefore);
+    expect(world.cloudflare.server.calls.handled('rotateServiceToken')).toHaveLength(1);
+
+    const caughtUp = withReplicas({});
+    const result = await caughtUp.run(runId);
+
+    expect(caughtUp.asked).toEqual(['journal', 'commit']);
+    expect(world.cloudflare.server.calls.handled('rotateServiceToken')).toHaveLength(1);
+    expect(stagesOf(secretId)[result.versionId]).toEqual(['AWSCURRENT']);
+    expect(await accessAdmits(stored(secretId))).toBe(true);
+  });
+});
+
 describe('refresh (extend)', () => {
   it('refuses to run without an existing secret, naming the policy and the step', async () => {
     const error = await rotationFailure(rotate('deploy'));

@@ -18,12 +18,26 @@ export async function startDaemonProcess(
   configFile: string,
   env: Readonly<Record<string, string>>,
   collected: string[] = [],
+  options: {
+    /** `ulimit -n` for the daemon: how many files and sockets it may hold open. */
+    readonly openFileLimit?: number;
+    /** false: return once the process runs, not once it says it started (e.g. while Redis is down). */
+    readonly waitForStart?: boolean;
+  } = {},
 ): Promise<DaemonProcess> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', cli, 'start', '--config', configFile, '--log-level', 'debug'],
-    { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const start = ['--import', 'tsx', cli, 'start', '--config', configFile, '--log-level', 'debug'];
+  // `exec` keeps the pid: signals reach the daemon, not a shell.
+  const [command, args] =
+    options.openFileLimit === undefined
+      ? [process.execPath, start]
+      : [
+          '/bin/sh',
+          ['-c', `ulimit -n ${options.openFileLimit} && exec "$0" "$@"`, process.execPath, ...start],
+        ];
+  const child = spawn(command, args, {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const chunks: string[] = [];
   const keep = (chunk: Buffer) => {
     const text = chunk.toString('utf8');
@@ -36,7 +50,7 @@ export async function startDaemonProcess(
   const output = () => chunks.join('');
   await eventually('the daemon to start', () => {
     if (child.exitCode !== null) throw new Error(`rotor start exited with ${child.exitCode}:\n${output()}`);
-    return output().includes('"msg":"rotor started"') ? true : undefined;
+    return options.waitForStart === false || output().includes('"msg":"rotor started"') ? true : undefined;
   });
   return {
     child,

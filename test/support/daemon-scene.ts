@@ -4,12 +4,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   GetSecretValueCommand,
+  ListSecretVersionIdsCommand,
   PutSecretValueCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { expect } from 'vitest';
 import type { PolicyConfig, RotorConfig } from '../../src/config/rotor-config.js';
 import { connectRedis, type RedisInfrastructure } from '../../src/daemon/redis-infrastructure.js';
+import { RedisReachability } from '../../src/daemon/redis-reachability.js';
+import { systemClock } from '../../src/lib/clock.js';
+import { createLogger } from '../../src/lib/logger.js';
 import { requestRotation } from '../../src/queue/rotation-requests.js';
 import { type DaemonProcess, startDaemonProcess } from './daemon-process.js';
 import { finishedJob } from './finished-job.js';
@@ -44,7 +48,14 @@ export class Scene {
     readonly env: Readonly<Record<string, string>>,
     private readonly ownSecrets: readonly string[],
   ) {
-    this.infra = connectRedis(config);
+    // The suite's own connections: their reconnect warnings (a suite that stops Redis) are not the daemon's.
+    this.infra = connectRedis(config, {
+      reachability: new RedisReachability(
+        'the suite’s Redis',
+        createLogger({ level: 'silent' }),
+        systemClock,
+      ),
+    });
     const { endpoint, region, accessKeyId, secretAccessKey } = world.aws.client;
     this.#sm = new SecretsManagerClient({ endpoint, region, credentials: { accessKeyId, secretAccessKey } });
   }
@@ -85,8 +96,8 @@ export class Scene {
     return fixture;
   }
 
-  async startDaemon(): Promise<void> {
-    this.daemon = await startDaemonProcess(join(this.workDir, 'rotor.yaml'), this.env, this.output);
+  async startDaemon(options: { readonly waitForStart?: boolean } = {}): Promise<void> {
+    this.daemon = await startDaemonProcess(join(this.workDir, 'rotor.yaml'), this.env, this.output, options);
   }
 
   async stopDaemon(how: 'stop' | 'kill' = 'stop'): Promise<void> {
@@ -116,6 +127,19 @@ export class Scene {
       });
     if (read?.VersionId === undefined || read.SecretString === undefined) return undefined;
     return { versionId: read.VersionId, credential: JSON.parse(read.SecretString) };
+  }
+
+  /** Every version of the policy's secret with its staging labels (unlabelled ones too), as the SDK lists them. */
+  async awsVersions(policy: PolicyConfig): Promise<Map<string, string[]>> {
+    const listed = await this.#sm.send(
+      new ListSecretVersionIdsCommand({ SecretId: policy.secret.id, IncludeDeprecated: true }),
+    );
+    return new Map(
+      (listed.Versions ?? []).map((version) => [
+        version.VersionId ?? '',
+        [...(version.VersionStages ?? [])].sort(),
+      ]),
+    );
   }
 
   /** Whether the vendor accepts the credential of that AWS version (a real authenticated call). */

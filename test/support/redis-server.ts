@@ -21,6 +21,10 @@ export interface RedisServer {
   stop(): Promise<void>;
   /** SIGKILL: gone at once, as a crashed host. */
   kill(): Promise<void>;
+  /** SIGSTOP: frozen (a stalled host); it answers nothing until `resume`. */
+  pause(): void;
+  /** SIGCONT after `pause`. */
+  resume(): void;
   /** FLUSHALL: every key of every database gone, as on a Redis that lost its data. */
   flush(): Promise<void>;
   /** Stops it if it runs and removes its data directory. */
@@ -34,12 +38,14 @@ export interface RedisServerOptions {
   readonly args?: readonly string[];
   /** A sentinel instead of a server, with this sentinel.conf (written to its data directory). */
   readonly sentinelConfig?: string;
+  /** This port instead of a free one (e.g. one a daemon was already told to use). */
+  readonly port?: number;
 }
 
 /** Starts the server and returns once it answers PING. */
 export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
   const dataDir = await mkdtemp(join(tmpdir(), 'rotor-redis-'));
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   let child: ChildProcess | undefined;
 
   const answers = async (): Promise<boolean> => {
@@ -95,6 +101,8 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     start,
     stop,
     kill: () => end('SIGKILL'),
+    pause: () => child?.kill('SIGSTOP'),
+    resume: () => child?.kill('SIGCONT'),
     flush: async () => {
       const client = new Redis(port, '127.0.0.1', { maxRetriesPerRequest: 1 });
       try {
