@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { durationSchema } from '../domain/duration-schema.js';
 import { secretReferenceSchema } from '../domain/secret-reference.js';
+import { httpUrlSchema } from '../domain/url-schema.js';
 import { alertEventTypes, defaultAlertEvents } from './alert-events.js';
 
 const endpointSchema = z
@@ -8,7 +9,10 @@ const endpointSchema = z
     /** Names the endpoint in metrics, status and logs (its URL may be secret). */
     name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/, 'expected letters, digits, "-" and "_"'),
     /** The receiver's URL, or a reference when the URL itself is secret (Slack incoming webhooks). */
-    url: z.union([z.url({ protocol: /^https?$/ }), secretReferenceSchema]),
+    url: z.union([
+      httpUrlSchema('remove them, or give the whole URL by reference ({ env: NAME } or { file: PATH })'),
+      secretReferenceSchema,
+    ]),
     /** Standard Webhooks signing secret (`whsec_…` or base64), by reference; required for `json`. */
     secret: secretReferenceSchema.optional(),
     format: z.enum(['json', 'slack']).default('json'),

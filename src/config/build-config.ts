@@ -5,6 +5,7 @@ import { findProvider, providers } from '../providers/registry.js';
 import { type RateLimit, rateLimitSchema } from '../rate-limit/rate-limit.js';
 import { configSchema, type PolicyInput, policySchema } from './config.schema.js';
 import type { ConfigProblem } from './config-problem.js';
+import { takePrototypeKeys } from './prototype-keys.js';
 import type { PolicyConfig, Schedule } from './rotor-config.js';
 import { shortestCronGapMs } from './schedule.schema.js';
 import type { YamlSource } from './yaml-source.js';
@@ -55,6 +56,9 @@ export function buildConfig(
     return { problems: [source.problem([], `expected a mapping with ${sectionNames.join(', ')}`)] };
   }
   const document = raw as Record<string, unknown>;
+  for (const path of takePrototypeKeys(document)) {
+    problems.push(source.problem(path, 'the key "__proto__" is not allowed'));
+  }
   for (const key of Object.keys(document)) {
     if (!sectionNames.includes(key as keyof Sections))
       problems.push(source.problem([key], `unknown key "${key}"`));
@@ -197,7 +201,9 @@ function parsePolicies(
       return;
     }
     const { provider } = connection;
-    const action = provider.actions[policy.action];
+    const action = Object.hasOwn(provider.actions, policy.action)
+      ? provider.actions[policy.action]
+      : undefined;
     if (!action) {
       problems.push(
         source.problem(

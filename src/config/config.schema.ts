@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { alertsSchema } from '../alerts/alerts.schema.js';
 import { durationSchema } from '../domain/duration-schema.js';
 import { POLICY_ID_PATTERN } from '../domain/ids.js';
-import { secretReferenceSchema } from '../domain/secret-reference.js';
+import { type SecretReference, secretReferenceSchema } from '../domain/secret-reference.js';
+import { urlUserInfo } from '../domain/url-schema.js';
 import { awsSecretsManagerSettingsSchema } from '../sinks/aws-secrets-manager/aws-sm.settings.js';
 import { scheduleSchema } from './schedule.schema.js';
 
@@ -22,7 +23,7 @@ const redisSchema = z
     url: z
       .url({ protocol: /^rediss?$/, error: 'expected a redis:// or rediss:// URL' })
       .refine(
-        (url) => new URL(url).password === '',
+        (url) => !urlUserInfo(url)?.password,
         'put the password in `password` as a secret reference, not in the URL',
       )
       .optional(),

@@ -1,12 +1,20 @@
-import { readFile } from 'node:fs/promises';
 import { signingSecretProblem } from '../alerts/webhook-signing.js';
+import { fingerprint } from '../domain/ids.js';
 import { Secret } from '../domain/secret.js';
 import type { Resolved } from '../domain/secret-reference.js';
+import { type FileCap, readBoundedFile, readFailureDetail } from '../lib/read-bounded-file.js';
 import type { AwsSecretsManagerSettings } from '../sinks/aws-secrets-manager/aws-sm.settings.js';
 import { buildConfig, type ParsedConfig } from './build-config.js';
 import type { ConfigProblem } from './config-problem.js';
+import { CONFIG_FILE_CAP, SECRET_FILE_CAP } from './file-caps.js';
 import { type ReferenceResolver, resolveReferences } from './resolve-references.js';
-import type { AlertEndpointConfig, ConnectionConfig, PolicyConfig, RotorConfig } from './rotor-config.js';
+import type {
+  AlertEndpointConfig,
+  ApiTokenConfig,
+  ConnectionConfig,
+  PolicyConfig,
+  RotorConfig,
+} from './rotor-config.js';
 import { parseYaml, type YamlSource } from './yaml-source.js';
 
 const MIN_API_TOKEN_LENGTH = 24;
@@ -22,27 +30,21 @@ export interface LoadOptions {
     read(secretId: string, key: string): Promise<Secret<string>>;
     close(): void;
   };
-  readonly readFile?: (path: string) => Promise<string>;
+  /** Reads the config file and `{ file }` references; by default regular files only, of at most `cap` bytes. */
+  readonly readFile?: (path: string, cap: FileCap) => Promise<string>;
   readonly nowMs?: number;
 }
 
 /** Reads, parses, checks and resolves a config file: every problem at once, or the typed config. */
 export async function loadConfig(file: string, options: LoadOptions): Promise<LoadResult> {
-  const read = options.readFile ?? ((path: string) => readFile(path, 'utf8'));
+  const read = options.readFile ?? readBoundedFile;
   let text: string;
   try {
-    text = await read(file);
+    text = await read(file, CONFIG_FILE_CAP);
   } catch (error) {
-    const code = (error as { code?: unknown }).code;
     return {
       ok: false,
-      problems: [
-        {
-          file,
-          path: '',
-          message: `cannot read the config file${typeof code === 'string' ? ` (${code})` : ''}`,
-        },
-      ],
+      problems: [{ file, path: '', message: `cannot read the config file${readFailureDetail(error)}` }],
     };
   }
   const { source, problems: syntax } = parseYaml(file, text);
@@ -56,11 +58,11 @@ async function resolveConfig(
   source: YamlSource,
   parsed: ParsedConfig,
   options: LoadOptions,
-  read: (path: string) => Promise<string>,
+  read: (path: string, cap: FileCap) => Promise<string>,
 ): Promise<LoadResult> {
   const problems: ConfigProblem[] = [];
   const { redis, journal, worker, sink, api, alerts } = parsed.sections;
-  const baseResolver = { env: options.env, readFile: read };
+  const baseResolver = { env: options.env, readFile: (path: string) => read(path, SECRET_FILE_CAP) };
   const noAws = async (): Promise<Secret<string>> => {
     throw new Error('unreachable: AWS references are refused here');
   };

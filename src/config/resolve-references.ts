@@ -1,6 +1,7 @@
 import { isRotationError } from '../domain/errors.js';
 import { Secret } from '../domain/secret.js';
 import { SecretReference } from '../domain/secret-reference.js';
+import { readFailureDetail } from '../lib/read-bounded-file.js';
 import type { ConfigProblem, PathSegment } from './config-problem.js';
 import type { YamlSource } from './yaml-source.js';
 
@@ -28,8 +29,7 @@ async function resolveOne(reference: SecretReference, resolver: ReferenceResolve
       try {
         text = await resolver.readFile(source.path);
       } catch (error) {
-        const code = (error as { code?: unknown }).code;
-        throw new Error(`cannot read file ${source.path}${typeof code === 'string' ? ` (${code})` : ''}`);
+        throw new Error(`cannot read file ${source.path}${readFailureDetail(error)}`);
       }
       const value = text.endsWith('\n') ? text.slice(0, text.endsWith('\r\n') ? -2 : -1) : text;
       if (value === '') throw new Error(`file ${source.path} is empty`);

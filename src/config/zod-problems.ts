@@ -15,20 +15,29 @@ function unionIssues(issue: Issue): readonly Issue[] {
   return matched.flatMap((inner) => unionIssues({ ...inner, path: [...issue.path, ...inner.path] }));
 }
 
+/** A record key's issues in its key schema's words, not zod's "Invalid key in record". */
+function keyIssues(issue: Issue): readonly Issue[] {
+  if (issue.code !== 'invalid_key') return [issue];
+  return issue.issues.map((inner) => ({ ...inner, path: [...issue.path, ...inner.path] }));
+}
+
 /** zod issues as config problems, located in the YAML file. Messages never include the input value. */
 export function problemsFromZod(
   source: YamlSource,
   base: readonly PathSegment[],
   error: z.ZodError,
 ): ConfigProblem[] {
-  return error.issues.flatMap(unionIssues).flatMap((issue) => {
-    const path = [
-      ...base,
-      ...issue.path.filter((segment): segment is PathSegment => typeof segment !== 'symbol'),
-    ];
-    if (issue.code === 'unrecognized_keys') {
-      return issue.keys.map((key) => source.problem([...path, key], `unknown key "${key}"`));
-    }
-    return [source.problem(path, issue.message)];
-  });
+  return error.issues
+    .flatMap(unionIssues)
+    .flatMap(keyIssues)
+    .flatMap((issue) => {
+      const path = [
+        ...base,
+        ...issue.path.filter((segment): segment is PathSegment => typeof segment !== 'symbol'),
+      ];
+      if (issue.code === 'unrecognized_keys') {
+        return issue.keys.map((key) => source.problem([...path, key], `unknown key "${key}"`));
+      }
+      return [source.problem(path, issue.message)];
+    });
 }

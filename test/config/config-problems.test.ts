@@ -87,6 +87,27 @@ describe('a broken config names the path and what was expected', () => {
       'has no action "delete"; expected one of rotate, refresh',
     ],
     [
+      'action every object has',
+      edit(
+        'action: rotate\n    target: { serviceTokenId: f174',
+        'action: toString\n    target: { serviceTokenId: f174',
+      ),
+      'policies[0].action',
+      'has no action "toString"; expected one of rotate, refresh',
+    ],
+    [
+      'connection name outside the pattern',
+      edit('  cf-prod: {', '  "cf prod": {'),
+      'connections["cf prod"]',
+      'expected letters, digits, "-" and "_" (at most 63)',
+    ],
+    [
+      'redis url that is no URL',
+      edit('url: redis://127.0.0.1:6379', 'url: not-a-url'),
+      'redis.url',
+      'expected a redis:// or rediss:// URL',
+    ],
+    [
       'action impossible on the connection',
       edit('    connection: cf-zone\n    action: rotate', '    connection: cf-zone\n    action: refresh'),
       'policies[1].action',

@@ -1,35 +1,9 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { journalKey, validYaml } from './config-fixtures.js';
-
-const run = promisify(execFile);
-const cli = new URL('../../src/cli.ts', import.meta.url).pathname;
-
-async function validate(
-  yaml: string,
-  env: Record<string, string>,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const dir = await mkdtemp(join(tmpdir(), 'rotor-validate-'));
-  const file = join(dir, 'rotor.yaml');
-  await writeFile(file, yaml);
-  try {
-    const { stdout, stderr } = await run(
-      process.execPath,
-      ['--import', 'tsx', cli, 'validate', '--config', file],
-      {
-        env: { PATH: process.env.PATH ?? '', ...env },
-      },
-    );
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
+import { runValidate, validateYaml as validate } from './validate-cli.js';
 
 describe('rotor validate', () => {
   it('exits 0 on the documented example', async () => {
@@ -72,17 +46,7 @@ describe('rotor validate', () => {
   });
 
   it('exits 2 for a missing file', async () => {
-    const { stderr, code } = await run(process.execPath, [
-      '--import',
-      'tsx',
-      cli,
-      'validate',
-      '--config',
-      '/nonexistent/rotor.yaml',
-    ]).then(
-      (ok) => ({ ...ok, code: 0 }),
-      (error: { code: number; stderr: string }) => error,
-    );
+    const { stderr, code } = await runValidate('/nonexistent/rotor.yaml');
     expect(code).toBe(2);
     expect(stderr).toContain('/nonexistent/rotor.yaml: cannot read the config file (ENOENT)');
   });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { secretReferenceSchema } from '../../domain/secret-reference.js';
+import { connectionBaseUrlSchema, httpUrlSchema } from '../../domain/url-schema.js';
 
 export const CLOUDFLARE_API_BASE_URL = 'https://api.cloudflare.com/client/v4';
 
@@ -16,7 +17,7 @@ export const cloudflareConnectionSchema = z
     apiToken: secretReferenceSchema.optional(),
     email: z.email().optional(),
     apiKey: secretReferenceSchema.optional(),
-    baseUrl: z.url({ protocol: /^https?$/ }).default(CLOUDFLARE_API_BASE_URL),
+    baseUrl: connectionBaseUrlSchema.default(CLOUDFLARE_API_BASE_URL),
   })
   .superRefine((connection, ctx) => {
     if ((connection.accountId === undefined) === (connection.zoneId === undefined)) {
@@ -58,7 +59,7 @@ export type CloudflareTarget = z.infer<typeof cloudflareTargetSchema>;
 
 export const cloudflareVerifySchema = z.strictObject({
   /** An Access-protected URL probed with the new CF-Access-Client-Id/Secret pair. */
-  url: z.url({ protocol: /^https?$/ }),
+  url: httpUrlSchema('remove them; the probe authenticates with the new service token only'),
 });
 export type CloudflareVerifySettings = z.infer<typeof cloudflareVerifySchema>;
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { secretReferenceSchema } from '../../domain/secret-reference.js';
+import { connectionBaseUrlSchema } from '../../domain/url-schema.js';
 
 export const MOOV_API_BASE_URL = 'https://api.moov.io';
 /**
@@ -21,7 +22,7 @@ export function scopesOf(scope: string): Set<string> {
 export const moovConnectionSchema = z.strictObject({
   publicKey: secretReferenceSchema,
   secretKey: secretReferenceSchema,
-  baseUrl: z.url({ protocol: /^https?$/ }).default(MOOV_API_BASE_URL),
+  baseUrl: connectionBaseUrlSchema.default(MOOV_API_BASE_URL),
   /** X-Moov-Version on every call. */
   moovVersion: z
     .string()

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { durationSchema } from '../../domain/duration-schema.js';
 import { secretReferenceSchema } from '../../domain/secret-reference.js';
+import { connectionBaseUrlSchema } from '../../domain/url-schema.js';
 
 /** The SDKs' region table. */
 export const TAGOIO_REGIONS = {
@@ -21,7 +22,7 @@ export const tagoioConnectionSchema = z
     token: secretReferenceSchema,
     region: z.enum(['us-e1', 'eu-w1']).optional(),
     /** TagoIO Deploy (`https://api.<id>.tagoio.net`) or another endpoint; instead of region. */
-    baseUrl: z.url({ protocol: /^https?$/ }).optional(),
+    baseUrl: connectionBaseUrlSchema.optional(),
   })
   .refine((connection) => connection.region === undefined || connection.baseUrl === undefined, {
     path: ['baseUrl'],

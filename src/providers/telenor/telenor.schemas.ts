@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { secretReferenceSchema } from '../../domain/secret-reference.js';
+import { connectionBaseUrlSchema } from '../../domain/url-schema.js';
 
 export const TELENOR_API_BASE_URL = 'https://api.nbiot.telenor.io';
 
@@ -33,7 +34,7 @@ const tagsSchema = z
  */
 export const telenorConnectionSchema = z
   .strictObject({
-    baseUrl: z.url({ protocol: /^https?$/ }).default(TELENOR_API_BASE_URL),
+    baseUrl: connectionBaseUrlSchema.default(TELENOR_API_BASE_URL),
     /** The Cookie header value of a CONNECT ID session, by reference. Sessions expire: renew it by hand. */
     session: secretReferenceSchema.optional(),
     /** An API token sent as X-API-Token, by reference, for deployments that accept it on /tokens. */
