@@ -1,10 +1,11 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
-import type { PolicyConfig } from '../config/rotor-config.js';
-import type { Secret } from '../domain/secret.js';
+import type { ApiTokenConfig, PolicyConfig } from '../config/rotor-config.js';
+import type { Redactor } from '../domain/secret-redactor.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
+import type { CorruptJobLog } from '../queue/corrupt-jobs.js';
 import type { SecretSink } from '../sinks/sink.js';
 import type { RedisStateStore } from '../state/redis-state-store.js';
 import type { RunHistory } from '../state/run-history.js';
@@ -17,7 +18,7 @@ export interface ApiDeps {
   readonly history: RunHistory;
   readonly sink: SecretSink;
   readonly policies: ReadonlyMap<string, PolicyConfig>;
-  readonly tokens: readonly Secret<string>[];
+  readonly tokens: readonly ApiTokenConfig[];
   /** The queues shown by the dashboard at /admin/queues; absent = no dashboard. */
   readonly dashboard?: { readonly queues: readonly Queue[]; readonly readOnly: boolean };
   /** Served at /metrics. */
@@ -26,4 +27,8 @@ export interface ApiDeps {
   readonly stateRecovery?: () => string | undefined;
   readonly clock: Clock;
   readonly log: Logger;
+  /** Removes secret values from every response body (the dashboard's and /metrics included). */
+  readonly redactor?: Redactor;
+  /** Logs each corrupt job a status read skipped, once. */
+  readonly corruptJobs: CorruptJobLog;
 }

@@ -1,21 +1,24 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { Secret } from '../domain/secret.js';
+import type { ApiTokenConfig } from '../config/rotor-config.js';
 
 const digest = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();
 
 /**
  * Checks an `Authorization: Bearer …` header against the configured tokens in constant time: every token
- * is compared (no early exit), and comparing digests hides the tokens' lengths.
+ * is compared (no early exit), and comparing digests hides the tokens' lengths. Answers the name of the
+ * token presented, or undefined when none matches.
  */
 export function createBearerCheck(
-  tokens: readonly Secret<string>[],
-): (header: string | undefined) => boolean {
-  const expected = tokens.map((token) => digest(token.reveal()));
+  tokens: readonly ApiTokenConfig[],
+): (header: string | undefined) => string | undefined {
+  const expected = tokens.map(({ name, token }) => ({ name, digest: digest(token.reveal()) }));
   return (header) => {
     const presented = /^Bearer (.+)$/i.exec(header ?? '')?.[1] ?? '';
     const given = digest(presented);
-    let matched = false;
-    for (const candidate of expected) matched = timingSafeEqual(candidate, given) || matched;
-    return matched && presented !== '';
+    let matched: string | undefined;
+    for (const candidate of expected) {
+      if (timingSafeEqual(candidate.digest, given)) matched = candidate.name;
+    }
+    return presented === '' ? undefined : matched;
   };
 }

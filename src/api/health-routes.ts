@@ -1,16 +1,18 @@
 import type { FastifyInstance } from 'fastify';
 import { connectedServer } from '../lib/redis-peer.js';
 import type { ApiDeps } from './api-deps.js';
-import { type ReadinessProblem, readinessProblems } from './readiness.js';
+import { createReadinessCheck, type ReadinessProblem } from './readiness.js';
 
 /**
  * Probes for orchestrators; unauthenticated, so they reveal nothing but the kinds of problem. The details
- * are logged when the set of problems changes, and served to bearer callers at /v1/readiness.
+ * are logged when the set of problems changes, and served to bearer callers at /v1/readiness. Both share one
+ * readiness check, whose call to the sink serves every probe for a few seconds.
  */
 export function registerHealthRoutes(app: FastifyInstance, deps: ApiDeps): void {
   let lastReported = '';
+  const readiness = createReadinessCheck(deps);
   const check = async (): Promise<ReadinessProblem[]> => {
-    const problems = await readinessProblems(deps);
+    const problems = await readiness();
     const reported = problems.map((problem) => `${problem.kind}: ${problem.detail}`).join('; ');
     if (reported !== lastReported) {
       lastReported = reported;

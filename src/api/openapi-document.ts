@@ -57,7 +57,29 @@ const runEntry = {
       type: 'object',
       properties: { kind: { type: 'string' }, message: { type: 'string' }, step: { type: 'string' } },
     },
+    reason: { type: 'string', description: 'why the run was asked for, as the requester said' },
+    requestedBy: { type: 'string', description: 'who asked for the run, as the requester said' },
+    apiTokenName: {
+      type: 'string',
+      description: 'the API token that asked for the run: its configured name, or `sha256:…` fingerprint',
+    },
   },
+};
+
+const corruptJob = {
+  type: 'object',
+  description:
+    'a job on the queue whose hash does not parse (its data or options is not JSON): left out of the statuses',
+  required: ['id', 'reason'],
+  properties: {
+    id: { type: 'string', description: 'the BullMQ job id' },
+    reason: { type: 'string', description: 'which fields do not parse (never their values)' },
+  },
+};
+const corruptJobs = {
+  type: 'array',
+  description: 'jobs the read skipped because their hash does not parse; empty when none',
+  items: { $ref: '#/components/schemas/CorruptJob' },
 };
 
 export const openApiDocument = {
@@ -71,7 +93,7 @@ export const openApiDocument = {
   security: [{ bearer: [] }],
   components: {
     securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
-    schemas: { Error: errorBody, PolicyStatus: policyStatus, RunEntry: runEntry },
+    schemas: { Error: errorBody, PolicyStatus: policyStatus, RunEntry: runEntry, CorruptJob: corruptJob },
   },
   paths: {
     '/healthz': {
@@ -83,7 +105,8 @@ export const openApiDocument = {
     },
     '/readyz': {
       get: {
-        summary: 'Redis and the sink are reachable, and rotor is not rebuilding its state',
+        summary:
+          'Redis and the sink are reachable (the sink asked at most every 5 s, whatever the number of probes), and rotor is not rebuilding its state',
         security: [],
         responses: {
           '200': { description: 'ready' },

@@ -50,11 +50,18 @@ export function registerPolicyRoutes(app: FastifyInstance, deps: ApiDeps): void 
       const where = body.error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`);
       return sendError(reply, 400, 'invalid_request', where.join('; '));
     }
+    const requestedBy = body.data.requestedBy ?? 'http-api';
+    const { apiTokenName } = request;
     const requested = await requestRotation(deps.queue, policy, 'manual', {
       nowMs: deps.clock.now(),
-      requestedBy: body.data.requestedBy ?? 'http-api',
+      requestedBy,
       ...(body.data.reason === undefined ? {} : { reason: body.data.reason }),
+      ...(apiTokenName === undefined ? {} : { apiTokenName }),
     });
+    request.log.info(
+      { policyId: policy.id, jobId: requested.jobId, joined: requested.joined, requestedBy, apiTokenName },
+      'rotation requested through the API',
+    );
     return reply
       .code(requested.joined ? 200 : 202)
       .send({ runId: requested.jobId, status: requested.joined ? 'already-pending' : 'queued' });

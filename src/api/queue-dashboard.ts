@@ -13,6 +13,7 @@ const SHOWN_FIELDS = [
   'trigger',
   'reason',
   'requestedBy',
+  'apiTokenName',
   'versionId',
   'endpoint',
   'source',

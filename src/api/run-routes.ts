@@ -1,6 +1,7 @@
 import type { Job } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import { JOB, type RotateJobResult, rotatePayloadSchema } from '../queue/job-payloads.js';
+import { auditOf } from '../queue/run-audit.js';
 import type { RunHistoryEntry } from '../state/policy-record.js';
 import type { ApiDeps } from './api-deps.js';
 import { sendError } from './api-errors.js';
@@ -16,6 +17,7 @@ function fromHistory(entry: RunHistoryEntry) {
     durationMs: entry.durationMs,
     ...(entry.versionId === undefined ? {} : { versionId: entry.versionId }),
     ...(entry.error === undefined ? {} : { error: entry.error }),
+    ...auditOf(entry),
   };
 }
 
@@ -61,7 +63,7 @@ export function registerRunRoutes(app: FastifyInstance, deps: ApiDeps): void {
       ...(job
         ? {
             attemptsMade: job.attemptsMade,
-            ...(payload?.success ? { trigger: payload.data.trigger } : {}),
+            ...(payload?.success ? { trigger: payload.data.trigger, ...auditOf(payload.data) } : {}),
             ...(state === 'delayed' ? { dueAt: await delayedUntil(deps, runId) } : {}),
             ...(job.failedReason ? { failedReason: job.failedReason } : {}),
             ...(result?.versionId === undefined ? {} : { versionId: result.versionId }),

@@ -80,22 +80,75 @@ const journalSchema = z.strictObject({
   active: nameSchema,
 });
 
-/** The HTTP API; absent = no API server. */
-const apiSchema = z.strictObject({
-  /** Address to listen on; 0.0.0.0 in a container. */
-  host: z.string().min(1).default('127.0.0.1'),
-  port: z.number().int().min(0).max(65_535).default(8080),
-  /** Bearer tokens accepted, by reference; several allow rotating them without downtime. */
-  tokens: z.array(secretReferenceSchema).min(1, 'expected at least one token reference'),
-  /** The BullMQ dashboard at /admin/queues, behind the same tokens. */
-  dashboard: z
-    .strictObject({
-      enabled: z.boolean().default(true),
-      /** false lets the dashboard retry, promote and remove jobs. */
-      readOnly: z.boolean().default(true),
-    })
-    .prefault({}),
+const namedApiTokenSchema = z.strictObject({ name: nameSchema, token: secretReferenceSchema });
+type ApiTokenInput = { readonly name?: string; readonly token: SecretReference };
+
+/**
+ * A bearer token: a reference, or `{ name, token: reference }`. The run history records the name of the token
+ * that asked for a run (an unnamed token's fingerprint).
+ */
+const apiTokenSchema = z.unknown().transform((value, ctx): ApiTokenInput => {
+  const named = typeof value === 'object' && value !== null && ('token' in value || 'name' in value);
+  const parsed = named
+    ? namedApiTokenSchema.safeParse(value)
+    : secretReferenceSchema.transform((token) => ({ token })).safeParse(value);
+  if (parsed.success) return parsed.data;
+  for (const { path, message, ...issue } of parsed.error.issues) {
+    if (issue.code !== 'unrecognized_keys') ctx.addIssue({ code: 'custom', path, message });
+    else
+      for (const key of issue.keys)
+        ctx.addIssue({ code: 'custom', path: [...path, key], message: `unknown key "${key}"` });
+  }
+  return z.NEVER;
 });
+
+const apiTimeoutSchema = (defaultMs: number) =>
+  durationSchema
+    .refine((ms) => ms >= 100 && ms <= 600_000, { message: 'expected a duration between 100ms and 10m' })
+    .default(defaultMs);
+
+/** The HTTP API; absent = no API server. */
+const apiSchema = z
+  .strictObject({
+    /** Address to listen on; 0.0.0.0 in a container. */
+    host: z.string().min(1).default('127.0.0.1'),
+    port: z.number().int().min(0).max(65_535).default(8080),
+    /** Bearer tokens accepted, by reference; several allow rotating them without downtime. */
+    tokens: z.array(apiTokenSchema).min(1, 'expected at least one token reference'),
+    /** A client must have sent its request's headers this long after it started sending them. */
+    headersTimeout: apiTimeoutSchema(10_000),
+    /** … and its whole request (headers and body) this long after it started. */
+    requestTimeout: apiTimeoutSchema(30_000),
+    /** An idle keep-alive connection is closed after this long. */
+    keepAliveTimeout: apiTimeoutSchema(5_000),
+    /** A connection on which nothing moves either way for this long is closed (longer than the slowest answer). */
+    connectionTimeout: apiTimeoutSchema(30_000),
+    /** Open connections at most; more are closed at once, so clients cannot use up the daemon's file descriptors. */
+    maxConnections: z.number().int().min(1).max(100_000).default(100),
+    /** The BullMQ dashboard at /admin/queues, behind the same tokens. */
+    dashboard: z
+      .strictObject({
+        enabled: z.boolean().default(true),
+        /** false lets the dashboard retry, promote and remove jobs. */
+        readOnly: z.boolean().default(true),
+      })
+      .prefault({}),
+  })
+  .superRefine((api, ctx) => {
+    if (api.headersTimeout > api.requestTimeout)
+      ctx.addIssue({ code: 'custom', path: ['headersTimeout'], message: 'expected at most requestTimeout' });
+    const named = new Set<string>();
+    api.tokens.forEach(({ name }, index) => {
+      if (name === undefined) return;
+      if (named.has(name))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['tokens', index, 'name'],
+          message: `duplicate token name "${name}"`,
+        });
+      named.add(name);
+    });
+  });
 
 const workerSchema = z.strictObject({
   concurrency: z.number().int().min(1).max(256).default(4),

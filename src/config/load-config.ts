@@ -107,17 +107,17 @@ async function resolveConfig(
           ),
         );
     }
-    const apiTokens: Secret<string>[] = [];
-    for (const [index, reference] of (api?.tokens ?? []).entries()) {
-      const token = (await resolveReferences(reference, ['api', 'tokens', index], context)) as
-        | Secret<string>
-        | undefined;
+    const apiTokens: ApiTokenConfig[] = [];
+    for (const [index, entry] of (api?.tokens ?? []).entries()) {
+      const path = entry.name === undefined ? ['api', 'tokens', index] : ['api', 'tokens', index, 'token'];
+      const token = (await resolveReferences(entry.token, path, context)) as Secret<string> | undefined;
       if (!token) continue;
-      if (token.reveal().length >= MIN_API_TOKEN_LENGTH) apiTokens.push(token);
+      if (token.reveal().length >= MIN_API_TOKEN_LENGTH)
+        apiTokens.push({ name: entry.name ?? fingerprint(token.reveal()), token });
       else
         problems.push(
           source.problem(
-            ['api', 'tokens', index],
+            path,
             `expected a token of at least ${MIN_API_TOKEN_LENGTH} characters (openssl rand -base64 32)`,
           ),
         );
@@ -217,7 +217,21 @@ async function resolveConfig(
       sink: resolvedSink,
       ...(api === undefined
         ? {}
-        : { api: { host: api.host, port: api.port, tokens: apiTokens, dashboard: api.dashboard } }),
+        : {
+            api: {
+              host: api.host,
+              port: api.port,
+              tokens: apiTokens,
+              limits: {
+                headersTimeoutMs: api.headersTimeout,
+                requestTimeoutMs: api.requestTimeout,
+                keepAliveTimeoutMs: api.keepAliveTimeout,
+                connectionTimeoutMs: api.connectionTimeout,
+                maxConnections: api.maxConnections,
+              },
+              dashboard: api.dashboard,
+            },
+          }),
       ...(alerts === undefined
         ? {}
         : {

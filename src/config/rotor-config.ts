@@ -61,6 +61,23 @@ export interface AlertsConfig {
   readonly endpoints: readonly AlertEndpointConfig[];
 }
 
+/** A bearer token the API accepts, with the name the run history records for the runs it asks for. */
+export interface ApiTokenConfig {
+  /** The configured name, else the token's fingerprint (`sha256:…`): never the value. */
+  readonly name: string;
+  readonly token: Secret<string>;
+}
+
+/** How long the API waits for slow or idle clients, and how many connections it keeps open at once. */
+export interface ApiConnectionLimits {
+  readonly headersTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  readonly keepAliveTimeoutMs: number;
+  /** A connection on which nothing moves either way for this long is closed. */
+  readonly connectionTimeoutMs: number;
+  readonly maxConnections: number;
+}
+
 /** Redis Sentinel: the sentinels to ask for the master of group `name`. */
 export interface RedisSentinelConfig {
   readonly sentinels: readonly { readonly host: string; readonly port: number }[];
@@ -106,7 +123,8 @@ export interface RotorConfig {
     readonly host: string;
     readonly port: number;
     /** Accepted bearer tokens (several, so they can be rotated without downtime). */
-    readonly tokens: readonly Secret<string>[];
+    readonly tokens: readonly ApiTokenConfig[];
+    readonly limits: ApiConnectionLimits;
     readonly dashboard: { readonly enabled: boolean; readonly readOnly: boolean };
   };
   readonly connections: ReadonlyMap<string, ConnectionConfig>;

@@ -39,6 +39,8 @@ export const rotatePayloadSchema = z.strictObject({
   runId,
   trigger: z.enum(['schedule', 'manual', 'expiry', 'initial']),
   ...requester,
+  /** The API token an HTTP request was authenticated with: its configured name or fingerprint, never its value. */
+  apiTokenName: z.string().min(1).max(100).optional(),
 });
 export type RotatePayload = z.infer<typeof rotatePayloadSchema>;
 

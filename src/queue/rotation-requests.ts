@@ -16,6 +16,8 @@ export interface RotationRequestOptions {
   readonly nowMs: number;
   readonly reason?: string;
   readonly requestedBy?: string;
+  /** The name (or fingerprint) of the API token an HTTP request came with. */
+  readonly apiTokenName?: string;
   /** BullMQ priority: a scheduled run's (`scheduledPriority`); absent, the run goes before every prioritized job. */
   readonly priority?: number;
 }
@@ -47,6 +49,7 @@ export async function requestRotation(
     trigger,
     ...(options.reason === undefined ? {} : { reason: options.reason }),
     ...(options.requestedBy === undefined ? {} : { requestedBy: options.requestedBy }),
+    ...(options.apiTokenName === undefined ? {} : { apiTokenName: options.apiTokenName }),
   };
   const startsAtMs = (options.dueMs ?? options.nowMs) + (options.delayMs ?? 0);
   const job = await queue.add(JOB.rotate, payload, {

@@ -84,5 +84,13 @@ export const runHistoryEntrySchema = z.strictObject({
   steps: z.array(z.string()),
   versionId: z.string().optional(),
   error: z.strictObject({ kind: z.string(), message: z.string(), step: z.string().optional() }).optional(),
+  /**
+   * Who asked for the run and why (on-demand runs), as the request that finished it said: `reason` and
+   * `requestedBy` are the requester's own words; `apiTokenName` is the configured name (or fingerprint) of the
+   * API token that authenticated an HTTP request, which the requester cannot choose.
+   */
+  reason: z.string().optional(),
+  requestedBy: z.string().optional(),
+  apiTokenName: z.string().optional(),
 });
 export type RunHistoryEntry = z.infer<typeof runHistoryEntrySchema>;

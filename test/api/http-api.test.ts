@@ -13,6 +13,7 @@ let config: RotorConfig;
 let daemon: Daemon;
 let base: string;
 const bodies: string[] = [];
+const logged = memoryLogger();
 
 beforeAll(async () => {
   world = await startEmulatedWorld();
@@ -26,9 +27,11 @@ beforeAll(async () => {
       schedule: { manualOnly: true }
       secret: { id: api/cloudflare-access }
     `,
-    { api: 'host: 127.0.0.1\nport: 0\ntokens:\n  - { env: API_TOKEN_A }\n  - { env: API_TOKEN_B }' },
+    {
+      api: 'host: 127.0.0.1\nport: 0\ntokens:\n  - { name: ops-console, token: { env: API_TOKEN_A } }\n  - { env: API_TOKEN_B }',
+    },
   );
-  daemon = await startDaemon(config, { log: memoryLogger().log });
+  daemon = await startDaemon(config, { log: logged.log });
   base = daemon.apiUrl ?? '';
 });
 
@@ -68,10 +71,32 @@ describe('probes', () => {
     });
   });
 
+  it('answers any number of probes at once with one readiness check: AWS is asked once', async () => {
+    const asked = () => world.aws.server.calls.handled('DescribeSecret').length;
+    const before = asked();
+    // The check is slow, so every probe arrives while it is running.
+    world.aws.server.faults.add({
+      route: 'DescribeSecret',
+      fault: { kind: 'delay', delayMs: 300 },
+      times: 1,
+    });
+
+    const probes = await Promise.all(
+      Array.from({ length: 25 }, () => call('GET', '/readyz', { token: null })),
+    );
+
+    expect(probes.map((probe) => probe.status)).toEqual(Array(25).fill(200));
+    expect(asked() - before).toBe(1);
+  });
+
   it('GET /readyz is 200 when Redis and AWS answer, 503 naming only the kind when AWS does not; /v1/readiness gives the detail to bearer callers', async () => {
     expect((await call('GET', '/readyz', { token: null })).status).toBe(200);
     world.aws.server.faults.add({ route: '*', fault: { kind: 'status', status: 503 } });
-    const unready = await call('GET', '/readyz', { token: null });
+    // The last check's answer serves for a few seconds.
+    const unready = await eventually('/readyz to see AWS failing', async () => {
+      const probe = await call('GET', '/readyz', { token: null });
+      return probe.status === 503 ? probe : undefined;
+    });
     const detailed = await call('GET', '/v1/readiness');
     const anonymous = await call('GET', '/v1/readiness', { token: null });
     world.aws.server.faults.clear();
@@ -171,6 +196,20 @@ describe('policies and runs', () => {
     ]);
   });
 
+  it('keeps who asked in the run history: the reason and requester as sent, and the name of the API token that asked', async () => {
+    const [finished] = (await call('GET', '/v1/policies/api-managed')).body.history as Record<
+      string,
+      unknown
+    >[];
+
+    expect(finished).toMatchObject({ reason: 'drill', requestedBy: 'http-api', apiTokenName: 'ops-console' });
+    expect((await call('GET', `/v1/runs/${String(finished?.runId)}`)).body).toMatchObject({
+      reason: 'drill',
+      requestedBy: 'http-api',
+      apiTokenName: 'ops-console',
+    });
+  });
+
   it('reports a scheduled run waiting its turn (a prioritized job) as waiting', async () => {
     const policy = config.policies.find((candidate) => candidate.id === 'api-managed');
     if (!policy) throw new Error('no policy api-managed');
@@ -266,10 +305,60 @@ describe('policies and runs', () => {
     );
   });
 
+  it('names an unnamed API token in the run history by its fingerprint, never by its value', async () => {
+    const tokenB = world.env.API_TOKEN_B ?? '';
+    const asked = await call('POST', '/v1/policies/api-managed/rotations', {
+      token: tokenB,
+      body: { reason: 'incident 42', requestedBy: 'alice' },
+    });
+    await eventually('the run to finish', async () => {
+      const run = await call('GET', `/v1/runs/${String(asked.body.runId)}`);
+      return run.body.state === 'completed' ? true : undefined;
+    });
+
+    const [finished] = (await call('GET', '/v1/policies/api-managed')).body.history as Record<
+      string,
+      unknown
+    >[];
+
+    expect(finished).toMatchObject({
+      runId: asked.body.runId,
+      reason: 'incident 42',
+      requestedBy: 'alice',
+      apiTokenName: expect.stringMatching(/^sha256:[0-9a-f]{16}$/),
+    });
+    expect(JSON.stringify(finished)).not.toContain(tokenB);
+  });
+
   it('never puts a secret value in a response', () => {
     const secrets = [...world.cloudflare.store.mintedSecrets(), ...world.adminSecrets];
     expect(secrets.length).toBeGreaterThan(5);
     const all = bodies.join('\n');
     expect(secrets.filter((secret) => all.includes(secret))).toEqual([]);
+  });
+});
+
+describe('the request log', () => {
+  it('shows route and status, never the query string: a token sent as ?access_token= stays out of the log', async () => {
+    const tokenB = world.env.API_TOKEN_B ?? '';
+
+    expect((await call('GET', `/v1/policies?access_token=${tokenB}`)).status).toBe(200);
+    expect((await call('GET', `/v1/policies?access_token=${tokenB}`, { token: null })).status).toBe(401);
+    await call('GET', `/readyz?access_token=${tokenB}`, { token: null });
+    expect((await call('GET', `/nowhere?access_token=${tokenB}`)).status).toBe(404);
+
+    expect(logged.text()).not.toContain(tokenB);
+    const completed = logged
+      .lines()
+      .map((line) => JSON.parse(line) as { msg?: string; res?: { route?: string; statusCode?: number } })
+      .filter((entry) => entry.msg === 'request completed')
+      .map((entry) => entry.res);
+    expect(completed).toEqual(
+      expect.arrayContaining([
+        { route: '/v1/policies', statusCode: 200 },
+        { route: '/v1/policies', statusCode: 401 },
+        { route: '/readyz', statusCode: expect.any(Number) },
+      ]),
+    );
   });
 });

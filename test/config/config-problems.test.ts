@@ -194,6 +194,24 @@ describe('a broken config names the path and what was expected', () => {
       'sink.credentials.accessKeyId',
       'cannot come from AWS Secrets Manager',
     ],
+    [
+      'an API headers timeout longer than the request timeout',
+      `${validYaml}\napi: { tokens: [{ env: T }], headersTimeout: 1m, requestTimeout: 30s }\n`,
+      'api.headersTimeout',
+      'expected at most requestTimeout',
+    ],
+    [
+      'two API tokens of one name',
+      `${validYaml}\napi: { tokens: [{ name: ops, token: { env: A } }, { name: ops, token: { env: B } }] }\n`,
+      'api.tokens[1].name',
+      'duplicate token name "ops"',
+    ],
+    [
+      'a named API token without its reference',
+      `${validYaml}\napi: { tokens: [{ name: ops, env: A }] }\n`,
+      'api.tokens[0].env',
+      'unknown key "env"',
+    ],
   ])('%s', async (_, yaml, path, message) => {
     const problems = await problemsOf(yaml);
     const match = problems.find((problem) => problem.path === path);

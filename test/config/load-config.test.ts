@@ -35,6 +35,30 @@ describe('loading a valid config', () => {
     });
   });
 
+  it('takes API tokens as plain references or named ones (an unnamed one is named by its fingerprint), with safe connection limits by default', async () => {
+    const yaml = `${validYaml}\napi:\n  tokens:\n    - { env: API_TOKEN_PLAIN }\n    - { name: deploy-bot, token: { env: API_TOKEN_NAMED } }\n`;
+    const plain = 'plain-api-token-Qz7Wx2Lp9Rt4Yv1';
+    const result = await load(yaml, {
+      env: { ...env, API_TOKEN_PLAIN: plain, API_TOKEN_NAMED: 'named-api-token-Mb3Kd8Sf5Gh0Jn6' },
+    });
+    if (!result.ok) throw new Error(result.problems.map(formatProblem).join('\n'));
+
+    const tokens = result.config.api?.tokens ?? [];
+    expect(tokens.map((token) => token.name)).toEqual([
+      expect.stringMatching(/^sha256:[0-9a-f]{16}$/),
+      'deploy-bot',
+    ]);
+    expect(tokens[0]?.name).not.toContain(plain);
+    expect(tokens.map((token) => token.token.reveal())).toEqual([plain, 'named-api-token-Mb3Kd8Sf5Gh0Jn6']);
+    expect(result.config.api?.limits).toEqual({
+      headersTimeoutMs: 10_000,
+      requestTimeoutMs: 30_000,
+      keepAliveTimeoutMs: 5_000,
+      connectionTimeoutMs: 30_000,
+      maxConnections: 100,
+    });
+  });
+
   it('gives a policy without a grace period an hour, or its schedule interval when that is shorter', async () => {
     const yaml = validYaml
       .replace('schedule: { every: 1d }', 'schedule: { every: 20m }')

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Queue } from 'bullmq';
@@ -81,13 +81,17 @@ function cliRun(...args: string[]) {
 }
 
 describe('on-demand rotations', () => {
-  it('rotate --wait prints the outcome with the AWS version and exits 0', async () => {
-    const { code, stdout } = await cliRun('rotate', 'on-demand', '--wait');
+  it('rotate --wait prints the outcome with the AWS version and exits 0; the run history names the OS user and the reason', async () => {
+    const { code, stdout } = await cliRun('rotate', 'on-demand', '--wait', '--reason', 'quarterly drill');
 
     expect(code).toBe(0);
     const versionId = /AWS version ([0-9a-f-]{36})/.exec(stdout)?.[1];
     const view = world.aws.store.view('daemon/on-demand');
     expect(view.versions.find((v) => v.versionId === versionId)?.stages).toEqual(['AWSCURRENT']);
+    const runId = /rotation (\S+) requested/.exec(stdout)?.[1];
+    const entry = (await infra.history.recent('on-demand')).find((candidate) => candidate.runId === runId);
+    expect(entry).toMatchObject({ reason: 'quarterly drill', requestedBy: `cli:${userInfo().username}` });
+    expect(entry?.apiTokenName).toBeUndefined();
   });
 
   it('answers a request during a run with that run: two requests, one rotation', async () => {
@@ -133,16 +137,17 @@ describe('on-demand rotations', () => {
     const before = Date.now();
     const { jobId } = await requestOnDemand();
 
-    const job = await eventually('the job to be delayed', async () => {
-      const found = await infra.queue.getJob(jobId);
-      return (await found?.getState()) === 'delayed' ? found : undefined;
-    });
+    await eventually('the job to be delayed', async () =>
+      (await infra.queue.getJobState(jobId)) === 'delayed' ? true : undefined,
+    );
     const after = Date.now();
-    const score = Number(await infra.redis.zscore(`${config.redis.prefix}:${ROTATION_QUEUE}:delayed`, jobId));
-    const scheduledAt = Math.floor(score / 0x1000);
+    // Read once delayed: the move stored the delay with the state, in one step.
+    const job = await infra.queue.getJob(jobId);
+    if (!job) throw new Error(`job ${jobId} is gone`);
 
-    expect(scheduledAt).toBeGreaterThanOrEqual(before + 120_000);
-    expect(scheduledAt).toBeLessThanOrEqual(after + 120_000);
+    // Moved to delayed until the 429's time + 120 s: its delay counts from the move, a moment after the 429.
+    expect(job.delay).toBeLessThanOrEqual(120_000);
+    expect(job.delay).toBeGreaterThanOrEqual(120_000 - (after - before));
     expect(job.attemptsMade).toBe(0);
 
     await job.promote();
@@ -209,6 +214,14 @@ describe('requests from other services through the queue', () => {
     expect(await rotation.getState()).toBe('completed');
     expect(rotation.data).toMatchObject({
       trigger: 'manual',
+      reason: payload.reason,
+      requestedBy: 'incident-bot',
+    });
+    // Recorded under the run it finished (an earlier test left one unfinished).
+    const { runId } = rotation.returnvalue as { runId: string };
+    const entry = (await infra.history.recent('on-demand')).find((candidate) => candidate.runId === runId);
+    expect(entry).toMatchObject({
+      outcome: 'succeeded',
       reason: payload.reason,
       requestedBy: 'incident-bot',
     });
