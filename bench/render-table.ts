@@ -1,7 +1,9 @@
 import type { OverheadResult } from './scenarios/overhead.js';
+import type { PolicyStatusResult } from './scenarios/policy-status.js';
 import type { PunctualityResult, PunctualityRun } from './scenarios/punctuality.js';
 import type { QuotaResult } from './scenarios/quotas.js';
 import type { PromoteLatency, RebuildResult } from './scenarios/rebuild.js';
+import type { RedactionResult } from './scenarios/redaction.js';
 import type { RotateNowResult } from './scenarios/rotate-now.js';
 import type { ScaleResult } from './scenarios/scale.js';
 import type { Figure } from './stats.js';
@@ -19,6 +21,8 @@ export interface BenchReport {
     quotas?: readonly QuotaResult[];
     'rotate-now'?: RotateNowResult;
     rebuild?: RebuildResult;
+    'policy-status'?: PolicyStatusResult;
+    redaction?: RedactionResult;
   };
 }
 
@@ -126,6 +130,22 @@ export function renderTable(report: BenchReport): string {
     rows.push([
       `Rebuild: the same once the rebuild has finished (${shown(rebuilt.afterRebuild.rotations)} per run)`,
       latency(rebuilt.afterRebuild),
+      '—',
+    ]);
+  }
+  const status = results['policy-status'];
+  if (status) {
+    rows.push([
+      `Policy status: GET /v1/policies/:id among ${status.policies} policies (${status.queuedJobs} jobs queued), one at a time (${status.requestsPerRun} per run)`,
+      `p50 ${shown(status.latencyMs.p50, 1, ' ms')}, p99 ${shown(status.latencyMs.p99, 1, ' ms')}, max ${shown(status.latencyMs.max, 1, ' ms')}`,
+      '—',
+    ]);
+  }
+  const redacted = results.redaction;
+  for (const set of redacted?.sets ?? []) {
+    rows.push([
+      `Redaction by value: per rotation (its credential held and released, ${redacted?.charsPerRotation} characters of log lines, alert and webhook body redacted), ${set.registered} values registered`,
+      `${shown(set.usPerRotation, 1, ' µs')} (holding and releasing the credential ${shown(set.holdUsPerRotation, 1, ' µs')}); index built in ${set.indexMs.toFixed(0)} ms, ${set.indexMiB.toFixed(1)} MiB of heap`,
       '—',
     ]);
   }

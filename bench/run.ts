@@ -4,13 +4,24 @@ import { parseArgs } from 'node:util';
 import type { BenchContext } from './bench-context.js';
 import { type BenchReport, renderTable } from './render-table.js';
 import { overhead } from './scenarios/overhead.js';
+import { policyStatus } from './scenarios/policy-status.js';
 import { punctuality } from './scenarios/punctuality.js';
 import { quotas } from './scenarios/quotas.js';
 import { rebuild } from './scenarios/rebuild.js';
+import { redaction } from './scenarios/redaction.js';
 import { rotateNow } from './scenarios/rotate-now.js';
 import { scale } from './scenarios/scale.js';
 
-const SCENARIOS = ['overhead', 'scale', 'punctuality', 'quotas', 'rotate-now', 'rebuild'] as const;
+const SCENARIOS = [
+  'overhead',
+  'scale',
+  'punctuality',
+  'quotas',
+  'rotate-now',
+  'rebuild',
+  'policy-status',
+  'redaction',
+] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 const { values } = parseArgs({
@@ -47,6 +58,8 @@ if (only.includes('punctuality')) results.punctuality = await punctuality(ctx);
 if (only.includes('quotas')) results.quotas = await quotas(ctx);
 if (only.includes('rotate-now')) results['rotate-now'] = await rotateNow(ctx);
 if (only.includes('rebuild')) results.rebuild = await rebuild(ctx);
+if (only.includes('policy-status')) results['policy-status'] = await policyStatus(ctx);
+if (only.includes('redaction')) results.redaction = await redaction(ctx);
 
 const report: BenchReport = {
   ranAt: new Date(startedAt).toISOString(),

@@ -2,6 +2,7 @@ import type { Queue } from 'bullmq';
 import type { PolicyConfig } from '../config/rotor-config.js';
 import type { RecordStore } from '../engine/ports.js';
 import type { Clock } from '../lib/clock.js';
+import type { CorruptJobLog } from '../queue/corrupt-jobs.js';
 import { readFleet } from '../queue/fleet-view.js';
 import { schedulerIdFor } from '../queue/job-payloads.js';
 import type { AlertSink } from './alert-publisher.js';
@@ -18,6 +19,8 @@ export interface SweepDeps {
   readonly policies: ReadonlyMap<string, PolicyConfig>;
   readonly alerts: AlertSink;
   readonly clock: Clock;
+  /** Logs each corrupt job the sweep skipped, once. */
+  readonly corruptJobs: CorruptJobLog;
 }
 
 /**
@@ -28,7 +31,9 @@ export interface SweepDeps {
 export async function sweepAlerts(deps: SweepDeps): Promise<number> {
   let raised = 0;
   const now = deps.clock.now();
+  // A job whose hash does not parse is left out of the fleet's view (and logged): the sweep goes on without it.
   const fleet = await readFleet(deps.queue, deps.records, [...deps.policies.values()]);
+  deps.corruptJobs.note(fleet.corruptJobs);
   for (const policy of deps.policies.values()) {
     if (policy.paused) continue;
     const about = {

@@ -144,8 +144,10 @@ export const openApiDocument = {
               'application/json': {
                 schema: {
                   type: 'object',
+                  required: ['policies', 'corruptJobs'],
                   properties: {
                     policies: { type: 'array', items: { $ref: '#/components/schemas/PolicyStatus' } },
+                    corruptJobs,
                   },
                 },
               },
@@ -166,9 +168,11 @@ export const openApiDocument = {
               'application/json': {
                 schema: {
                   type: 'object',
+                  required: ['policy', 'history', 'corruptJobs'],
                   properties: {
                     policy: { $ref: '#/components/schemas/PolicyStatus' },
                     history: { type: 'array', items: { $ref: '#/components/schemas/RunEntry' } },
+                    corruptJobs,
                   },
                 },
               },

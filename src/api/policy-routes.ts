@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { PolicyConfig } from '../config/rotor-config.js';
+import { SkippedJobs } from '../queue/corrupt-jobs.js';
 import { fleetStatuses } from '../queue/fleet-view.js';
 import { type PolicyStatus, policyStatus } from '../queue/policy-status.js';
 import { requestRotation } from '../queue/rotation-requests.js';
@@ -27,18 +28,28 @@ function described(policy: PolicyConfig, status: PolicyStatus) {
 
 /** Policies and on-demand rotations: ids, times, states and sanitised errors only. */
 export function registerPolicyRoutes(app: FastifyInstance, deps: ApiDeps): void {
+  // A job whose hash does not parse is left out and named in `corruptJobs`: the other policies still answer.
   app.get('/v1/policies', async () => {
     const policies = [...deps.policies.values()];
-    const statuses = await fleetStatuses(deps.queue, deps.records, policies);
-    return { policies: policies.map((policy, i) => described(policy, statuses[i] as PolicyStatus)) };
+    const { statuses, corruptJobs } = await fleetStatuses(deps.queue, deps.records, policies);
+    deps.corruptJobs.note(corruptJobs);
+    return {
+      policies: policies.map((policy, i) => described(policy, statuses[i] as PolicyStatus)),
+      corruptJobs,
+    };
   });
 
   app.get<{ Params: { id: string } }>('/v1/policies/:id', async (request, reply) => {
     const policy = deps.policies.get(request.params.id);
     if (!policy) return sendError(reply, 404, 'not_found', `no policy "${request.params.id}" in the config`);
+    const skipped = new SkippedJobs();
+    const status = await policyStatus(deps.queue, policy, await deps.records.get(policy.id), skipped);
+    const corruptJobs = skipped.list();
+    deps.corruptJobs.note(corruptJobs);
     return {
-      policy: described(policy, await policyStatus(deps.queue, policy, await deps.records.get(policy.id))),
+      policy: described(policy, status),
       history: await deps.history.recent(policy.id, HISTORY_SHOWN),
+      corruptJobs,
     };
   });
 

@@ -2,6 +2,7 @@ import type { Queue } from 'bullmq';
 import type { PolicyConfig } from '../config/rotor-config.js';
 import type { RecordStore } from '../engine/ports.js';
 import type { PolicyRecord } from '../state/policy-record.js';
+import { type CorruptJob, readJob, SkippedJobs } from './corrupt-jobs.js';
 import { dueTimeOf, firesAtOf } from './jittered-firing.js';
 import { expiryJobIdFor, schedulerIdFor } from './job-payloads.js';
 import { type PendingRotations, type PolicyStatus, pendingRotations, statusOf } from './policy-status.js';
@@ -14,6 +15,8 @@ export interface FleetView {
   /** When the trigger of that run fires: a jittered cron or before-expiry trigger fires its offset later. */
   nextFiringAt(policy: PolicyConfig): number | undefined;
   readonly pending: PendingRotations;
+  /** Jobs met whose hash does not parse: left out of the view (one corrupt job does not fail the fleet's). */
+  readonly corruptJobs: readonly CorruptJob[];
 }
 
 /**
@@ -26,11 +29,12 @@ export async function readFleet(
   policies: readonly PolicyConfig[],
 ): Promise<FleetView> {
   const timerPolicies = policies.filter((policy) => policy.schedule.kind === 'beforeExpiry');
+  const skipped = new SkippedJobs();
   const [stored, schedulers, timers, pending] = await Promise.all([
     records.getMany(policies.map((policy) => policy.id)),
     queue.getJobSchedulers(),
-    Promise.all(timerPolicies.map((policy) => queue.getJob(expiryJobIdFor(policy.id)))),
-    pendingRotations(queue),
+    Promise.all(timerPolicies.map((policy) => readJob(queue, expiryJobIdFor(policy.id), skipped))),
+    pendingRotations(queue, skipped),
   ]);
   /** Each trigger's firing time, and the data that says how long after its run's due time that is. */
   const nextBySchedulerId = new Map<string, { readonly firesAtMs: number; readonly data: unknown }>();
@@ -57,7 +61,14 @@ export async function readFleet(
     },
     nextFiringAt: (policy) => nextFiring(policy)?.firesAtMs,
     pending,
+    corruptJobs: skipped.list(),
   };
+}
+
+/** Every policy's status (in the order given) and the corrupt jobs the read skipped. */
+export interface FleetStatus {
+  readonly statuses: PolicyStatus[];
+  readonly corruptJobs: readonly CorruptJob[];
 }
 
 /** The status of each policy, as `rotor status` and `GET /v1/policies` show it. */
@@ -65,12 +76,12 @@ export async function fleetStatuses(
   queue: Queue,
   records: RecordStore,
   policies: readonly PolicyConfig[],
-): Promise<PolicyStatus[]> {
+): Promise<FleetStatus> {
   const fleet = await readFleet(queue, records, policies);
   const statuses: PolicyStatus[] = [];
   for (const policy of policies) {
     const record = await fleet.record(policy.id);
     statuses.push(statusOf(policy, record, fleet.nextRunAt(policy), fleet.pending.get(policy.id)));
   }
-  return statuses;
+  return { statuses, corruptJobs: fleet.corruptJobs };
 }

@@ -1,6 +1,7 @@
-import type { Queue } from 'bullmq';
+import type { Job, Queue } from 'bullmq';
 import type { PolicyConfig } from '../config/rotor-config.js';
 import type { PolicyRecord } from '../state/policy-record.js';
+import { readJob, readJobsIn, SkippedJobs } from './corrupt-jobs.js';
 import { dueTimeOf, firesAtOf } from './jittered-firing.js';
 import { expiryJobIdFor, JOB, schedulerIdFor } from './job-payloads.js';
 
@@ -21,48 +22,99 @@ export interface PolicyStatus {
   readonly needsAttentionSince: number | undefined;
 }
 
+/** A policy's rotation job: running, or waiting (queued, delayed or prioritized). */
+export type PendingRotation = 'active' | 'waiting';
+
 /**
  * Which policies have a rotation job pending or running, read once for any number of policies (a status
  * of every policy must not list the queue once per policy).
  */
-export type PendingRotations = ReadonlyMap<string, 'active' | 'waiting'>;
+export type PendingRotations = ReadonlyMap<string, PendingRotation>;
 
-export async function pendingRotations(queue: Queue): Promise<PendingRotations> {
+const WAITING_STATES = ['waiting', 'delayed', 'prioritized'] as const;
+
+/** The policy a rotation job is for; undefined for other jobs. */
+function rotationPolicyOf(job: Job | undefined): string | undefined {
+  const policyId = (job?.data as { policyId?: unknown } | undefined)?.policyId;
+  return job?.name === JOB.rotate && typeof policyId === 'string' ? policyId : undefined;
+}
+
+/** Every policy's pending or running rotation, from one listing of the queue; corrupt jobs go to `skipped`. */
+export async function pendingRotations(queue: Queue, skipped: SkippedJobs): Promise<PendingRotations> {
   const [active, waiting] = await Promise.all([
-    queue.getJobs(['active'], 0, -1),
-    queue.getJobs(['waiting', 'delayed', 'prioritized'], 0, -1),
+    readJobsIn(queue, ['active'], skipped),
+    readJobsIn(queue, WAITING_STATES, skipped),
   ]);
-  const pending = new Map<string, 'active' | 'waiting'>();
+  const pending = new Map<string, PendingRotation>();
   for (const [jobs, state] of [
     [waiting, 'waiting'],
     [active, 'active'],
   ] as const) {
     for (const job of jobs) {
-      const policyId = (job?.data as { policyId?: unknown } | undefined)?.policyId;
-      if (job?.name === JOB.rotate && typeof policyId === 'string') pending.set(policyId, state);
+      const policyId = rotationPolicyOf(job);
+      if (policyId !== undefined) pending.set(policyId, state);
     }
   }
   return pending;
 }
 
-/** When the policy's next run is due: from its Job Scheduler, or its before-expiry timer. */
-export async function nextRunAt(queue: Queue, policy: PolicyConfig): Promise<number | undefined> {
+/**
+ * One policy's pending or running rotation, read by id, not by listing the queue. Every rotation rotor adds is
+ * deduplicated by policy id, so BullMQ's deduplication key names the policy's job while it is pending or
+ * running (its id carries the run's time, so it cannot be derived). A rotation job added by hand without
+ * deduplication is found once it runs: its id is then the record's in-flight owner.
+ */
+export async function pendingRotationOf(
+  queue: Queue,
+  policy: PolicyConfig,
+  record: PolicyRecord,
+  skipped: SkippedJobs,
+): Promise<PendingRotation | undefined> {
+  const ids = new Set([await queue.getDeduplicationJobId(policy.id), record.inFlight?.owner]);
+  let pending: PendingRotation | undefined;
+  for (const id of ids) {
+    if (!id) continue;
+    const job = await readJob(queue, id, skipped);
+    if (rotationPolicyOf(job) !== policy.id) continue;
+    const state = await job?.getState();
+    if (state === 'active') return 'active';
+    if (WAITING_STATES.some((waiting) => waiting === state)) pending = 'waiting';
+  }
+  return pending;
+}
+
+/**
+ * When the policy's next run is due: from its Job Scheduler, or its before-expiry timer (a timer whose hash
+ * does not parse goes to `skipped`, and no run is due).
+ */
+export async function nextRunAt(
+  queue: Queue,
+  policy: PolicyConfig,
+  skipped = new SkippedJobs(),
+): Promise<number | undefined> {
   if (policy.schedule.kind === 'beforeExpiry') {
-    const timer = await queue.getJob(expiryJobIdFor(policy.id));
+    const timer = await readJob(queue, expiryJobIdFor(policy.id), skipped);
     return timer ? dueTimeOf(firesAtOf(timer), timer.data) : undefined;
   }
   const scheduler = await queue.getJobScheduler(schedulerIdFor(policy.id));
   return scheduler?.next === undefined ? undefined : dueTimeOf(scheduler.next, scheduler.template?.data);
 }
 
-/** One policy's status, read from the queue (for many policies, use `statusOf` with a FleetView). */
+/**
+ * One policy's status, read by ids: its scheduler or timer, and its own rotation job (for many policies, use
+ * `fleetStatuses`). Corrupt jobs met on the way go to `skipped`.
+ */
 export async function policyStatus(
   queue: Queue,
   policy: PolicyConfig,
   record: PolicyRecord,
+  skipped = new SkippedJobs(),
 ): Promise<PolicyStatus> {
-  const next = policy.paused ? undefined : await nextRunAt(queue, policy);
-  return statusOf(policy, record, next, (await pendingRotations(queue)).get(policy.id));
+  const [next, job] = await Promise.all([
+    policy.paused ? undefined : nextRunAt(queue, policy, skipped),
+    pendingRotationOf(queue, policy, record, skipped),
+  ]);
+  return statusOf(policy, record, next, job);
 }
 
 /** A policy's status from what was read of it. */
@@ -70,7 +122,7 @@ export function statusOf(
   policy: PolicyConfig,
   record: PolicyRecord,
   next: number | undefined,
-  job: 'active' | 'waiting' | undefined,
+  job: PendingRotation | undefined,
 ): PolicyStatus {
   const failedLast =
     record.lastError !== undefined &&

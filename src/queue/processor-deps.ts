@@ -3,8 +3,10 @@ import { UnrecoverableError } from 'bullmq';
 import type { z } from 'zod';
 import type { AlertSink } from '../alerts/alert-publisher.js';
 import type { PolicyConfig } from '../config/rotor-config.js';
+import type { SecretRedactor, SecretScope } from '../domain/secret-redactor.js';
 import type { RotationDeps } from '../engine/run-rotation.js';
 import type { RotationMetrics } from '../metrics/rotor-metrics.js';
+import type { CorruptJobLog } from './corrupt-jobs.js';
 import { payloadProblem } from './job-payloads.js';
 
 export interface ProcessorDeps extends RotationDeps {
@@ -14,6 +16,12 @@ export interface ProcessorDeps extends RotationDeps {
   readonly alerts?: AlertSink;
   /** The worker's lock duration, for renewing a job's lock when checking ownership. */
   readonly lockDurationMs: number;
+  /** Logs each corrupt job a fleet read (the alert sweep) skipped, once. */
+  readonly corruptJobs: CorruptJobLog;
+  /** Removes secret values from what jobs store, alert and throw; each job holds its credentials there. */
+  readonly redactor?: SecretRedactor;
+  /** The running job's registrations (set per job by the processor): credentials it handles, held until it ends. */
+  readonly secrets?: SecretScope;
 }
 
 /** The job's policy; a job for a policy the config no longer has fails alone. */
