@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Queue } from 'bullmq';
 import type { AlertsConfig } from '../config/rotor-config.js';
+import { type Redactor, redactStrings } from '../domain/secret-redactor.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
 import type { AlertEvent } from './alert-events.js';
@@ -28,23 +29,31 @@ export class AlertPublisher implements AlertSink {
   readonly #config: AlertsConfig;
   readonly #clock: Clock;
   readonly #log: Logger;
+  readonly #redactor: Redactor | undefined;
 
   readonly expiringWithinMs: number;
 
-  constructor(queue: Queue, config: AlertsConfig, options: { clock: Clock; log: Logger }) {
+  constructor(
+    queue: Queue,
+    config: AlertsConfig,
+    options: { clock: Clock; log: Logger; redactor?: Redactor | undefined },
+  ) {
     this.expiringWithinMs = config.expiringWithinMs;
     this.#queue = queue;
     this.#config = config;
     this.#clock = options.clock;
     this.#log = options.log;
+    this.#redactor = options.redactor;
   }
 
   async publish(input: AlertInput): Promise<void> {
-    const event: AlertEvent = {
+    const built: AlertEvent = {
       ...input,
       id: input.id ?? `evt_${randomUUID()}`,
       time: new Date(this.#clock.now()).toISOString(),
     };
+    // The event is stored in Redis (the delivery job) and sent: secret values go before either.
+    const event = this.#redactor === undefined ? built : redactStrings(built, this.#redactor);
     for (const endpoint of this.#config.endpoints) {
       if (!endpoint.events.has(event.type)) continue;
       const payload: DeliveryPayload = { endpoint: endpoint.name, event };

@@ -6,6 +6,7 @@ import { clearPrefix } from '../demo/clear-prefix.js';
 import { startDemoEmulators } from '../demo/demo-emulators.js';
 import { generateDemoSecrets } from '../demo/demo-secrets.js';
 import { formatStepLine } from '../demo/step-lines.js';
+import { SecretRedactor } from '../domain/secret-redactor.js';
 import { createLogger } from '../lib/logger.js';
 import { CommandFailure, loadConfigForCommand } from './load-config-for-command.js';
 
@@ -47,9 +48,11 @@ export function register(program: Command): void {
       out('  one line per step; secret values are never printed. Ctrl-C stops.\n');
 
       const policyWidth = Math.max(...config.policies.map((policy) => policy.id.length));
+      const redactor = new SecretRedactor();
       const daemon = await startDaemon(config, {
         // Problems reach the step lines as "failed"/"retrying"; the JSON log keeps only errors here.
-        log: createLogger({ level: 'error' }),
+        log: createLogger({ level: 'error', redactor }),
+        redactor,
         observe: (event) => out(formatStepLine(event, Date.now(), policyWidth)),
       });
       const stop = () => {

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { configRedactor } from '../config/config-secrets.js';
 import type { PolicyConfig } from '../config/rotor-config.js';
 import { connectRedis } from '../daemon/redis-infrastructure.js';
 import { redisLocation } from '../daemon/redis-location.js';
@@ -81,7 +82,8 @@ export function register(program: Command): void {
           failed += checks.filter((check) => !check.ok).length;
           sections.push(render(policy, checks, nowMs));
         }
-        process.stdout.write(`${sections.join('\n\n')}\n`);
+        // Preflight failures quote vendor text, which may echo the admin credentials.
+        process.stdout.write(configRedactor(config).redact(`${sections.join('\n\n')}\n`));
         await infra.redis.ping();
         process.stdout.write(
           `\nredis  ${redisLocation(config.redis)}: connected to ${connectedServer(infra.redis) ?? 'an unknown server'}\n`,

@@ -1,5 +1,7 @@
+import { userInfo } from 'node:os';
 import { QueueEvents } from 'bullmq';
 import type { Command } from 'commander';
+import { configRedactor } from '../config/config-secrets.js';
 import { connectRedis } from '../daemon/redis-infrastructure.js';
 import { parseDuration } from '../domain/duration.js';
 import { ROTATION_QUEUE } from '../queue/queue-name.js';
@@ -13,6 +15,16 @@ interface RotateOptions {
   readonly reason?: string;
 }
 
+/** Who runs `rotor rotate`, for the run history: `cli:<os user>` (`cli:uid-<n>` where the uid has no name). */
+function cliRequester(): string {
+  try {
+    return `cli:${userInfo().username}`;
+  } catch {
+    // A container's arbitrary uid often has no passwd entry.
+    return `cli:uid-${process.getuid?.() ?? 'unknown'}`;
+  }
+}
+
 /** `rotor rotate POLICY`: asks the daemon for a rotation now; `--wait` reports its outcome. */
 export function register(program: Command): void {
   program
@@ -22,7 +34,7 @@ export function register(program: Command): void {
     .requiredOption('--config <file>', 'rotor config file (YAML)')
     .option('--wait', 'wait for the outcome; exit 0 on success, 1 on failure')
     .option('--timeout <duration>', 'how long --wait waits', '60s')
-    .option('--reason <text>', 'why (kept with the job, for audit)')
+    .option('--reason <text>', 'why (kept in the run history, for audit)')
     .action(async (policyId: string, options: RotateOptions) => {
       const timeoutMs = parseDuration(options.timeout);
       if (timeoutMs === undefined)
@@ -36,11 +48,12 @@ export function register(program: Command): void {
       const events = eventsConnection
         ? new QueueEvents(ROTATION_QUEUE, { connection: eventsConnection, prefix: config.redis.prefix })
         : undefined;
+      events?.on('error', (error) => infra.reachability.failed(error));
       try {
         await events?.waitUntilReady();
         const requested = await requestRotation(infra.queue, policy, 'manual', {
           nowMs: Date.now(),
-          requestedBy: 'rotor rotate',
+          requestedBy: cliRequester(),
           ...(options.reason === undefined ? {} : { reason: options.reason }),
         });
         process.stdout.write(
@@ -54,7 +67,11 @@ export function register(program: Command): void {
           process.stdout.write(`${policy.id}: rotated; AWS version ${result.versionId ?? 'unknown'}\n`);
         } catch (error) {
           const reason = error instanceof Error ? error.message : String(error);
-          throw new CommandFailure(`${policy.id}: rotation failed: ${reason}`, 1);
+          // The job's failedReason, as a daemon stored it: the config's secrets go, whoever wrote it.
+          throw new CommandFailure(
+            configRedactor(config).redact(`${policy.id}: rotation failed: ${reason}`),
+            1,
+          );
         }
       } finally {
         await events?.close();

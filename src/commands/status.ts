@@ -2,7 +2,9 @@ import { Queue } from 'bullmq';
 import type { Command } from 'commander';
 import { ALERT_QUEUE } from '../alerts/alert-jobs.js';
 import { deadDeliveries } from '../alerts/dead-deliveries.js';
+import { configRedactor } from '../config/config-secrets.js';
 import { connectRedis } from '../daemon/redis-infrastructure.js';
+import type { CorruptJob } from '../queue/corrupt-jobs.js';
 import { fleetStatuses } from '../queue/fleet-view.js';
 import type { PolicyStatus } from '../queue/policy-status.js';
 import { loadConfigForCommand } from './load-config-for-command.js';
@@ -34,6 +36,13 @@ function renderDead(dead: Awaited<ReturnType<typeof deadDeliveries>>): string {
   ].join('\n');
 }
 
+function renderCorrupt(jobs: readonly CorruptJob[]): string {
+  return [
+    `corrupt jobs: ${jobs.length} skipped (their hash does not parse)`,
+    ...jobs.map((job) => `  ${job.id}  ${job.reason}`),
+  ].join('\n');
+}
+
 /** `rotor status`: every policy's state, last and next runs, current AWS version and expiry. */
 export function register(program: Command): void {
   program
@@ -49,14 +58,24 @@ export function register(program: Command): void {
       const alertQueue = config.alerts
         ? new Queue(ALERT_QUEUE, { connection: infra.queueConnection, prefix: config.redis.prefix })
         : undefined;
+      alertQueue?.on('error', (error) => infra.reachability.failed(error));
       try {
-        const statuses = await fleetStatuses(infra.queue, infra.records, config.policies);
+        // A job whose hash does not parse is skipped and named: every other policy still shows.
+        const { statuses, corruptJobs } = await fleetStatuses(infra.queue, infra.records, config.policies);
         const dead = alertQueue ? await deadDeliveries(alertQueue) : undefined;
-        process.stdout.write(
-          options.json
-            ? `${JSON.stringify({ policies: statuses, ...(dead ? { alerts: { deadDeliveries: dead } } : {}) })}\n`
-            : `${[...statuses.map(render), ...(dead ? [renderDead(dead)] : [])].join('\n\n')}\n`,
-        );
+        const json = {
+          policies: statuses,
+          corruptJobs,
+          ...(dead ? { alerts: { deadDeliveries: dead } } : {}),
+        };
+        const blocks = [
+          ...statuses.map(render),
+          ...(corruptJobs.length > 0 ? [renderCorrupt(corruptJobs)] : []),
+          ...(dead ? [renderDead(dead)] : []),
+        ];
+        const text = options.json ? `${JSON.stringify(json)}\n` : `${blocks.join('\n\n')}\n`;
+        // Errors and reasons come from Redis, written by any daemon: the config's secrets go, whoever wrote them.
+        process.stdout.write(configRedactor(config).redact(text));
       } finally {
         await alertQueue?.close();
         await infra.close();

@@ -4,14 +4,23 @@ import { AlertPublisher } from '../alerts/alert-publisher.js';
 import { SWEEP_EVERY_MS, SWEEP_SCHEDULER_ID } from '../alerts/alert-sweep.js';
 import { createDeliveryProcessor } from '../alerts/webhook-delivery.js';
 import type { RotorConfig } from '../config/rotor-config.js';
+import type { Redactor } from '../domain/secret-redactor.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
 import type { RotorMetrics } from '../metrics/rotor-metrics.js';
 import { JOB } from '../queue/job-payloads.js';
 import type { RedisInfrastructure } from './redis-infrastructure.js';
+import { isConnectionError } from './redis-reachability.js';
 
-/** The alert sweep's Job Scheduler (expiring credentials, stalled schedules), every 10 minutes. */
-export async function scheduleAlertSweep(queue: Queue): Promise<void> {
+/**
+ * The alert sweep's Job Scheduler (expiring credentials, stalled schedules), every 10 minutes; removed when
+ * the config has no alerts.
+ */
+export async function reconcileAlertSweep(queue: Queue, alerting: boolean): Promise<void> {
+  if (!alerting) {
+    await queue.removeJobScheduler(SWEEP_SCHEDULER_ID);
+    return;
+  }
   await queue.upsertJobScheduler(
     SWEEP_SCHEDULER_ID,
     { every: SWEEP_EVERY_MS },
@@ -26,23 +35,27 @@ export interface Alerting {
 }
 
 /**
- * Alert webhooks: the publisher the rotations use, the delivery worker on its own queue, and the sweep's
- * Job Scheduler. Without an `alerts` section the sweep scheduler is removed and nothing is started.
+ * Alert webhooks: the publisher the rotations use and the delivery worker on its own queue (the sweep's Job
+ * Scheduler is reconciled with the others). Nothing waits for Redis here: deliveries start once it answers.
+ * Without an `alerts` section nothing is started.
  */
-export async function startAlerting(
+export function startAlerting(
   config: RotorConfig,
   infra: RedisInfrastructure,
-  options: { readonly clock: Clock; readonly log: Logger; readonly metrics: RotorMetrics },
-): Promise<Alerting | undefined> {
-  if (!config.alerts) {
-    await infra.queue.removeJobScheduler(SWEEP_SCHEDULER_ID);
-    return undefined;
-  }
+  options: {
+    readonly clock: Clock;
+    readonly log: Logger;
+    readonly metrics: RotorMetrics;
+    readonly redactor?: Redactor;
+  },
+): Alerting | undefined {
+  if (!config.alerts) return undefined;
   const { endpoints } = config.alerts;
   const queue = new Queue(ALERT_QUEUE, { connection: infra.queueConnection, prefix: config.redis.prefix });
   const log = options.log.child({ component: 'alerts' });
-  const publisher = new AlertPublisher(queue, config.alerts, { clock: options.clock, log });
-  const worker = new Worker(ALERT_QUEUE, createDeliveryProcessor(endpoints, options.clock), {
+  const { redactor } = options;
+  const publisher = new AlertPublisher(queue, config.alerts, { clock: options.clock, log, redactor });
+  const worker = new Worker(ALERT_QUEUE, createDeliveryProcessor(endpoints, options.clock, redactor, log), {
     connection: infra.blockingConnection(),
     prefix: config.redis.prefix,
     concurrency: 4,
@@ -63,8 +76,12 @@ export async function startAlerting(
       dead ? 'alert delivery is dead after its last attempt' : 'alert delivery failed; retrying',
     );
   });
-  worker.on('error', (error) => log.error({ err: error }, 'alert worker error'));
-  await scheduleAlertSweep(infra.queue);
+  worker.on('error', (error) =>
+    isConnectionError(error)
+      ? infra.reachability.failed(error)
+      : log.error({ err: error }, 'alert worker error'),
+  );
+  queue.on('error', (error) => infra.reachability.failed(error));
   return {
     publisher,
     queue,

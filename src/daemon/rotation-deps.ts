@@ -1,16 +1,19 @@
 import type { AlertSink } from '../alerts/alert-publisher.js';
 import type { PolicyConfig, RotorConfig } from '../config/rotor-config.js';
+import type { SecretRedactor } from '../domain/secret-redactor.js';
 import type { StepObserver } from '../engine/ports.js';
 import type { Clock } from '../lib/clock.js';
 import { createHttpClientFactory } from '../lib/http-client.js';
 import type { Logger } from '../lib/logger.js';
 import type { RotationMetrics } from '../metrics/rotor-metrics.js';
+import { CorruptJobLog } from '../queue/corrupt-jobs.js';
 import { recordRebuilder } from '../queue/record-rebuild.js';
 import type { ProcessorDeps } from '../queue/rotation-processor.js';
 import { connectionHttp } from '../rate-limit/connection-http.js';
 import { RedisRateLimiter } from '../rate-limit/redis-rate-limiter.js';
 import { createAwsSecretsManagerSink } from '../sinks/aws-secrets-manager/aws-sm.sink.js';
 import { Journal } from '../state/journal.js';
+import { ReplicaWait } from '../state/replica-wait.js';
 import type { RedisInfrastructure } from './redis-infrastructure.js';
 
 export interface RotationWiring {
@@ -28,6 +31,7 @@ export function wireRotations(
     readonly observe?: StepObserver;
     readonly metrics?: RotationMetrics;
     readonly alerts?: AlertSink;
+    readonly redactor?: SecretRedactor;
   },
 ): RotationWiring {
   const { metrics } = options;
@@ -37,8 +41,13 @@ export function wireRotations(
   });
   const sink = createAwsSecretsManagerSink(config.sink, { clock: options.clock, limiter });
   const policies = new Map<string, PolicyConfig>(config.policies.map((policy) => [policy.id, policy]));
+  // The runs' records and journal on a connection of their own: a WAIT for a replica holds the connection it
+  // is sent on, and must not hold the API's, the metrics' or the rate limiter's commands meanwhile.
+  const runWrites = infra.connection({ enableAutoPipelining: true });
+  const records = infra.recordsOn(runWrites);
+  const replicaWait = config.redis.replicaWait;
   const rebuild = recordRebuilder({
-    records: infra.records,
+    records,
     sink,
     queue: infra.queue,
     clock: options.clock,
@@ -50,9 +59,21 @@ export function wireRotations(
       queue: infra.queue,
       policies,
       sink,
-      records: infra.records,
+      records,
       history: infra.history,
-      journal: new Journal(infra.redis, {
+      ...(replicaWait === undefined || replicaWait.mode === 'off'
+        ? {}
+        : {
+            replicas: new ReplicaWait(runWrites, {
+              config: replicaWait,
+              clock: options.clock,
+              log: options.log,
+              ...(metrics === undefined
+                ? {}
+                : { onTimeout: (what: string) => metrics.replicaWaitTimedOut(what) }),
+            }),
+          }),
+      journal: new Journal(runWrites, {
         prefix: config.redis.prefix,
         keys: config.journal.keys,
         activeKeyId: config.journal.activeKeyId,
@@ -68,10 +89,15 @@ export function wireRotations(
       clock: options.clock,
       log: options.log,
       lockDurationMs: config.worker.lockDurationMs,
+      corruptJobs: new CorruptJobLog(options.log),
       ...(options.observe === undefined ? {} : { observe: options.observe }),
       ...(metrics === undefined ? {} : { metrics }),
       ...(options.alerts === undefined ? {} : { alerts: options.alerts }),
+      ...(options.redactor === undefined ? {} : { redactor: options.redactor }),
     },
-    close: () => sink.close(),
+    close: () => {
+      sink.close();
+      runWrites.disconnect();
+    },
   };
 }

@@ -1,3 +1,5 @@
+import type { Redactor } from './secret-redactor.js';
+
 /**
  * What the scheduler should do about a failure, decided once at the HTTP/SDK boundary.
  * - transient: retry with exponential backoff and jitter
@@ -52,6 +54,18 @@ export class RotationError extends Error {
       .filter(Boolean)
       .join(', ');
     return new RotationError(this.kind, where ? `${where}: ${this.message}` : this.message, details);
+  }
+
+  /**
+   * The same failure with every registered secret value removed from its message and vendor code, for storing,
+   * alerting and logging (vendor text, however sanitised, may echo the request's credentials in any encoding).
+   */
+  redacted(redactor: Redactor): RotationError {
+    const { vendorCode } = this.details;
+    return new RotationError(this.kind, redactor.redact(this.message), {
+      ...this.details,
+      ...(vendorCode === undefined ? {} : { vendorCode: redactor.redact(vendorCode) }),
+    });
   }
 
   get retryable(): boolean {

@@ -26,8 +26,11 @@ export interface RouteMatch {
 export interface EmulatorApi {
   /** Finds the route for a request; undefined answers the emulator's 404. */
   resolve(request: EmulatorRequest): RouteMatch | undefined;
-  /** The vendor's error response for a status (used for injected faults and unknown routes). */
-  errorResponse(status: number, retryAfterSeconds?: number): EmulatorResponse;
+  /**
+   * The vendor's error response for a status (used for injected faults and unknown routes), with `message` as
+   * its error text when given (the `echo-credentials` fault), else the vendor's own text for the status.
+   */
+  errorResponse(status: number, retryAfterSeconds?: number, message?: string): EmulatorResponse;
   /** The vendor's documented request quotas (enforced only when switched on). */
   readonly quotas?: readonly QuotaRule[];
   /** A 200 body that breaks the documented shape, for the `malformed` fault. */

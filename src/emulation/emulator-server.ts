@@ -2,11 +2,13 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CallLog } from './call-log.js';
+import { type CredentialPlace, echoedCredentials } from './echo-credentials.js';
 import type { EmulatorApi, EmulatorRequest, EmulatorResponse } from './emulator-http.js';
 import { type Fault, FaultPlan, faultRuleSchema } from './fault-plan.js';
 import { QuotaPlan, type QuotaSettings, quotaSettingsSchema } from './quota.js';
 
 const CONTROL_PREFIX = '/__emulator/';
+const ECHO_FROM: readonly CredentialPlace[] = ['headers', 'body', 'path'];
 
 export interface EmulatorServerOptions {
   readonly host?: string;
@@ -118,7 +120,11 @@ export async function startEmulatorServer(
     );
   }
 
-  async function applyFault(fault: Fault, res: ServerResponse): Promise<'answered' | 'continue'> {
+  async function applyFault(
+    fault: Fault,
+    request: EmulatorRequest,
+    res: ServerResponse,
+  ): Promise<'answered' | 'continue'> {
     switch (fault.kind) {
       case 'hold-response':
         return 'continue';
@@ -138,6 +144,12 @@ export async function startEmulatorServer(
       case 'status':
         send(res, api.errorResponse(fault.status));
         return 'answered';
+      case 'echo-credentials':
+        send(
+          res,
+          api.errorResponse(fault.status, undefined, echoedCredentials(request, fault.from ?? ECHO_FROM)),
+        );
+        return 'answered';
     }
   }
 
@@ -153,7 +165,7 @@ export async function startEmulatorServer(
       return;
     }
     const fault = faults.take(match.routeId);
-    if (fault && (await applyFault(fault, res)) === 'answered') {
+    if (fault && (await applyFault(fault, request, res)) === 'answered') {
       calls.record({
         routeId: match.routeId,
         method: request.method,

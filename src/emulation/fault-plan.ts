@@ -16,6 +16,19 @@ export const faultSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('malformed') }),
   /** Destroy the connection without answering. */
   z.strictObject({ kind: z.literal('drop') }),
+  /**
+   * Answer this status with the vendor's error body whose message quotes the request's credentials back, raw
+   * and encoded (see echo-credentials.ts): a careless vendor. `from` picks where in the request to look, in
+   * order (default: headers, body, path).
+   */
+  z.strictObject({
+    kind: z.literal('echo-credentials'),
+    status: z.number().int().min(400).max(599),
+    from: z
+      .array(z.enum(['headers', 'body', 'path']))
+      .min(1)
+      .optional(),
+  }),
 ]);
 export type Fault = z.infer<typeof faultSchema>;
 

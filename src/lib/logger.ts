@@ -1,4 +1,5 @@
 import { type DestinationStream, type Logger as PinoLogger, pino } from 'pino';
+import type { Redactor } from '../domain/secret-redactor.js';
 
 export type Logger = PinoLogger;
 
@@ -62,6 +63,12 @@ export interface LoggerOptions {
   readonly base?: Record<string, unknown>;
   /** Human-readable lines through pino-pretty (redaction still applies first). */
   readonly pretty?: boolean;
+  /** Removes every registered secret value from each finished line, whatever logged it (child loggers too). */
+  readonly redactor?: Redactor;
+}
+
+function redactWith(redactor: Redactor): (line: string) => string {
+  return (line) => redactor.redact(line);
 }
 
 export function createLogger(options: LoggerOptions = {}): Logger {
@@ -71,6 +78,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     redact: { paths: redactPaths, censor: '[redacted]' },
     serializers: { err: serializeError, error: serializeError },
     timestamp: pino.stdTimeFunctions.isoTime,
+    ...(options.redactor === undefined ? {} : { hooks: { streamWrite: redactWith(options.redactor) } }),
   };
   if (options.destination) return pino(settings, options.destination);
   if (options.pretty) {

@@ -143,6 +143,16 @@ export interface Provider<ConnConfig, Target, Cred, Verify = never> {
    * versions to the vendor's credentials by it.
    */
   handleOf(credential: Cred): string;
+  /**
+   * The credential's secret members (a client secret, a token): while rotor holds the credential they are
+   * redacted from every text it writes. Ids, names and expiry are not secret and stay readable.
+   */
+  secretsOf(credential: Cred): readonly string[];
+  /**
+   * Secret values the provider derives from the connection's secrets and sends (an HTTP Basic token), redacted
+   * like the connection's secret settings themselves (which are known by their `Secret` type).
+   */
+  derivedSecrets?(connection: Resolved<ConnConfig>): readonly string[];
   /** The credential's expiry as stored in the sink, for `beforeExpiry` schedules and status. */
   expiresAt(credential: Cred): Date | undefined;
   /** Read-only calls that prove the admin credential and the target work. */

@@ -1,5 +1,6 @@
 import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import { isRotationError, RotationError } from '../domain/errors.js';
+import type { Redactor } from '../domain/secret-redactor.js';
 
 export interface RetrySettings {
   readonly attempts: number;
@@ -51,9 +52,12 @@ export function outcomeFor(error: RotationError, nowMs: number, throttleBackoffM
   }
 }
 
-export function asRotationError(error: unknown): RotationError {
-  if (isRotationError(error)) return error;
-  return new RotationError('protocol', 'unexpected failure inside rotor (see the daemon log)');
+/** The failure as a RotationError, redacted when a redactor is given: what a job stores, alerts and logs. */
+export function asRotationError(error: unknown, redactor?: Redactor): RotationError {
+  const failure = isRotationError(error)
+    ? error
+    : new RotationError('protocol', 'unexpected failure inside rotor (see the daemon log)');
+  return redactor === undefined ? failure : failure.redacted(redactor);
 }
 
 /**

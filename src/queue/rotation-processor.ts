@@ -2,6 +2,7 @@ import type { Job } from 'bullmq';
 import { UnrecoverableError } from 'bullmq';
 import { sweepAlerts } from '../alerts/alert-sweep.js';
 import { JOB, type RotateJobResult } from './job-payloads.js';
+import { redactedThrow, withJobSecrets } from './job-secrets.js';
 import { orphanSweep } from './jobs/orphan-sweep-job.js';
 import { request } from './jobs/request-job.js';
 import { revoke } from './jobs/revoke-job.js';
@@ -11,25 +12,44 @@ import type { ProcessorDeps } from './processor-deps.js';
 
 export type { ProcessorDeps } from './processor-deps.js';
 
-/** One processor for rotor's queue: dispatches by job name; a malformed job fails alone, with its reason. */
+type JobResult = RotateJobResult | string | number;
+
+/**
+ * One processor for rotor's queue: dispatches by job name; a malformed job fails alone, with its reason. Each
+ * job holds the credentials it handles in a secret scope of its own while it runs, and what it throws is
+ * redacted before BullMQ stores it.
+ */
 export function createRotationProcessor(deps: ProcessorDeps) {
-  return async (job: Job, token?: string): Promise<RotateJobResult | string | number> => {
-    switch (job.name) {
-      case JOB.trigger:
-        return trigger(deps, job);
-      case JOB.rotate:
-        return rotate(deps, job, token);
-      case JOB.revoke:
-        return revoke(deps, job, token);
-      case JOB.request:
-        return request(deps, job);
-      case JOB.orphanSweep:
-        return orphanSweep(deps);
-      case JOB.sweep:
-        if (!deps.alerts) throw new UnrecoverableError('sweep job, but no alerts are configured');
-        return sweepAlerts({ ...deps, alerts: deps.alerts });
-      default:
-        throw new UnrecoverableError(`unknown job name "${job.name}"`);
+  return async (job: Job, token?: string): Promise<JobResult> => {
+    const { redactor } = deps;
+    if (redactor === undefined) return processJob(deps, job, token);
+    const secrets = redactor.scope();
+    try {
+      return await processJob(withJobSecrets(deps, secrets), job, token);
+    } catch (error) {
+      throw redactedThrow(error, redactor);
+    } finally {
+      secrets.release();
     }
   };
+}
+
+async function processJob(deps: ProcessorDeps, job: Job, token: string | undefined): Promise<JobResult> {
+  switch (job.name) {
+    case JOB.trigger:
+      return trigger(deps, job);
+    case JOB.rotate:
+      return rotate(deps, job, token);
+    case JOB.revoke:
+      return revoke(deps, job, token);
+    case JOB.request:
+      return request(deps, job);
+    case JOB.orphanSweep:
+      return orphanSweep(deps);
+    case JOB.sweep:
+      if (!deps.alerts) throw new UnrecoverableError('sweep job, but no alerts are configured');
+      return sweepAlerts({ ...deps, alerts: deps.alerts });
+    default:
+      throw new UnrecoverableError(`unknown job name "${job.name}"`);
+  }
 }

@@ -9,7 +9,7 @@ import { providerFixtures } from '../providers/all-fixtures.js';
 import { type DaemonProcess, startDaemonProcess } from '../support/daemon-process.js';
 import { recordFaultOutcome } from '../support/fault-ledger.js';
 import { type ProviderWorld, startProviderWorld } from '../support/provider-world.js';
-import { dumpKeys, leakForms } from '../support/redis.js';
+import { dumpKeys, leaksIn } from '../support/redis.js';
 
 const run = promisify(execFile);
 const cli = new URL('../../src/cli.ts', import.meta.url).pathname;
@@ -97,12 +97,10 @@ describe.each(providerFixtures)('%s: secret values', (_providerId, startFixture)
     expect(stored).toMatch(/failedReason/);
     expect(stored).toMatch(/:journal:/);
 
-    const leaks = secrets.flatMap((secret, index) =>
-      leakForms(secret).flatMap((form) => [
-        ...(logs.includes(form) ? [`secret #${index} in the logs`] : []),
-        ...(stored.includes(form) ? [`secret #${index} in Redis`] : []),
-      ]),
-    );
+    const leaks = leaksIn(secrets, [
+      ['the logs', logs],
+      ['Redis', stored],
+    ]);
     recordFaultOutcome({
       suite: 'secrets hygiene',
       faultsInjected: 5,

@@ -14,10 +14,10 @@ const api: EmulatorApi = {
       handle: (params) => ({ status: 200, body: { name: params.name, value: ++counter } }),
     },
   ]),
-  errorResponse: (status, retryAfterSeconds) => ({
+  errorResponse: (status, retryAfterSeconds, message) => ({
     status,
     headers: retryAfterSeconds === undefined ? {} : { 'retry-after': String(retryAfterSeconds) },
-    body: { error: `status ${status}` },
+    body: { error: message ?? `status ${status}` },
   }),
   malformedResponse: () => ({
     status: 200,
@@ -52,6 +52,24 @@ describe('emulator server', () => {
       'routeId',
       'status',
     ]);
+  });
+
+  it('echoes the request credentials in the error body, raw, spaced, in pieces, URL-encoded and base64', async () => {
+    const token = 'tok+en/0123456789abcdefghij';
+    const before = counter;
+    emulator.faults.add({ route: 'increment', fault: { kind: 'echo-credentials', status: 401 }, times: 1 });
+    const response = await fetch(`${emulator.origin}/counters/a`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(response.status).toBe(401);
+    const { error } = (await response.json()) as { error: string };
+    expect(error).toContain(`${token.slice(0, 8)} ${token.slice(8)}`);
+    expect(error).toContain(`${token.slice(0, 20)} / ${token.slice(20)}`);
+    expect(error).toContain(encodeURIComponent(token));
+    expect(error).toContain(Buffer.from(token).toString('base64'));
+    expect(error).toContain(` ${token}`);
+    expect(counter).toBe(before);
   });
 
   it('answers an unknown route with the API error body', async () => {

@@ -172,7 +172,8 @@ export async function startCloudflareEmulator(
       request.path === '/access' || request.path.startsWith('/access/')
         ? { routeId: 'accessApplication', handle: () => accessGate(store, teamDomain, request) }
         : route(request),
-    errorResponse: (status, retryAfterSeconds) => {
+    errorResponse: (status, retryAfterSeconds, message) => {
+      if (message !== undefined) return fail(status, { code: 10000, message });
       if (status === 429) {
         return {
           ...fail(429, {

@@ -53,6 +53,7 @@ export const cloudflareProvider: Provider<
   // rotate and refresh change one token in place: rotor never makes a second one, so there is nothing to sweep.
   canList: false,
   handleOf: (credential) => credential.serviceTokenId,
+  secretsOf: (credential) => [credential.clientSecret],
   expiresAt: (credential) => (credential.expiresAt === null ? undefined : new Date(credential.expiresAt)),
   preflight: preflightServiceToken,
   verify: verifyServiceToken,

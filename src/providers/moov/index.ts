@@ -1,5 +1,6 @@
 import { fingerprint } from '../../domain/ids.js';
 import type { Provider } from '../provider.js';
+import { basicToken } from './moov.api.js';
 import { startMoovDemo } from './moov.demo.js';
 import { moovEmulator } from './moov.emulator.js';
 import {
@@ -47,6 +48,8 @@ export const moovProvider: Provider<MoovConnectionConfig, MoovTarget, MoovCreden
   rateLimit: { requests: 40, perMs: 1_000 },
   canList: false,
   handleOf: (credential) => fingerprint(credential.access_token),
+  secretsOf: (credential) => [credential.access_token, credential.refresh_token],
+  derivedSecrets: (connection) => [basicToken(connection)],
   expiresAt: (credential) => new Date(credential.expires_at),
   preflight: preflightApiKey,
   verify: verifyAccessToken,

@@ -8,6 +8,12 @@ type Connection = Resolved<MoovConnectionConfig>;
 
 export type TokenTypeHint = 'access_token' | 'refresh_token';
 
+/** The API key as HTTP Basic credentials: base64 of `publicKey:secretKey` (a secret of its own in every header). */
+export function basicToken(connection: Connection): string {
+  const pair = `${connection.publicKey.reveal()}:${connection.secretKey.reveal()}`;
+  return Buffer.from(pair, 'utf8').toString('base64');
+}
+
 /**
  * Moov's OAuth2 endpoints with the API key as HTTP Basic (`/oauth2/token`, `/oauth2/revoke`), and
  * `GET /ping` with the API key or an access token. Bodies are JSON, as the current SDKs send them.
@@ -33,8 +39,7 @@ export class MoovAuthApi {
   }
 
   #basic(): Record<string, string> {
-    const pair = `${this.#connection.publicKey.reveal()}:${this.#connection.secretKey.reveal()}`;
-    return this.#headers(`Basic ${Buffer.from(pair, 'utf8').toString('base64')}`);
+    return this.#headers(`Basic ${basicToken(this.#connection)}`);
   }
 
   #send(request: Omit<HttpRequest, 'signal'>) {

@@ -88,7 +88,8 @@ export async function startMoovEmulator(options: MoovEmulatorOptions = {}): Prom
         handle: () => malformedVersion(request) ?? route.handle(account, request),
       };
     },
-    errorResponse(status, retryAfterSeconds) {
+    errorResponse(status, retryAfterSeconds, message) {
+      if (message !== undefined) return genericError(status, message);
       if (status === 429) {
         // Moov's docs name both headers: Retry-After in seconds, X-Retry-In in milliseconds.
         const wait = retryAfterSeconds ?? 1;

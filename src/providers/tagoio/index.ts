@@ -37,6 +37,7 @@ export const tagoioProvider: Provider<TagoioConnectionConfig, TagoioTarget, Tago
   canList: true,
   listIssued: listRotorServiceTokens,
   handleOf: (credential) => fingerprint(credential.token),
+  secretsOf: (credential) => [credential.token],
   expiresAt: (credential) => (credential.expireTime === null ? undefined : new Date(credential.expireTime)),
   preflight: preflightServiceAuth,
   verify: verifyServiceToken,

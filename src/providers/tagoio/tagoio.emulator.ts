@@ -120,16 +120,17 @@ export async function startTagoioEmulator(
 
   const api: EmulatorApi = {
     resolve: route,
-    errorResponse: (status, retryAfterSeconds) => ({
+    errorResponse: (status, retryAfterSeconds, message) => ({
       ...fail(
         status,
-        status === 429
-          ? 'Too Many Requests'
-          : status === 404
-            ? 'Not found'
-            : status >= 500
-              ? 'Internal Server Error'
-              : 'Request failed',
+        message ??
+          (status === 429
+            ? 'Too Many Requests'
+            : status === 404
+              ? 'Not found'
+              : status >= 500
+                ? 'Internal Server Error'
+                : 'Request failed'),
       ),
       ...(status === 429 && retryAfterSeconds !== undefined
         ? { headers: { 'retry-after': String(retryAfterSeconds) } }

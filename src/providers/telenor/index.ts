@@ -32,6 +32,7 @@ export const telenorProvider: Provider<TelenorConnectionConfig, TelenorTarget, T
   canList: true,
   listIssued: listRotorTokens,
   handleOf: (credential) => fingerprint(credential.token),
+  secretsOf: (credential) => [credential.token],
   expiresAt: () => undefined,
   preflight: preflightTokens,
   verify: verifyToken,

@@ -227,10 +227,10 @@ export async function startTelenorEmulator(
 
   const api: EmulatorApi = {
     resolve: route,
-    errorResponse: (status, retryAfterSeconds) => ({
+    errorResponse: (status, retryAfterSeconds, message) => ({
       ...error(
         status,
-        ERROR_MESSAGES[status] ?? (status >= 500 ? 'Internal server error' : 'Request failed'),
+        message ?? ERROR_MESSAGES[status] ?? (status >= 500 ? 'Internal server error' : 'Request failed'),
       ),
       ...(status === 429 && retryAfterSeconds !== undefined
         ? { headers: { 'content-type': 'application/json', 'retry-after': String(retryAfterSeconds) } }

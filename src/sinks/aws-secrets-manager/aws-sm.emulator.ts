@@ -119,19 +119,20 @@ export async function startAwsSecretsManagerEmulator(
       const operation = isOperation && Object.hasOwn(operations, named) ? named : undefined;
       return { routeId: operation ?? 'UnknownOperation', handle: () => handle(request, operation) };
     },
-    errorResponse(status, retryAfterSeconds) {
+    errorResponse(status, retryAfterSeconds, message) {
+      const text = (own: string) => message ?? own;
       if (status === 429) {
-        const response = awsError('ThrottlingException', 'Rate exceeded', 400, clock);
+        const response = awsError('ThrottlingException', text('Rate exceeded'), 400, clock);
         if (retryAfterSeconds === undefined) return response;
         return { ...response, headers: { ...response.headers, 'retry-after': String(retryAfterSeconds) } };
       }
-      if (status === 503) return awsError('ServiceUnavailable', 'Service is unavailable.', 503, clock);
+      if (status === 503) return awsError('ServiceUnavailable', text('Service is unavailable.'), 503, clock);
       if (status >= 500)
-        return awsError('InternalServiceError', 'An error occurred on the server side.', status, clock);
+        return awsError('InternalServiceError', text('An error occurred on the server side.'), status, clock);
       if (status === 401 || status === 403) {
         return awsError(
           'AccessDeniedException',
-          'User is not authorized to perform this operation.',
+          text('User is not authorized to perform this operation.'),
           400,
           clock,
         );
@@ -139,12 +140,12 @@ export async function startAwsSecretsManagerEmulator(
       if (status === 404) {
         return awsError(
           'ResourceNotFoundException',
-          "Secrets Manager can't find the specified secret.",
+          text("Secrets Manager can't find the specified secret."),
           400,
           clock,
         );
       }
-      return awsError('InvalidRequestException', 'The request is not valid.', 400, clock);
+      return awsError('InvalidRequestException', text('The request is not valid.'), 400, clock);
     },
     malformedResponse() {
       return { status: 200, headers: awsHeaders(clock), body: '{"ARN":"arn:aws:secretsmanager:' };
