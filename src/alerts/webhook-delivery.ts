@@ -1,8 +1,11 @@
 import { type Job, UnrecoverableError } from 'bullmq';
 import { request } from 'undici';
 import type { AlertEndpointConfig } from '../config/rotor-config.js';
+import type { Redactor } from '../domain/secret-redactor.js';
 import type { Clock } from '../lib/clock.js';
 import { withDeadline } from '../lib/deadline.js';
+import type { Logger } from '../lib/logger.js';
+import { logUnexpected } from '../lib/unexpected-error.js';
 import { deliveryPayloadSchema } from './alert-jobs.js';
 import { jsonBody, slackBody } from './webhook-body.js';
 import { signatureHeaders } from './webhook-signing.js';
@@ -15,6 +18,31 @@ import { signatureHeaders } from './webhook-signing.js';
 export function createDeliveryProcessor(
   endpoints: readonly AlertEndpointConfig[],
   clock: Clock,
+  redactor: Redactor = { redact: (text) => text },
+  log?: Logger,
+): (job: Job) => Promise<number> {
+  const deliver = deliveryOf(endpoints, clock, redactor);
+  return async (job) => {
+    try {
+      return await deliver(job);
+    } catch (error) {
+      if (log && !(error instanceof DeliveryFailure) && !(error instanceof UnrecoverableError)) {
+        logUnexpected(log, error, { deliveryId: job.id }, 'unexpected failure delivering an alert');
+      }
+      throw error;
+    }
+  };
+}
+
+/** An endpoint that did not answer, or answered other than 2xx: retried with backoff. */
+class DeliveryFailure extends Error {
+  override readonly name = 'DeliveryFailure';
+}
+
+function deliveryOf(
+  endpoints: readonly AlertEndpointConfig[],
+  clock: Clock,
+  redactor: Redactor,
 ): (job: Job) => Promise<number> {
   const byName = new Map(endpoints.map((endpoint) => [endpoint.name, endpoint]));
   return async (job) => {
@@ -23,7 +51,8 @@ export function createDeliveryProcessor(
     const { endpoint: name, event } = parsed.data;
     const endpoint = byName.get(name);
     if (!endpoint) throw new UnrecoverableError(`alert endpoint "${name}" is not in the config`);
-    const body = endpoint.format === 'slack' ? slackBody(event) : jsonBody(event);
+    // Signed after redaction: the receiver verifies exactly what it got.
+    const body = redactor.redact(endpoint.format === 'slack' ? slackBody(event) : jsonBody(event));
     const headers: Record<string, string> = {
       'content-type': 'application/json',
       'user-agent': 'rotor-alerts',
@@ -38,11 +67,11 @@ export function createDeliveryProcessor(
       });
     } catch (error) {
       const code = (error as { code?: unknown; name?: unknown }).code ?? (error as { name?: unknown }).name;
-      throw new Error(
+      throw new DeliveryFailure(
         `endpoint ${name} did not answer (${typeof code === 'string' ? code : 'network error'})`,
       );
     }
-    if (status < 200 || status >= 300) throw new Error(`endpoint ${name} answered HTTP ${status}`);
+    if (status < 200 || status >= 300) throw new DeliveryFailure(`endpoint ${name} answered HTTP ${status}`);
     return status;
   };
 }

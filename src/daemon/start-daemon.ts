@@ -1,8 +1,10 @@
-import { Worker } from 'bullmq';
-import type { PolicyConfig, RotorConfig } from '../config/rotor-config.js';
+import { configSecrets } from '../config/config-secrets.js';
+import type { RotorConfig } from '../config/rotor-config.js';
+import { SecretRedactor } from '../domain/secret-redactor.js';
 import type { StepObserver } from '../engine/ports.js';
 import { type Clock, systemClock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
+import { connectedServer } from '../lib/redis-peer.js';
 import { RotorMetrics } from '../metrics/rotor-metrics.js';
 import { BACKOFF_TYPE, backoffDelay } from '../queue/failure-policy.js';
 import { firingRepeatStrategy } from '../queue/jittered-firing.js';
@@ -10,19 +12,24 @@ import { scheduleOrphanSweep } from '../queue/orphan-sweep-schedule.js';
 import { ROTATION_QUEUE } from '../queue/queue-name.js';
 import { createRotationProcessor } from '../queue/rotation-processor.js';
 import { reconcileSchedulers } from '../queue/scheduler-reconcile.js';
+import { WorkerFailingUnreadableJobs } from '../queue/worker-failing-unreadable-jobs.js';
 import { GenerationMarker } from '../state/generation-marker.js';
-import { type Alerting, scheduleAlertSweep, startAlerting } from './alerting.js';
+import { type Alerting, reconcileAlertSweep, startAlerting } from './alerting.js';
 import { startApi } from './api-listener.js';
+import { Closers } from './closers.js';
 import { connectRedis } from './redis-infrastructure.js';
 import { redisLocation } from './redis-location.js';
+import { isConnectionError, RedisReachability } from './redis-reachability.js';
 import { wireRotations } from './rotation-deps.js';
-import { rebuildUnrecorded, startupRuns } from './startup-runs.js';
+import { type RebuildCandidate, rebuildFromAws, startupRuns } from './startup-runs.js';
 import { StateWatch } from './state-watch.js';
 
 export interface DaemonOptions {
   readonly log: Logger;
   readonly clock?: Clock;
   readonly observe?: StepObserver;
+  /** Redacts secret values by value from what the daemon writes (`rotor start` shares it with its logger). */
+  readonly redactor?: SecretRedactor;
 }
 
 export interface Daemon {
@@ -33,13 +40,31 @@ export interface Daemon {
 }
 
 /**
- * The composition root of `rotor start`: reconciles the schedulers, starts the worker and rotates at once
- * only the policies whose secret does not exist yet.
+ * The composition root of `rotor start`: starts the HTTP API, waits for Redis (however long it takes; the
+ * readiness probe says why meanwhile), reconciles the schedulers, starts the worker and rotates at once only
+ * the policies whose secret does not exist yet.
  */
 export async function startDaemon(config: RotorConfig, options: DaemonOptions): Promise<Daemon> {
+  const opened = new Closers(options.log);
+  try {
+    return await openDaemon(config, options, opened);
+  } catch (error) {
+    await opened.closeAll();
+    throw error;
+  }
+}
+
+async function openDaemon(config: RotorConfig, options: DaemonOptions, opened: Closers): Promise<Daemon> {
   const clock = options.clock ?? systemClock;
   const { log } = options;
-  const infra = connectRedis(config);
+  const redactor = options.redactor ?? new SecretRedactor();
+  // The config's secrets are redacted while this daemon runs; a reload's daemon holds its own config's.
+  const heldConfigSecrets = redactor.scope();
+  heldConfigSecrets.hold(configSecrets(config));
+  opened.add('the config’s secrets', () => heldConfigSecrets.release());
+  const where = redisLocation(config.redis);
+  const infra = connectRedis(config, { reachability: new RedisReachability(where, log, clock) });
+  opened.add('the Redis connections and the queue', () => infra.close());
   let alerting: Alerting | undefined;
   const metrics = new RotorMetrics({
     queue: infra.queue,
@@ -47,15 +72,18 @@ export async function startDaemon(config: RotorConfig, options: DaemonOptions): 
     policies: config.policies,
     alertQueue: () => alerting?.queue,
   });
-  alerting = await startAlerting(config, infra, { clock, log, metrics });
+  alerting = startAlerting(config, infra, { clock, log, metrics, redactor });
+  opened.add('the alert worker', () => alerting?.close());
   const wiring = wireRotations(config, infra, {
     clock,
     log,
     metrics,
+    redactor,
     ...(alerting === undefined ? {} : { alerts: alerting.publisher }),
     ...(options.observe === undefined ? {} : { observe: options.observe }),
   });
   const { deps } = wiring;
+  opened.add('the rotations’ connections', () => wiring.close());
 
   /** Job Schedulers, the orphan and alert sweeps: at start, and again after Redis lost them. */
   const reconcileSchedules = async (): Promise<void> => {
@@ -69,15 +97,14 @@ export async function startDaemon(config: RotorConfig, options: DaemonOptions): 
     log.info(counts, 'schedules reconciled');
     if (await scheduleOrphanSweep(infra.queue, config.policies, clock.now()))
       log.info('orphan sweep scheduled hourly');
-    if (alerting) await scheduleAlertSweep(infra.queue);
+    await reconcileAlertSweep(infra.queue, alerting !== undefined);
   };
-  const where = redisLocation(config.redis);
   const stopping = new AbortController();
   const rebuilds = new Set<Promise<void>>();
   /** Rebuilds lost records a few at a time; the API and the rotations the worker takes do not wait for it. */
-  const rebuildInBackground = (unrecorded: readonly PolicyConfig[], atStart = false): void => {
-    if (unrecorded.length === 0) return;
-    const pass = rebuildUnrecorded(unrecorded, deps, stopping.signal).then((outcome) => {
+  const rebuildInBackground = (candidates: readonly RebuildCandidate[], atStart = false): void => {
+    if (candidates.length === 0) return;
+    const pass = rebuildFromAws(candidates, deps, stopping.signal).then((outcome) => {
       if (outcome.rebuilt === 0) return;
       log.warn(
         { redis: where, ...outcome },
@@ -102,31 +129,8 @@ export async function startDaemon(config: RotorConfig, options: DaemonOptions): 
       rebuildInBackground(await startupRuns(config.policies, deps));
     },
   });
-  const freshRedis = await watch.start();
-  await reconcileSchedules();
-
-  const worker = new Worker(ROTATION_QUEUE, createRotationProcessor(deps), {
-    connection: infra.blockingConnection(),
-    prefix: config.redis.prefix,
-    concurrency: config.worker.concurrency,
-    lockDuration: config.worker.lockDurationMs,
-    stalledInterval: config.worker.stalledIntervalMs,
-    maxStalledCount: config.worker.maxStalledCount,
-    settings: {
-      // The worker schedules each cron scheduler's next trigger, so it needs the queue's strategy.
-      repeatStrategy: firingRepeatStrategy,
-      backoffStrategy: (attemptsMade, type, _error, job) => {
-        const policyId = (job?.data as { policyId?: unknown } | undefined)?.policyId;
-        const policy = typeof policyId === 'string' ? deps.policies.get(policyId) : undefined;
-        if (type !== BACKOFF_TYPE || !policy) return 1000;
-        return backoffDelay(attemptsMade, policy.retry);
-      },
-    },
-  });
-  worker.on('error', (error) => log.error({ err: error }, 'worker error'));
-
-  rebuildInBackground(await startupRuns(config.policies, deps), freshRedis);
-  infra.redis.on('ready', () => void watch.check());
+  // The API answers from the start, so probes see why the daemon is not ready yet (Redis unreachable, say).
+  let starting: string | undefined = 'rotor is starting: reconciling schedules and timers with Redis';
   const api = config.api
     ? await startApi(config.api, {
         redis: infra.redis,
@@ -137,7 +141,7 @@ export async function startDaemon(config: RotorConfig, options: DaemonOptions): 
         policies: deps.policies,
         tokens: config.api.tokens,
         metrics: metrics.registry,
-        stateRecovery: () => watch.recovering(),
+        stateRecovery: () => starting ?? watch.recovering(),
         ...(config.api.dashboard.enabled
           ? {
               dashboard: {
@@ -148,8 +152,67 @@ export async function startDaemon(config: RotorConfig, options: DaemonOptions): 
           : {}),
         clock,
         log,
+        corruptJobs: deps.corruptJobs,
+        redactor,
       })
     : undefined;
+  opened.add('the HTTP API', () => api?.close());
+  opened.add('the state watch and the rebuilds', async () => {
+    watch.stop();
+    stopping.abort();
+    await Promise.all(rebuilds);
+  });
+  const freshRedis = await watch.start();
+  await reconcileSchedules();
+
+  const worker = new WorkerFailingUnreadableJobs(
+    ROTATION_QUEUE,
+    createRotationProcessor(deps),
+    {
+      connection: infra.blockingConnection(),
+      prefix: config.redis.prefix,
+      concurrency: config.worker.concurrency,
+      lockDuration: config.worker.lockDurationMs,
+      stalledInterval: config.worker.stalledIntervalMs,
+      maxStalledCount: config.worker.maxStalledCount,
+      settings: {
+        // The worker schedules each cron scheduler's next trigger, so it needs the queue's strategy.
+        repeatStrategy: firingRepeatStrategy,
+        backoffStrategy: (attemptsMade, type, _error, job) => {
+          const policyId = (job?.data as { policyId?: unknown } | undefined)?.policyId;
+          const policy = typeof policyId === 'string' ? deps.policies.get(policyId) : undefined;
+          if (type !== BACKOFF_TYPE || !policy) return 1000;
+          return backoffDelay(attemptsMade, policy.retry);
+        },
+      },
+    },
+    log,
+  );
+  opened.add('the rotation worker', () => worker.close());
+  worker.on('error', (error) =>
+    isConnectionError(error) ? infra.reachability.failed(error) : log.error({ err: error }, 'worker error'),
+  );
+
+  // Behind Sentinel, a failover may have promoted a replica that missed the last writes (while rotor ran, or
+  // while it was down): records older than AWS are rebuilt from AWS.
+  const sentinel = config.redis.sentinel !== undefined;
+  rebuildInBackground(await startupRuns(config.policies, deps, { checkRecorded: sentinel }), freshRedis);
+  let server = connectedServer(infra.redis);
+  infra.redis.on('ready', () => {
+    void watch.check();
+    const now = connectedServer(infra.redis);
+    if (!sentinel || now === server) return;
+    log.warn(
+      { redis: where, from: server, to: now },
+      'Redis master changed (failover): checking records against AWS',
+    );
+    server = now;
+    void startupRuns(config.policies, deps, { checkRecorded: true }).then(
+      (candidates) => rebuildInBackground(candidates),
+      (error: unknown) => log.error({ err: error }, 'checking records against AWS after a failover failed'),
+    );
+  });
+  starting = undefined;
   log.info({ policies: config.policies.length, queue: ROTATION_QUEUE, api: api?.url }, 'rotor started');
 
   return {
@@ -164,6 +227,7 @@ export async function startDaemon(config: RotorConfig, options: DaemonOptions): 
       await alerting?.close();
       await infra.close();
       wiring.close();
+      heldConfigSecrets.release();
       log.info('stopped');
     },
   };

@@ -1,7 +1,9 @@
 import type { PolicyConfig } from '../config/rotor-config.js';
 import { isRotationError, RotationError } from '../domain/errors.js';
+import type { SecretScope } from '../domain/secret-redactor.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
+import { logUnexpected } from '../lib/unexpected-error.js';
 import type { ListedCredential, StepContext } from '../providers/provider.js';
 import type { SecretSink, SinkTarget } from '../sinks/sink.js';
 import type { PolicyRecord } from '../state/policy-record.js';
@@ -15,6 +17,8 @@ export interface OrphanSweepDeps {
   readonly clock: Clock;
   readonly log: Logger;
   readonly rebuild?: RecordRebuilder;
+  /** Holds an orphan's secrets while it is deleted (a vendor error may quote the request). */
+  readonly secrets?: SecretScope;
 }
 
 export interface OrphanOutcome {
@@ -84,6 +88,7 @@ export async function sweepOrphans(deps: OrphanSweepDeps, policy: PolicyConfig):
       );
       continue;
     }
+    deps.secrets?.hold(provider.secretsOf(orphan.credential.reveal()));
     try {
       await provider.revoke(
         { ...input, handle: orphan.handle, credential: orphan.credential },
@@ -95,6 +100,14 @@ export async function sweepOrphans(deps: OrphanSweepDeps, policy: PolicyConfig):
         'orphaned credential deleted',
       );
     } catch (error) {
+      if (!isRotationError(error)) {
+        logUnexpected(
+          deps.log,
+          error,
+          { policyId: policy.id, handle: orphan.handle },
+          'unexpected failure deleting an orphaned credential',
+        );
+      }
       const failure = isRotationError(error)
         ? error.within({ policyId: policy.id, step: 'revoke' })
         : new RotationError(

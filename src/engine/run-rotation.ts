@@ -138,12 +138,21 @@ class RotationRun {
     try {
       return await this.#run(startedAt);
     } catch (error) {
-      throw isRotationError(error)
-        ? error.within({ policyId: this.#policy.id, step: this.#step })
-        : new RotationError('protocol', `policy ${this.#policy.id}, step ${this.#step}: unexpected failure`, {
-            policyId: this.#policy.id,
-            step: this.#step,
-          });
+      if (isRotationError(error)) throw error.within({ policyId: this.#policy.id, step: this.#step });
+      logUnexpected(
+        this.#log,
+        error,
+        { runId: this.#runId, step: this.#step },
+        'unexpected failure in a rotation step',
+      );
+      throw new RotationError(
+        'protocol',
+        `policy ${this.#policy.id}, step ${this.#step}: unexpected failure`,
+        {
+          policyId: this.#policy.id,
+          step: this.#step,
+        },
+      );
     }
   }
 

@@ -3,6 +3,7 @@ import { isRotationError } from '../domain/errors.js';
 import type { ConnectionHttp } from '../engine/ports.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
+import { unexpectedErrorFields } from '../lib/unexpected-error.js';
 import type { SecretSink } from '../sinks/sink.js';
 
 export interface CheckResult {
@@ -12,8 +13,13 @@ export interface CheckResult {
 }
 
 const CHECK_TIMEOUT_MS = 15_000;
-const reasonOf = (error: unknown) =>
-  isRotationError(error) ? error.message : 'unexpected failure (run with --log-level debug)';
+// `rotor plan` prints this line (its output is redacted like the daemon's log): the class and first frame of
+// an unexpected error say where it came from.
+const reasonOf = (error: unknown) => {
+  if (isRotationError(error)) return error.message;
+  const { errorClass, message, frames } = unexpectedErrorFields(error);
+  return `unexpected failure: ${errorClass}: ${message}${frames[0] ? ` (${frames[0]})` : ''}`;
+};
 
 /**
  * Read-only checks of one policy: the provider's preflight (admin credential and target) and the AWS

@@ -1,8 +1,13 @@
 import { Writable } from 'node:stream';
+import type { Redactor } from '../../src/domain/secret-redactor.js';
 import { createLogger, type Logger } from '../../src/lib/logger.js';
 
 /** A real pino logger writing JSON lines into memory, so tests can read exactly what would be logged. */
-export function memoryLogger(level = 'debug'): { log: Logger; lines: () => string[]; text: () => string } {
+export function memoryLogger(
+  level = 'debug',
+  /** As the daemon's log: every line without the secret values the redactor holds. */
+  redactor?: Redactor,
+): { log: Logger; lines: () => string[]; text: () => string } {
   const chunks: string[] = [];
   const destination = new Writable({
     write(chunk: Buffer, _encoding, callback) {
@@ -10,7 +15,7 @@ export function memoryLogger(level = 'debug'): { log: Logger; lines: () => strin
       callback();
     },
   });
-  const log = createLogger({ level, destination });
+  const log = createLogger({ level, destination, ...(redactor === undefined ? {} : { redactor }) });
   const text = () => chunks.join('');
   return {
     log,

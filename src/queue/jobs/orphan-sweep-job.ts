@@ -1,5 +1,7 @@
 import { alertRevocationFailed } from '../../alerts/rotation-alerts.js';
+import { isRotationError } from '../../domain/errors.js';
 import { sweepOrphans } from '../../engine/orphan-sweep.js';
+import { logUnexpected } from '../../lib/unexpected-error.js';
 import { asRotationError } from '../failure-policy.js';
 import type { ProcessorDeps } from '../processor-deps.js';
 
@@ -18,6 +20,9 @@ export async function orphanSweep(deps: ProcessorDeps): Promise<string> {
       outcome = await sweepOrphans(deps, policy);
     } catch (caught) {
       skipped++;
+      if (!isRotationError(caught)) {
+        logUnexpected(deps.log, caught, { policyId: policy.id }, 'unexpected failure in the orphan sweep');
+      }
       deps.log.error(
         { err: asRotationError(caught), policyId: policy.id },
         'orphan sweep: the policy could not be checked; nothing of it was deleted',

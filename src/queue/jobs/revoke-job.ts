@@ -1,6 +1,8 @@
 import { type Job, UnrecoverableError } from 'bullmq';
 import { alertRevocationFailed, alertRevocationRefused } from '../../alerts/rotation-alerts.js';
+import { isRotationError } from '../../domain/errors.js';
 import { revokeDisplaced } from '../../engine/revoke-displaced.js';
+import { logUnexpected } from '../../lib/unexpected-error.js';
 import { applyFailure, asRotationError, isFinalFailure, throttleBackoff } from '../failure-policy.js';
 import { revokePayloadSchema } from '../job-payloads.js';
 import { type ProcessorDeps, parse, policyFor } from '../processor-deps.js';
@@ -48,7 +50,10 @@ export async function revoke(deps: ProcessorDeps, job: Job, token: string | unde
     return outcome;
   } catch (caught) {
     if (caught instanceof UnrecoverableError) throw caught;
-    const error = asRotationError(caught);
+    if (!isRotationError(caught)) {
+      logUnexpected(log, caught, { jobId: job.id }, 'unexpected failure in a revoke job');
+    }
+    const error = asRotationError(caught, deps.redactor);
     const final = isFinalFailure(error, job.attemptsMade, job.opts.attempts ?? 1, deps.clock.now());
     log[final ? 'error' : 'warn']({ err: error, final }, 'revoke failed');
     if (final && deps.alerts) {

@@ -4,6 +4,7 @@ import type { PolicyConfig } from '../../config/rotor-config.js';
 import { RotationError } from '../../domain/errors.js';
 import { recordFailure } from '../../engine/record-failure.js';
 import { runRotation } from '../../engine/run-rotation.js';
+import { logUnexpected } from '../../lib/unexpected-error.js';
 import { armExpiryTimer } from '../expiry-timer.js';
 import {
   applyFailure,
@@ -15,6 +16,7 @@ import {
 import { type RotateJobResult, type RotatePayload, rotatePayloadSchema } from '../job-payloads.js';
 import { type ProcessorDeps, parse, policyFor } from '../processor-deps.js';
 import { scheduleRevoke } from '../revoke-scheduling.js';
+import { auditedHistory, auditOf } from '../run-audit.js';
 import { startLatenessMs } from '../trigger-timing.js';
 
 /** Tells the metrics how late a scheduled run's first attempt started (a retry starts later on purpose). */
@@ -64,8 +66,10 @@ export async function rotate(
   const startedAt = deps.clock.now();
   observeStart(deps, job, policy, payload, startedAt);
   const controller = new AbortController();
+  // Who asked and why reaches the run history with the entry the run appends, whatever the run's outcome.
+  const recording = { ...deps, history: auditedHistory(deps.history, auditOf(payload)) };
   try {
-    const result = await runRotation(deps, {
+    const result = await runRotation(recording, {
       policy,
       runId: payload.runId,
       trigger: payload.trigger,
@@ -84,15 +88,20 @@ export async function rotate(
     }
     return { runId: result.runId, versionId: result.versionId, alreadyDone: result.alreadyDone };
   } catch (caught) {
-    const error = asRotationError(caught);
-    if (error.kind === 'protocol' && !(caught instanceof RotationError)) {
-      deps.log.error({ err: caught, policyId: policy.id }, 'unexpected failure in a rotation');
+    const error = asRotationError(caught, deps.redactor);
+    if (!(caught instanceof RotationError)) {
+      logUnexpected(
+        deps.log,
+        caught,
+        { policyId: policy.id, jobId: job.id },
+        'unexpected failure in a rotation job',
+      );
     }
     if (error.kind === 'busy') return waitForRunningJob(deps, job, token, policy, payload, error);
     const nowMs = deps.clock.now();
     const final = isFinalFailure(error, job.attemptsMade, job.opts.attempts ?? 1, nowMs);
     const before = await deps.records.get(policy.id);
-    const record = await recordFailure(deps, {
+    const record = await recordFailure(recording, {
       policyId: policy.id,
       runId: payload.runId,
       trigger: payload.trigger,
