@@ -96,6 +96,7 @@ describe('rotor plan', () => {
     expect(result.stdout).toMatch(/ok {11}AWS secret: does not exist yet: the first run creates it/);
     expect(result.stdout).toMatch(/all checks passed; nothing was issued or changed/);
     const calls = world.cloudflare.server.calls.all().map((call) => call.method);
+    expect(calls.length).toBeGreaterThan(0);
     expect(calls.every((method) => method === 'GET')).toBe(true);
     expect(world.aws.store.list().map((secret) => secret.name)).not.toContain('plan/nightly');
   });

@@ -1,29 +1,48 @@
+import { readdir } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { bundledEmulators } from '../src/emulation/bundled-emulators.js';
 import { providers } from '../src/providers/registry.js';
+import { providerFixtures } from './providers/all-fixtures.js';
+import { openProviderWorld } from './support/open-provider-world.js';
+import { testRedis } from './support/redis.js';
 
 describe('provider registry', () => {
-  it('keys every provider by its own id', () => {
+  it('registers every provider folder under src/providers, by the folder’s name, which is the provider’s id', async () => {
+    const folders = (await readdir(new URL('../src/providers/', import.meta.url), { withFileTypes: true }))
+      .filter((entry) => entry.isDirectory())
+      .map((entry) => entry.name);
+
+    expect(Object.keys(providers).sort()).toEqual(folders.sort());
     for (const [key, provider] of Object.entries(providers)) expect(provider.id).toBe(key);
   });
 
-  it('gives every provider schemas, at least one action with a capability, and an emulator', () => {
-    for (const provider of Object.values(providers)) {
-      expect(provider.schemas.connection).toBeDefined();
-      expect(provider.schemas.target).toBeDefined();
-      expect(provider.schemas.credential).toBeDefined();
-      const actions = Object.values(provider.actions);
-      expect(actions.length).toBeGreaterThan(0);
-      for (const action of actions)
-        expect(['overlap', 'native-grace', 'extend']).toContain(action.capability);
-      expect(provider.emulator.name).toBe(provider.id);
+  it('has a daemon-suite fixture for every provider, and loads a config of each fixture’s emulator through the provider’s own schemas', async () => {
+    expect(providerFixtures.map(([id]) => id).sort()).toEqual(Object.keys(providers).sort());
+    const world = await openProviderWorld(
+      testRedis(),
+      providerFixtures.map(([, start]) => start),
+    );
+    try {
+      const entries = await Promise.all(
+        world.fixtures.map((fixture) => world.policy(`registry-${fixture.providerId}`, {}, fixture)),
+      );
+
+      const config = await world.config(entries);
+
+      for (const fixture of world.fixtures) {
+        const policy = config.policies.find((candidate) => candidate.id === `registry-${fixture.providerId}`);
+        expect(policy?.connection.provider).toBe(providers[fixture.providerId]);
+        expect(policy?.capability).toBe(providers[fixture.providerId]?.actions[fixture.action]?.capability);
+      }
+    } finally {
+      await world.close();
     }
   });
 
-  it('gives every overlap provider a revoke step', () => {
+  it('gives every provider with an overlap action a revoke step', () => {
     for (const provider of Object.values(providers)) {
       if (Object.values(provider.actions).some((action) => action.capability === 'overlap'))
-        expect(provider.revoke).toBeTypeOf('function');
+        expect(provider.revoke, provider.id).toBeTypeOf('function');
     }
   });
 
@@ -33,9 +52,9 @@ describe('provider registry', () => {
     }
   });
 
-  it('bundles one emulator per provider plus the sink, with unique names', () => {
+  it('bundles one emulator per provider, named by its id, plus the sink’s, with unique names', () => {
     const names = bundledEmulators().map((emulator) => emulator.name);
-    expect(new Set(names).size).toBe(names.length);
     expect(names).toEqual([...Object.keys(providers), 'aws']);
+    expect(new Set(names).size).toBe(names.length);
   });
 });

@@ -12,7 +12,6 @@ let world: EmulatedWorld;
 let config: RotorConfig;
 let daemon: Daemon;
 let base: string;
-const bodies: string[] = [];
 const logged = memoryLogger();
 
 beforeAll(async () => {
@@ -55,7 +54,6 @@ async function call(
     ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
   });
   const text = await response.text();
-  bodies.push(text);
   return {
     status: response.status,
     body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
@@ -240,7 +238,6 @@ describe('policies and runs', () => {
       headers: { authorization: `Bearer ${world.env.API_TOKEN_A ?? ''}` },
     });
     const text = await response.text();
-    bodies.push(text);
 
     expect(response.headers.get('content-type')).toMatch(/^text\/plain/);
     const labels = 'policy="api-managed",provider="cloudflare"';
@@ -328,13 +325,6 @@ describe('policies and runs', () => {
       apiTokenName: expect.stringMatching(/^sha256:[0-9a-f]{16}$/),
     });
     expect(JSON.stringify(finished)).not.toContain(tokenB);
-  });
-
-  it('never puts a secret value in a response', () => {
-    const secrets = [...world.cloudflare.store.mintedSecrets(), ...world.adminSecrets];
-    expect(secrets.length).toBeGreaterThan(5);
-    const all = bodies.join('\n');
-    expect(secrets.filter((secret) => all.includes(secret))).toEqual([]);
   });
 });
 

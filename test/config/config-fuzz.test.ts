@@ -133,8 +133,9 @@ describe('generated broken configs', () => {
         expect(problem.message.length).toBeGreaterThan(5);
         expect(problem.file).toBe('rotor.yaml');
       }
-      expect(result.problems.some((problem) => problem.path !== '')).toBe(true);
+      expect(result.problems.filter((problem) => problem.path === '')).toEqual([]);
       const output = stderr.join('');
+      for (const problem of result.problems) expect(output).toContain(`${problem.path}: ${problem.message}`);
       expect(output).not.toMatch(/\n\s+at .+:\d+:\d+/);
       expect(output).not.toMatch(/TypeError|ReferenceError|undefined is not/);
     },

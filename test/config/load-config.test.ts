@@ -1,6 +1,14 @@
+import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import {
+  CreateSecretCommand,
+  PutSecretValueCommand,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
 import { describe, expect, it } from 'vitest';
 import { formatProblem } from '../../src/config/config-problem.js';
+import { startAwsSecretsManagerEmulator } from '../../src/sinks/aws-secrets-manager/aws-sm.emulator.js';
+import { createAwsSecretReader } from '../../src/sinks/aws-secrets-manager/aws-sm.reference-reader.js';
 import { apiToken, env, journalKey, load, validYaml } from './config-fixtures.js';
 
 describe('loading a valid config', () => {
@@ -72,13 +80,50 @@ describe('loading a valid config', () => {
     expect(hourly.config.policies.map((policy) => policy.gracePeriodMs)).toEqual([3_600_000, 3_600_000]);
   });
 
-  it('resolves an AWS Secrets Manager reference', async () => {
-    const yaml = validYaml.replace(
-      'apiToken: { env: CLOUDFLARE_API_TOKEN }',
-      'apiToken: { awsSecret: prod/admin, key: token }',
-    );
-    const result = await load(yaml);
-    expect(result.ok).toBe(true);
+  it('resolves an AWS Secrets Manager reference to the value its key holds in the secret’s AWSCURRENT version', async () => {
+    const aws = await startAwsSecretsManagerEmulator();
+    const { endpoint, region, accessKeyId, secretAccessKey } = aws.client;
+    const sm = new SecretsManagerClient({ endpoint, region, credentials: { accessKeyId, secretAccessKey } });
+    try {
+      const stored = randomBytes(24).toString('base64url');
+      await sm.send(
+        new CreateSecretCommand({
+          Name: 'prod/admin',
+          SecretString: JSON.stringify({ user: 'admin', token: stored }),
+        }),
+      );
+      // A newer version that is not AWSCURRENT yet: the reference reads the current one.
+      await sm.send(
+        new PutSecretValueCommand({
+          SecretId: 'prod/admin',
+          SecretString: JSON.stringify({ user: 'admin', token: 'pending-token-not-current-yet' }),
+          VersionStages: ['AWSPENDING'],
+        }),
+      );
+      const yaml = validYaml
+        .replace(
+          'sink: { type: aws-secrets-manager, region: eu-north-1 }',
+          `sink: { type: aws-secrets-manager, region: ${region}, endpoint: "${endpoint}", credentials: { accessKeyId: { env: AWS_KEY_ID }, secretAccessKey: { env: AWS_SECRET_KEY } } }`,
+        )
+        .replace(
+          'apiToken: { env: CLOUDFLARE_API_TOKEN }',
+          'apiToken: { awsSecret: prod/admin, key: token }',
+        );
+
+      const result = await load(yaml, {
+        env: { ...env, AWS_KEY_ID: accessKeyId, AWS_SECRET_KEY: secretAccessKey },
+        awsSecretReader: (sink) => createAwsSecretReader(sink),
+      });
+
+      if (!result.ok) throw new Error(result.problems.map(formatProblem).join('\n'));
+      const settings = result.config.connections.get('cf-prod')?.settings as {
+        apiToken: { reveal(): string };
+      };
+      expect(settings.apiToken.reveal()).toBe(stored);
+    } finally {
+      sm.destroy();
+      await aws.server.close();
+    }
   });
 
   it('accepts the documented example', async () => {

@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { ListSecretVersionIdsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import Cloudflare from 'cloudflare';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { RotorConfig } from '../../src/config/rotor-config.js';
 import { connectRedis, type RedisInfrastructure } from '../../src/daemon/redis-infrastructure.js';
@@ -97,6 +99,37 @@ function stored(secretId: string, selector: { versionId?: string; versionStage?:
 
 const accessAdmits = (credential: { clientId: string; clientSecret: string }) =>
   admittedByAccess(world.cloudflare.client.accessUrl ?? '', credential);
+
+/** The policy's journal slot, read as the engine reads it. */
+const journalOf = (policyId: string) =>
+  new Journal(infra.redis, {
+    prefix: config.redis.prefix,
+    keys: config.journal.keys,
+    activeKeyId: config.journal.activeKeyId,
+  }).get(policyId);
+
+/** Every version of the secret, as the official AWS SDK lists them (none when the secret does not exist). */
+async function awsVersionIds(secretId: string): Promise<string[]> {
+  const { endpoint, region, accessKeyId, secretAccessKey } = world.aws.client;
+  const sm = new SecretsManagerClient({
+    endpoint,
+    region,
+    credentials: { accessKeyId, secretAccessKey },
+    // The emulator runs on the test's clock; requests are signed for its time.
+    systemClockOffset: clock.now() - Date.now(),
+  });
+  try {
+    const listed = await sm.send(
+      new ListSecretVersionIdsCommand({ SecretId: secretId, IncludeDeprecated: true }),
+    );
+    return (listed.Versions ?? []).map((version) => version.VersionId ?? '');
+  } catch (error) {
+    if ((error as { name?: string }).name === 'ResourceNotFoundException') return [];
+    throw error;
+  } finally {
+    sm.destroy();
+  }
+}
 
 const stagesOf = (secretId: string) =>
   Object.fromEntries(world.aws.store.view(secretId).versions.map((v) => [v.versionId, [...v.stages].sort()]));
@@ -504,13 +537,38 @@ describe('classified failures', () => {
   });
 
   it('fails a malformed provider response as a protocol error and leaves no half-issued state behind', async () => {
+    const cloudflare = new Cloudflare({
+      apiToken: world.cloudflare.admin.apiToken,
+      baseURL: world.cloudflare.client.baseUrl,
+      maxRetries: 0,
+    });
+    // Cloudflare counts the token's client secrets (the SDK's type leaves the field out; the API sends it).
+    const secretVersion = async () => {
+      const token = await cloudflare.zeroTrust.access.serviceTokens.get(tokens.broken.id, {
+        account_id: world.cloudflare.admin.accountId,
+      });
+      return (token as { client_secret_version?: number }).client_secret_version;
+    };
+    const before = await secretVersion();
+    expect(before).toBeTypeOf('number');
     world.cloudflare.server.faults.add({ route: 'rotateServiceToken', fault: { kind: 'malformed' } });
 
     const error = await rotationFailure(rotate('broken'));
 
     expect(error.kind).toBe('protocol');
     expect(error.details).toMatchObject({ policyId: 'broken', step: 'issue' });
-    expect((await infra.records.get('broken')).inFlight?.step).toBe('issuing');
+    // Cloudflare minted no client secret: the token's secret is the one its owner holds, still admitted.
+    expect(await secretVersion()).toBe(before);
+    expect(await accessAdmits(tokens.broken)).toBe(true);
+    // Nothing was journaled or staged: no credential waits in Redis, AWS holds no version of it.
+    expect(await journalOf('broken')).toBeUndefined();
+    expect(await awsVersionIds('broken/cloudflare-access')).toEqual([]);
+    // The record only says an issue may have been sent, so the next attempt knows to look before issuing.
+    const { inFlight } = await infra.records.get('broken');
+    expect(inFlight?.step).toBe('issuing');
+    expect(inFlight?.versionId).toBeUndefined();
+    expect(inFlight?.handle).toBeUndefined();
+    expect(inFlight?.fingerprint).toBeUndefined();
   });
 
   it('reports a rate limit with its Retry-After', async () => {
