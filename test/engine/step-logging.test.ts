@@ -79,7 +79,7 @@ it('an unexpected error inside a provider step is logged once, at error level, w
     step: 'issue',
     unexpected: { errorClass: 'TypeError' },
   });
-  const { frames } = unexpected[0]?.unexpected as { frames: string[] };
+  const frames = (unexpected[0]?.unexpected as { frames?: string[] } | undefined)?.frames ?? [];
   expect(frames.some((frame) => frame.includes('src/providers/tagoio/'))).toBe(true);
   expect(adminToken.length).toBeGreaterThan(16);
   expect(captured.text()).not.toContain(adminToken);
