@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
+import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 
 const root = resolve(import.meta.dirname, '..');
@@ -13,17 +14,89 @@ function sourceFiles(dir: string): string[] {
   });
 }
 
-/** Every relative import of a file, as a path relative to src/. */
+/**
+ * Every relative import of a file, as a path relative to src/: `import` and `import type`, `export … from`,
+ * side-effect imports and dynamic `import()`, as TypeScript's own pre-processor finds them (not in comments).
+ */
 function importsOf(file: string): string[] {
-  const text = readFileSync(file, 'utf8');
-  const specifiers = [...text.matchAll(/from '(\.[^']+)'/g)].map((match) => match[1] ?? '');
-  return specifiers.map((specifier) => relative(src, resolve(dirname(file), specifier)));
+  const { importedFiles } = ts.preProcessFile(readFileSync(file, 'utf8'), true, true);
+  return importedFiles
+    .map(({ fileName }) => fileName)
+    .filter((specifier) => specifier.startsWith('.'))
+    .map((specifier) => relative(src, resolve(dirname(file), specifier)));
 }
 
 const files = sourceFiles(src).map((file) => ({ path: relative(src, file), imports: importsOf(file) }));
 const vendorOf = (path: string) => /^providers\/([^/]+)\//.exec(path)?.[1];
+/** The directory directly under src/ a path is in (a file directly in src/ is its own). */
+const folderOf = (path: string) => path.split('/')[0] ?? path;
+
+/** Folder → folder it imports → one file-level import that makes the edge, as an example for the message. */
+function folderGraph(): Map<string, Map<string, string>> {
+  const graph = new Map<string, Map<string, string>>();
+  for (const { path, imports } of files) {
+    for (const target of imports) {
+      const [from, to] = [folderOf(path), folderOf(target)];
+      if (from === to) continue;
+      const edges = graph.get(from) ?? new Map<string, string>();
+      if (!edges.has(to)) edges.set(to, `${path} -> ${target}`);
+      graph.set(from, edges);
+    }
+  }
+  return graph;
+}
+
+/** The shortest chain of folders from `start` to `goal` along imports, or undefined when there is none. */
+function pathBetween(
+  graph: Map<string, Map<string, string>>,
+  start: string,
+  goal: string,
+): string[] | undefined {
+  const cameFrom = new Map<string, string | undefined>([[start, undefined]]);
+  const queue = [start];
+  for (let folder = queue.shift(); folder !== undefined; folder = queue.shift()) {
+    if (folder === goal) {
+      const path: string[] = [];
+      for (let at: string | undefined = goal; at !== undefined; at = cameFrom.get(at)) path.unshift(at);
+      return path;
+    }
+    for (const next of graph.get(folder)?.keys() ?? []) {
+      if (!cameFrom.has(next)) {
+        cameFrom.set(next, folder);
+        queue.push(next);
+      }
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The folder cycles, each as `a -> b -> a` with the file imports that make its edges: for every import edge
+ * that lies on a cycle, the shortest cycle through it, listed once whichever folder it is read from.
+ */
+function folderCycles(): string[] {
+  const graph = folderGraph();
+  const cycles = new Map<string, string>();
+  for (const [from, edges] of graph) {
+    for (const to of edges.keys()) {
+      const back = pathBetween(graph, to, from);
+      if (back === undefined) continue;
+      const ring = [from, ...back.slice(0, -1)];
+      const first = ring.indexOf([...ring].sort()[0] ?? from);
+      const rotated = [...ring.slice(first), ...ring.slice(0, first)];
+      const closed = [...rotated, rotated[0] ?? from];
+      const witnesses = closed.slice(1).map((folder, index) => graph.get(closed[index] ?? '')?.get(folder));
+      cycles.set(closed.join(' -> '), `${closed.join(' -> ')}  (${witnesses.join('; ')})`);
+    }
+  }
+  return [...cycles.values()].sort();
+}
 
 describe('module boundaries', () => {
+  it('has no import cycle between the folders of src/ (type-only imports count too)', () => {
+    expect(folderCycles()).toEqual([]);
+  });
+
   it('keeps vendor code inside its provider folder: only the registry imports a provider folder', () => {
     const offenders = files.flatMap(({ path, imports }) =>
       imports

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { connectRedis } from '../../src/daemon/redis-infrastructure.js';
-import type { PolicyRecord } from '../../src/state/policy-record.js';
+import type { PolicyRecord } from '../../src/domain/policy-record.js';
 import { stateKeys } from '../../src/state/redis-keys.js';
 import { startCloudflareFixture } from '../../test/providers/cloudflare.fixture.js';
 import type { BenchContext } from '../bench-context.js';

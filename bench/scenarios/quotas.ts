@@ -1,5 +1,5 @@
 import { connectRedis } from '../../src/daemon/redis-infrastructure.js';
-import type { EmulatorServer } from '../../src/emulation/emulator-server.js';
+import type { EmulatorServer } from '../../src/emulator-harness/emulator-server.js';
 import { startMoovFixture } from '../../test/providers/moov.fixture.js';
 import { startTagoioFixture } from '../../test/providers/tagoio.fixture.js';
 import type { ProviderFixture } from '../../test/support/provider-fixture.js';

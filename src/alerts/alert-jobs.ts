@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { alertEventTypes } from './alert-events.js';
+import { alertEventTypes } from '../domain/alert-events.js';
 
 /** Alert deliveries have their own queue, so a receiver that is down never holds up a rotation. */
 export const ALERT_QUEUE = 'alerts';

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Queue } from 'bullmq';
 import type { AlertsConfig } from '../config/rotor-config.js';
+import type { AlertEvent } from '../domain/alert-events.js';
 import { type Redactor, redactStrings } from '../domain/secret-redactor.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
-import type { AlertEvent } from './alert-events.js';
 import { DELIVER_JOB, type DeliveryPayload } from './alert-jobs.js';
 
 export type AlertInput = Omit<AlertEvent, 'id' | 'time'> & {

@@ -1,6 +1,6 @@
 import type { PolicyConfig } from '../config/rotor-config.js';
 import type { RotationError } from '../domain/errors.js';
-import type { PolicyRecord } from '../state/policy-record.js';
+import type { PolicyRecord } from '../domain/policy-record.js';
 import type { AlertSink } from './alert-publisher.js';
 
 const about = (policy: PolicyConfig) => ({

@@ -1,4 +1,4 @@
-import type { AlertEvent } from './alert-events.js';
+import type { AlertEvent } from '../domain/alert-events.js';
 
 const headline: Record<AlertEvent['type'], string> = {
   'rotation.succeeded': 'rotated',

@@ -6,9 +6,9 @@ import type { Clock } from '../lib/clock.js';
 import { withDeadline } from '../lib/deadline.js';
 import type { Logger } from '../lib/logger.js';
 import { logUnexpected } from '../lib/unexpected-error.js';
+import { signatureHeaders } from '../lib/webhook-signing.js';
 import { deliveryPayloadSchema } from './alert-jobs.js';
 import { jsonBody, slackBody } from './webhook-body.js';
-import { signatureHeaders } from './webhook-signing.js';
 
 /**
  * Delivers one alert to one endpoint: signed per Standard Webhooks, within the endpoint's timeout. Any

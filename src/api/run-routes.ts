@@ -1,8 +1,8 @@
 import type { Job } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
+import type { RunHistoryEntry } from '../domain/policy-record.js';
 import { JOB, type RotateJobResult, rotatePayloadSchema } from '../queue/job-payloads.js';
 import { auditOf } from '../queue/run-audit.js';
-import type { RunHistoryEntry } from '../state/policy-record.js';
 import type { ApiDeps } from './api-deps.js';
 import { sendError } from './api-errors.js';
 

@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { alertsSchema } from '../alerts/alerts.schema.js';
 import { durationSchema } from '../domain/duration-schema.js';
 import { POLICY_ID_PATTERN } from '../domain/ids.js';
 import { type SecretReference, secretReferenceSchema } from '../domain/secret-reference.js';
 import { urlUserInfo } from '../domain/url-schema.js';
 import { awsSecretsManagerSettingsSchema } from '../sinks/aws-secrets-manager/aws-sm.settings.js';
+import { alertsSchema } from './alerts.schema.js';
 import { scheduleSchema } from './schedule.schema.js';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;

@@ -1,8 +1,8 @@
-import { signingSecretProblem } from '../alerts/webhook-signing.js';
 import { fingerprint } from '../domain/ids.js';
 import { Secret } from '../domain/secret.js';
 import type { Resolved } from '../domain/secret-reference.js';
 import { type FileCap, readBoundedFile, readFailureDetail } from '../lib/read-bounded-file.js';
+import { signingSecretProblem } from '../lib/webhook-signing.js';
 import type { AwsSecretsManagerSettings } from '../sinks/aws-secrets-manager/aws-sm.settings.js';
 import { buildConfig, type ParsedConfig } from './build-config.js';
 import type { ConfigProblem } from './config-problem.js';

@@ -1,4 +1,4 @@
-import type { AlertEventType } from '../alerts/alert-events.js';
+import type { AlertEventType } from '../domain/alert-events.js';
 import type { Secret } from '../domain/secret.js';
 import type { Resolved } from '../domain/secret-reference.js';
 import type { AnyProvider, Capability } from '../providers/provider.js';

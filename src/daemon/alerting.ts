@@ -1,13 +1,13 @@
 import { Queue, Worker } from 'bullmq';
 import { ALERT_QUEUE } from '../alerts/alert-jobs.js';
 import { AlertPublisher } from '../alerts/alert-publisher.js';
-import { SWEEP_EVERY_MS, SWEEP_SCHEDULER_ID } from '../alerts/alert-sweep.js';
 import { createDeliveryProcessor } from '../alerts/webhook-delivery.js';
 import type { RotorConfig } from '../config/rotor-config.js';
 import type { Redactor } from '../domain/secret-redactor.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
 import type { RotorMetrics } from '../metrics/rotor-metrics.js';
+import { SWEEP_EVERY_MS, SWEEP_SCHEDULER_ID } from '../queue/alert-sweep.js';
 import { JOB } from '../queue/job-payloads.js';
 import type { RedisInfrastructure } from './redis-infrastructure.js';
 import { isConnectionError } from './redis-reachability.js';

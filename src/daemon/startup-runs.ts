@@ -1,10 +1,10 @@
 import type { PolicyConfig } from '../config/rotor-config.js';
+import type { PolicyRecord } from '../domain/policy-record.js';
 import { mapConcurrently } from '../lib/bounded-concurrency.js';
 import { nextRuns } from '../plan/next-runs.js';
 import { armExpiryTimer } from '../queue/expiry-timer.js';
 import type { ProcessorDeps } from '../queue/rotation-processor.js';
 import { requestRotation } from '../queue/rotation-requests.js';
-import type { PolicyRecord } from '../state/policy-record.js';
 
 /** Policies checked at once at start (records, timers and queue writes in flight together). */
 const STARTUP_CONCURRENCY = 16;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { RotorConfig } from '../config/rotor-config.js';
-import { listenAddressOf } from '../emulation/listen-address.js';
+import { listenAddressOf } from '../emulator-harness/listen-address.js';
 import { startAwsSecretsManagerEmulator } from '../sinks/aws-secrets-manager/aws-sm.emulator.js';
 
 export interface DemoEmulators {

@@ -1,6 +1,6 @@
+import type { Emulator, EmulatorStartOptions, RunningEmulator } from '../emulator-harness/emulator.js';
 import { providers } from '../providers/registry.js';
 import { awsSecretsManagerEmulator } from '../sinks/aws-secrets-manager/aws-sm.emulator.js';
-import type { Emulator, EmulatorStartOptions, RunningEmulator } from './emulator.js';
 
 /** Every emulator rotor ships: one per provider plus the AWS Secrets Manager sink's. */
 export function bundledEmulators(): Emulator[] {

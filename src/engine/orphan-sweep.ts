@@ -1,12 +1,12 @@
 import type { PolicyConfig } from '../config/rotor-config.js';
 import { isRotationError, RotationError } from '../domain/errors.js';
+import type { PolicyRecord } from '../domain/policy-record.js';
 import type { SecretScope } from '../domain/secret-redactor.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
 import { logUnexpected } from '../lib/unexpected-error.js';
 import type { ListedCredential, StepContext } from '../providers/provider.js';
 import type { SecretSink, SinkTarget } from '../sinks/sink.js';
-import type { PolicyRecord } from '../state/policy-record.js';
 import { credentialIn } from './credential-codec.js';
 import type { ConnectionHttp, RecordRebuilder, RecordStore } from './ports.js';
 

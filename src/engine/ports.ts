@@ -1,7 +1,7 @@
 import type { ConnectionConfig, PolicyConfig } from '../config/rotor-config.js';
+import type { PolicyRecord, RunHistoryEntry } from '../domain/policy-record.js';
 import type { Secret } from '../domain/secret.js';
 import type { HttpClientFactory } from '../lib/http-client.js';
-import type { PolicyRecord, RunHistoryEntry } from '../state/policy-record.js';
 
 /** What the engine needs of the state layer; the Redis implementations live in src/state. */
 export interface RecordStore {

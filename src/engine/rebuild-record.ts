@@ -1,9 +1,9 @@
 import type { PolicyConfig } from '../config/rotor-config.js';
 import { fingerprint } from '../domain/ids.js';
+import type { CredentialRef, PolicyRecord } from '../domain/policy-record.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
 import type { SecretSink, SinkTarget, StoredVersion } from '../sinks/sink.js';
-import type { CredentialRef, PolicyRecord } from '../state/policy-record.js';
 import { credentialIn, provenanceOf } from './credential-codec.js';
 import type { RecordStore } from './ports.js';
 

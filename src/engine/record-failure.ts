@@ -1,6 +1,6 @@
 import type { RotationError } from '../domain/errors.js';
+import type { PolicyRecord, Trigger } from '../domain/policy-record.js';
 import type { Clock } from '../lib/clock.js';
-import type { PolicyRecord, Trigger } from '../state/policy-record.js';
 import type { RecordStore, RunHistoryLog } from './ports.js';
 
 /**

@@ -1,9 +1,9 @@
 import type { PolicyConfig } from '../config/rotor-config.js';
 import { isRotationError, RotationError } from '../domain/errors.js';
+import type { PolicyRecord } from '../domain/policy-record.js';
 import type { Secret } from '../domain/secret.js';
 import type { StepContext } from '../providers/provider.js';
 import { type SecretSink, STAGE, type StoredVersion } from '../sinks/sink.js';
-import type { PolicyRecord } from '../state/policy-record.js';
 import { decodeCredential } from './credential-codec.js';
 import type { RecordRebuilder, RecordStore } from './ports.js';
 

@@ -1,13 +1,13 @@
 import type { PolicyConfig } from '../config/rotor-config.js';
 import { isRotationError, RotationError, type Step } from '../domain/errors.js';
 import { fingerprint, versionIdFor } from '../domain/ids.js';
+import type { CredentialRef, InFlight, PolicyRecord, RunStep, Trigger } from '../domain/policy-record.js';
 import { Secret } from '../domain/secret.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
 import { logUnexpected } from '../lib/unexpected-error.js';
 import type { ProviderAction, StepContext } from '../providers/provider.js';
 import type { SecretSink, SinkTarget } from '../sinks/sink.js';
-import type { CredentialRef, InFlight, PolicyRecord, RunStep, Trigger } from '../state/policy-record.js';
 import { decodeCredential, encodeCredential, provenanceOf } from './credential-codec.js';
 import { fromJournalPayload, type IssuedCredential, toJournalPayload } from './journal-payload.js';
 import type {

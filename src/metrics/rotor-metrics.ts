@@ -1,19 +1,14 @@
 import type { Queue } from 'bullmq';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { PolicyConfig } from '../config/rotor-config.js';
+import type { PolicyRecord } from '../domain/policy-record.js';
 import { type FleetView, readFleet } from '../queue/fleet-view.js';
-import type { PolicyRecord } from '../state/policy-record.js';
+import type { RunMetrics, RunOutcome } from '../queue/run-metrics.js';
 import type { RedisStateStore } from '../state/redis-state-store.js';
 
-export type RunOutcome = 'succeeded' | 'failed' | 'retrying' | 'delayed';
-
-/** What the daemon tells the metrics as it works. */
-export interface RotationMetrics {
-  runFinished(policy: PolicyConfig, outcome: RunOutcome, durationMs: number): void;
-  orphanDeleted(policy: PolicyConfig): void;
+/** What the daemon tells the metrics as it works: the runs' outcomes, and its calls and waits. */
+export interface RotationMetrics extends RunMetrics {
   providerCall(call: { system: string; operation: string; status: number | undefined }): void;
-  /** A scheduled or before-expiry run started its first attempt this long after its due time plus jitter offset. */
-  scheduledRunStarted(trigger: 'schedule' | 'expiry', latenessMs: number): void;
   /** A call passed one of rotor's client-side rate limits after waiting this long for its turn. */
   rateLimitPassed(limit: string, waitedMs: number): void;
   /** No Redis replica acknowledged a run's write in time (WAIT timed out). */

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { Secret } from '../domain/secret.js';
 import type { Resolved } from '../domain/secret-reference.js';
-import type { Emulator } from '../emulation/emulator.js';
+import type { Emulator } from '../emulator-harness/emulator.js';
 import type { Clock } from '../lib/clock.js';
 import type { HttpClientFactory } from '../lib/http-client.js';
 import type { Logger } from '../lib/logger.js';
@@ -72,8 +72,8 @@ export interface RevokeInput<Conn, Target, Cred> extends PolicyInput<Conn, Targe
   readonly credential: Secret<Cred> | undefined;
 }
 
-export interface ProviderAction<Conn, Target, Cred> {
-  readonly capability: Capability;
+export interface ProviderAction<Conn, Target, Cred, Cap extends Capability = Capability> {
+  readonly capability: Cap;
   /** One line for docs and `rotor plan`. */
   readonly summary: string;
   /** Whether `issue` uses `input.current`; when false, rotor does not read the current secret for it. */
@@ -109,9 +109,56 @@ export interface DemoEmulator<Cred> {
 
 /**
  * One vendor. `ConnConfig` is the connection as written in config (secret references unresolved);
- * steps receive it resolved. Providers are frozen data plus functions.
+ * steps receive it resolved. Providers are frozen data plus functions. Two rules hold by type: a provider
+ * that `canList` has `listIssued` (and only such a one), and one with an `overlap` action has `revoke`.
  */
-export interface Provider<ConnConfig, Target, Cred, Verify = never> {
+export type Provider<ConnConfig, Target, Cred, Verify = never> = Core<ConnConfig, Target, Cred, Verify> &
+  Listing<ConnConfig, Target, Cred> &
+  Revoking<ConnConfig, Target, Cred>;
+
+type Actions<ConnConfig, Target, Cred, Cap extends Capability> = Readonly<
+  Record<string, ProviderAction<Resolved<ConnConfig>, Target, Cred, Cap>>
+>;
+
+/**
+ * `canList`: the provider can list what rotor issued. Then, and only then, it has `listIssued`, and the
+ * orphan sweep runs for its policies.
+ */
+type Listing<ConnConfig, Target, Cred> =
+  | {
+      readonly canList: true;
+      /** The credentials rotor made for this policy (known by their names or tags) that the vendor holds. */
+      listIssued(
+        input: PolicyInput<Resolved<ConnConfig>, Target>,
+        ctx: StepContext,
+      ): Promise<readonly ListedCredential<Cred>[]>;
+    }
+  | { readonly canList: false; readonly listIssued?: never };
+
+/**
+ * An `overlap` action leaves the displaced credential working until rotor revokes it: a provider with one has
+ * `revoke`.
+ */
+type Revoking<ConnConfig, Target, Cred> =
+  | {
+      readonly actions: Actions<ConnConfig, Target, Cred, Capability>;
+      /**
+       * Idempotent: a credential the vendor no longer knows resolves to 'already-gone'. A RotationError of
+       * kind 'not-found' from here is read the same way, so it must only ever mean "this credential is
+       * gone" — never a wrong URL or a missing parent resource.
+       */
+      revoke(
+        input: RevokeInput<Resolved<ConnConfig>, Target, Cred>,
+        ctx: StepContext,
+      ): Promise<'revoked' | 'already-gone'>;
+    }
+  | {
+      readonly actions: Actions<ConnConfig, Target, Cred, Exclude<Capability, 'overlap'>>;
+      readonly revoke?: never;
+    };
+
+/** Everything of a provider but its actions and the steps the rules above tie to them. */
+interface Core<ConnConfig, Target, Cred, Verify> {
   /** Stable forever: it appears in config (`provider: cloudflare`) and in Redis records. */
   readonly id: string;
   readonly displayName: string;
@@ -125,19 +172,11 @@ export interface Provider<ConnConfig, Target, Cred, Verify = never> {
     /** The policy's `verify` block; absent when the provider takes no verify settings. */
     readonly verify?: z.ZodType<Verify>;
   };
-  readonly actions: Readonly<Record<string, ProviderAction<Resolved<ConnConfig>, Target, Cred>>>;
   /**
    * The vendor's documented request quota per connection (admin credential): rotor's default client-side
    * limit, which a connection's `rateLimit` overrides. Absent when the vendor documents none.
    */
   readonly rateLimit?: RateLimit;
-  /** Whether the provider can list what rotor issued (then `listIssued` exists and the orphan sweep runs). */
-  readonly canList: boolean;
-  /** The credentials rotor made for this policy (recognised by their names or tags) that the vendor holds. */
-  listIssued?(
-    input: PolicyInput<Resolved<ConnConfig>, Target>,
-    ctx: StepContext,
-  ): Promise<readonly ListedCredential<Cred>[]>;
   /**
    * The handle `issue` returned for this stored credential. The orphan sweep and revoke match the sink's
    * versions to the vendor's credentials by it.
@@ -161,15 +200,6 @@ export interface Provider<ConnConfig, Target, Cred, Verify = never> {
     input: VerifyInput<Resolved<ConnConfig>, Target, Cred, Verify>,
     ctx: StepContext,
   ): Promise<VerifyOutcome>;
-  /**
-   * Idempotent: a credential the vendor no longer knows resolves to 'already-gone'. A RotationError of kind
-   * 'not-found' from here is read the same way, so it must only ever mean "this credential is gone" — never a
-   * wrong URL or a missing parent resource.
-   */
-  revoke?(
-    input: RevokeInput<Resolved<ConnConfig>, Target, Cred>,
-    ctx: StepContext,
-  ): Promise<'revoked' | 'already-gone'>;
   readonly emulator: Emulator;
   /**
    * For `rotor demo`: starts the emulator where the connection points (its URL's port), admitting the

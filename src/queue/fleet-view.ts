@@ -1,7 +1,7 @@
 import type { Queue } from 'bullmq';
 import type { PolicyConfig } from '../config/rotor-config.js';
+import type { PolicyRecord } from '../domain/policy-record.js';
 import type { RecordStore } from '../engine/ports.js';
-import type { PolicyRecord } from '../state/policy-record.js';
 import { type CorruptJob, readJob, SkippedJobs } from './corrupt-jobs.js';
 import { dueTimeOf, firesAtOf } from './jittered-firing.js';
 import { expiryJobIdFor, schedulerIdFor } from './job-payloads.js';

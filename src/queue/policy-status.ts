@@ -1,6 +1,6 @@
 import type { Job, Queue } from 'bullmq';
 import type { PolicyConfig } from '../config/rotor-config.js';
-import type { PolicyRecord } from '../state/policy-record.js';
+import type { PolicyRecord } from '../domain/policy-record.js';
 import { readJob, readJobsIn, SkippedJobs } from './corrupt-jobs.js';
 import { dueTimeOf, firesAtOf } from './jittered-firing.js';
 import { expiryJobIdFor, JOB, schedulerIdFor } from './job-payloads.js';

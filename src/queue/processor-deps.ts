@@ -5,14 +5,14 @@ import type { AlertSink } from '../alerts/alert-publisher.js';
 import type { PolicyConfig } from '../config/rotor-config.js';
 import type { SecretRedactor, SecretScope } from '../domain/secret-redactor.js';
 import type { RotationDeps } from '../engine/run-rotation.js';
-import type { RotationMetrics } from '../metrics/rotor-metrics.js';
 import type { CorruptJobLog } from './corrupt-jobs.js';
 import { payloadProblem } from './job-payloads.js';
+import type { RunMetrics } from './run-metrics.js';
 
 export interface ProcessorDeps extends RotationDeps {
   readonly queue: Queue;
   readonly policies: ReadonlyMap<string, PolicyConfig>;
-  readonly metrics?: RotationMetrics;
+  readonly metrics?: RunMetrics;
   readonly alerts?: AlertSink;
   /** The worker's lock duration, for renewing a job's lock when checking ownership. */
   readonly lockDurationMs: number;

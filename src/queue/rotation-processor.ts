@@ -1,6 +1,6 @@
 import type { Job } from 'bullmq';
 import { UnrecoverableError } from 'bullmq';
-import { sweepAlerts } from '../alerts/alert-sweep.js';
+import { sweepAlerts } from './alert-sweep.js';
 import { JOB, type RotateJobResult } from './job-payloads.js';
 import { redactedThrow, withJobSecrets } from './job-secrets.js';
 import { orphanSweep } from './jobs/orphan-sweep-job.js';

@@ -1,7 +1,7 @@
 import type { Queue } from 'bullmq';
 import type { PolicyConfig } from '../config/rotor-config.js';
 import { manualRunId, scheduledRunId } from '../domain/ids.js';
-import type { Trigger } from '../state/policy-record.js';
+import type { Trigger } from '../domain/policy-record.js';
 import { BACKOFF_TYPE } from './failure-policy.js';
 import { JOB, type RotatePayload } from './job-payloads.js';
 

@@ -1,5 +1,5 @@
+import type { RunHistoryEntry } from '../domain/policy-record.js';
 import type { RunHistoryLog } from '../engine/ports.js';
-import type { RunHistoryEntry } from '../state/policy-record.js';
 
 /** Who asked for a run and why, as its history entry keeps it. */
 export type RunAudit = Pick<RunHistoryEntry, 'reason' | 'requestedBy' | 'apiTokenName'>;

@@ -63,6 +63,25 @@ export interface SchedulerStore {
   readonly queueConnection: Redis;
 }
 
+/**
+ * A rotor Job Scheduler as the reconcile reads it: from the keys BullMQ keeps it in (the `repeat` sorted set
+ * and the `repeat:<id>` hash), not through BullMQ's API, whose layout this relies on (see the view's test).
+ */
+export interface StoredScheduler {
+  readonly id: string;
+  /** When it next fires, epoch ms: its score in the sorted set. */
+  readonly nextMs: number;
+  readonly name: string | undefined;
+  readonly pattern: string | undefined;
+  readonly tz: string | undefined;
+  readonly every: number | undefined;
+  /** The template's data and options, as the JSON BullMQ stored. */
+  readonly data: string | undefined;
+  readonly opts: string | undefined;
+}
+
+type StoredFields = Omit<StoredScheduler, 'id' | 'nextMs'>;
+
 interface WantedScheduler {
   readonly id: string;
   readonly policy: PolicyConfig;
@@ -105,38 +124,77 @@ async function schedulerNextTimes({
 }
 
 /**
+ * The stored fields of the schedulers `ids`, from the hashes BullMQ's own `getJobSchedulers` reads, by one
+ * script call (a command per scheduler costs some 20 µs of client time, 2 s for 100,000).
+ */
+async function storedFields(
+  { queue, queueConnection: redis }: SchedulerStore,
+  ids: readonly string[],
+): Promise<StoredFields[]> {
+  const values = await READ_FIELDS.run(
+    redis,
+    ids.map((id) => queue.toKey(`repeat:${id}`)),
+    FIELDS,
+  );
+  if (!Array.isArray(values) || values.length !== ids.length * FIELDS.length) {
+    throw new Error('reading Job Schedulers: Redis answered an unexpected shape');
+  }
+  const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
+  return ids.map((_, index) => {
+    const [name, pattern, tz, every, data, opts] = values
+      .slice(index * FIELDS.length, (index + 1) * FIELDS.length)
+      .map(text);
+    return { name, pattern, tz, every: every === undefined ? undefined : Number(every), data, opts };
+  });
+}
+
+/** `items` READ_BATCH at a time. */
+const readBatches = <T>(items: readonly T[]): T[][] =>
+  Array.from({ length: Math.ceil(items.length / READ_BATCH) }, (_, index) =>
+    items.slice(index * READ_BATCH, (index + 1) * READ_BATCH),
+  );
+
+/**
+ * Every rotor Job Scheduler as the reconcile sees it (what it compares with the wanted ones), in no fixed
+ * order. The reconcile itself keeps only its verdicts; this keeps everything, for checking the view.
+ */
+export async function storedSchedulers(store: SchedulerStore): Promise<StoredScheduler[]> {
+  const nextTimes = await schedulerNextTimes(store);
+  const batches = await mapConcurrently(readBatches([...nextTimes.keys()]), READ_CONCURRENCY, async (ids) => {
+    const fields = await storedFields(store, ids);
+    return ids.map((id, index) => ({
+      id,
+      nextMs: nextTimes.get(id) as number,
+      ...(fields[index] as StoredFields),
+    }));
+  });
+  return batches.flat();
+}
+
+/**
  * The next due time of each of `wanted` (all present in `nextTimes`) whose stored scheduler is as wanted:
- * same timing, same trigger payload and options. Stored schedulers are read from the hashes BullMQ's own
- * `getJobSchedulers` reads, READ_BATCH at a time by one script call (a command per scheduler costs some 20 µs
- * of client time, 2 s for 100,000); only the verdicts are kept.
+ * same timing, same trigger payload and options. Stored schedulers are read READ_BATCH at a time; only the
+ * verdicts are kept.
  */
 async function unchangedSchedulers(
-  { queue, queueConnection: redis }: SchedulerStore,
+  store: SchedulerStore,
   wanted: readonly WantedScheduler[],
   nextTimes: ReadonlyMap<string, number>,
 ): Promise<Map<string, number>> {
   const unchanged = new Map<string, number>();
-  const batches = Array.from({ length: Math.ceil(wanted.length / READ_BATCH) }, (_, index) =>
-    wanted.slice(index * READ_BATCH, (index + 1) * READ_BATCH),
-  );
-  await mapConcurrently(batches, READ_CONCURRENCY, async (batch) => {
-    const keys = batch.map(({ id }) => queue.toKey(`repeat:${id}`));
-    const values = await READ_FIELDS.run(redis, keys, FIELDS);
-    if (!Array.isArray(values) || values.length !== batch.length * FIELDS.length) {
-      throw new Error('reading Job Schedulers: Redis answered an unexpected shape');
-    }
+  await mapConcurrently(readBatches(wanted), READ_CONCURRENCY, async (batch) => {
+    const stored = await storedFields(
+      store,
+      batch.map(({ id }) => id),
+    );
     batch.forEach((wantedScheduler, index) => {
       const { id, policy, repeat } = wantedScheduler;
-      const [name, pattern, tz, every, data, opts] = values.slice(
-        index * FIELDS.length,
-        (index + 1) * FIELDS.length,
-      ) as (string | null)[];
+      const { name, pattern, tz, every, data, opts } = stored[index] as StoredFields;
       const same =
-        name !== null &&
         name !== undefined &&
-        (pattern ?? undefined) === repeat.pattern &&
-        (tz ?? undefined) === repeat.tz &&
-        (every === null || every === undefined ? undefined : Number(every)) === repeat.every &&
+        pattern === repeat.pattern &&
+        tz === repeat.tz &&
+        every === repeat.every &&
         sameJson(data, templateData(wantedScheduler)) &&
         sameJson(opts, templateOpts(policy));
       if (same) unchanged.set(id, (nextTimes.get(id) as number) - (repeat.firesAfterDueMs ?? 0));

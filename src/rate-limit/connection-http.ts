@@ -1,8 +1,15 @@
-import type { ConnectionConfig } from '../config/rotor-config.js';
-import type { ConnectionHttp } from '../engine/ports.js';
 import type { HttpClientFactory } from '../lib/http-client.js';
 import { gatedHttpFactory } from './gated-http.js';
+import type { RateLimit } from './rate-limit.js';
 import type { RateLimiter } from './request-gate.js';
+
+/** What a connection's HTTP clients are built from (a configured connection is one). */
+export interface HttpConnection {
+  readonly name: string;
+  /** undefined: the connection's calls pass no client-side limit. */
+  readonly rateLimit: RateLimit | undefined;
+  readonly timeoutMs: number;
+}
 
 /**
  * HTTP clients per connection, with the connection's timeout: those of a connection with a rate limit pass
@@ -12,8 +19,8 @@ import type { RateLimiter } from './request-gate.js';
 export function connectionHttp(
   clientsWithTimeout: (timeoutMs: number) => HttpClientFactory,
   limiter: RateLimiter,
-): ConnectionHttp {
-  const built = new WeakMap<ConnectionConfig, HttpClientFactory>();
+): (connection: HttpConnection) => HttpClientFactory {
+  const built = new WeakMap<HttpConnection, HttpClientFactory>();
   return (connection) => {
     const known = built.get(connection);
     if (known) return known;

@@ -1,8 +1,8 @@
 import type { Redis } from 'ioredis';
 import { RotationError } from '../domain/errors.js';
+import { emptyRecord, type PolicyRecord, policyRecordSchema } from '../domain/policy-record.js';
 import type { RecordStore, UpdateOptions } from '../engine/ports.js';
 import { LuaScript } from '../lib/lua-script.js';
-import { emptyRecord, type PolicyRecord, policyRecordSchema } from './policy-record.js';
 import { stateKeys } from './redis-keys.js';
 
 const MAX_CONFLICT_RETRIES = 10;

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
+import { type RunHistoryEntry, runHistoryEntrySchema } from '../domain/policy-record.js';
 import type { RunHistoryLog } from '../engine/ports.js';
 import { LuaScript } from '../lib/lua-script.js';
-import { type RunHistoryEntry, runHistoryEntrySchema } from './policy-record.js';
 import { stateKeys } from './redis-keys.js';
 
 export const DEFAULT_HISTORY_CAP = 50;

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AlertInput, AlertSink } from '../../src/alerts/alert-publisher.js';
-import { sweepAlerts } from '../../src/alerts/alert-sweep.js';
 import { connectRedis, type RedisInfrastructure } from '../../src/daemon/redis-infrastructure.js';
 import { jitterOffsetMs } from '../../src/domain/jitter-offset.js';
+import { sweepAlerts } from '../../src/queue/alert-sweep.js';
 import { CorruptJobLog } from '../../src/queue/corrupt-jobs.js';
 import { JOB } from '../../src/queue/job-payloads.js';
 import { reconcileSchedulers } from '../../src/queue/scheduler-reconcile.js';

@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import type { Job } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PolicyConfig } from '../../src/config/rotor-config.js';
-import type { Fault } from '../../src/emulation/fault-plan.js';
+import type { Fault } from '../../src/emulator-harness/fault-plan.js';
 import { JOB } from '../../src/queue/job-payloads.js';
 import { requestRotation } from '../../src/queue/rotation-requests.js';
 import { providerFixtures } from '../providers/all-fixtures.js';

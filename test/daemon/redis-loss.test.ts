@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SWEEP_EVERY_MS, SWEEP_SCHEDULER_ID } from '../../src/alerts/alert-sweep.js';
 import { readinessKinds } from '../../src/api/readiness.js';
 import type { PolicyConfig } from '../../src/config/rotor-config.js';
+import { SWEEP_EVERY_MS, SWEEP_SCHEDULER_ID } from '../../src/queue/alert-sweep.js';
 import { JOB, revokeJobIdFor, schedulerIdFor } from '../../src/queue/job-payloads.js';
 import { ORPHAN_SWEEP_EVERY_MS, ORPHAN_SWEEP_SCHEDULER_ID } from '../../src/queue/orphan-sweep-schedule.js';
 import { providerFixtures } from '../providers/all-fixtures.js';

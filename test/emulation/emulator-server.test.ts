@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { EmulatorApi } from '../../src/emulation/emulator-http.js';
-import { pathRouter } from '../../src/emulation/emulator-http.js';
-import { type EmulatorServer, startEmulatorServer } from '../../src/emulation/emulator-server.js';
+import type { EmulatorApi } from '../../src/emulator-harness/emulator-http.js';
+import { pathRouter } from '../../src/emulator-harness/emulator-http.js';
+import { type EmulatorServer, startEmulatorServer } from '../../src/emulator-harness/emulator-server.js';
 
 // A minimal API that exercises the harness: one stateful counter.
 let counter = 0;

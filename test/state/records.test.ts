@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { RunHistoryEntry } from '../../src/state/policy-record.js';
+import type { RunHistoryEntry } from '../../src/domain/policy-record.js';
 import { stateKeys } from '../../src/state/redis-keys.js';
 import { RedisStateStore } from '../../src/state/redis-state-store.js';
 import { RunHistory } from '../../src/state/run-history.js';

@@ -1,4 +1,4 @@
-import type { EmulatorServer } from '../../src/emulation/emulator-server.js';
+import type { EmulatorServer } from '../../src/emulator-harness/emulator-server.js';
 
 /**
  * One provider's emulator, set up for the daemon-level suites (conformance, crash, secrets hygiene). Each

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { stepContext } from '../../../test/support/step-context.js';
 import { RotationError } from '../../domain/errors.js';
 import { Secret } from '../../domain/secret.js';
-import type { Fault } from '../../emulation/fault-plan.js';
+import type { Fault } from '../../emulator-harness/fault-plan.js';
 import { CloudflareAccessApi } from './cloudflare.api.js';
 import { type RunningCloudflareEmulator, startCloudflareEmulator } from './cloudflare.emulator.js';
 

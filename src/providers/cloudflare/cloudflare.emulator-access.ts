@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { EmulatorRequest, EmulatorResponse } from '../../emulation/emulator-http.js';
+import type { EmulatorRequest, EmulatorResponse } from '../../emulator-harness/emulator-http.js';
 import type { CloudflareStore } from './cloudflare.emulator-store.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { EmulatorRequest, EmulatorResponse } from '../../emulation/emulator-http.js';
+import type { EmulatorRequest, EmulatorResponse } from '../../emulator-harness/emulator-http.js';
 import {
   type CloudflareStore,
   parseGoDuration,

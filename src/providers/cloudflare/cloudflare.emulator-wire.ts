@@ -1,4 +1,4 @@
-import type { EmulatorResponse } from '../../emulation/emulator-http.js';
+import type { EmulatorResponse } from '../../emulator-harness/emulator-http.js';
 import type { StoredToken } from './cloudflare.emulator-store.js';
 
 export interface V4Error {

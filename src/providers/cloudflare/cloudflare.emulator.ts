@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import type { Emulator, EmulatorStartOptions, RunningEmulator } from '../../emulation/emulator.js';
+import type { Emulator, EmulatorStartOptions, RunningEmulator } from '../../emulator-harness/emulator.js';
 import type {
   EmulatorApi,
   EmulatorRequest,
   EmulatorResponse,
   PathRoute,
-} from '../../emulation/emulator-http.js';
-import { pathRouter } from '../../emulation/emulator-http.js';
-import { startEmulatorServer } from '../../emulation/emulator-server.js';
+} from '../../emulator-harness/emulator-http.js';
+import { pathRouter } from '../../emulator-harness/emulator-http.js';
+import { startEmulatorServer } from '../../emulator-harness/emulator-server.js';
 import { systemClock } from '../../lib/clock.js';
 import { accessGate } from './cloudflare.emulator-access.js';
 import {

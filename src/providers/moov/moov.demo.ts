@@ -1,5 +1,5 @@
 import type { Resolved } from '../../domain/secret-reference.js';
-import { listenAddressOf } from '../../emulation/listen-address.js';
+import { listenAddressOf } from '../../emulator-harness/listen-address.js';
 import type { DemoEmulator, DemoPolicy } from '../provider.js';
 import { DEFAULT_MOOV_SCOPES, startMoovEmulator } from './moov.emulator.js';
 import { type MoovConnectionConfig, type MoovCredential, type MoovTarget, scopesOf } from './moov.schemas.js';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { EmulatorRequest, EmulatorResponse } from '../../emulation/emulator-http.js';
+import type { EmulatorRequest, EmulatorResponse } from '../../emulator-harness/emulator-http.js';
 
 /** Every Moov response carries a request id (a UUID). */
 export function withRequestId(response: EmulatorResponse): EmulatorResponse {

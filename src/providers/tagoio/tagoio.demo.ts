@@ -1,5 +1,5 @@
 import type { Resolved } from '../../domain/secret-reference.js';
-import { listenAddressOf } from '../../emulation/listen-address.js';
+import { listenAddressOf } from '../../emulator-harness/listen-address.js';
 import type { DemoEmulator, DemoPolicy } from '../provider.js';
 import { apiBaseUrl } from './tagoio.api.js';
 import { startTagoioEmulator } from './tagoio.emulator.js';

@@ -1,4 +1,4 @@
-import type { EmulatorResponse } from '../../emulation/emulator-http.js';
+import type { EmulatorResponse } from '../../emulator-harness/emulator-http.js';
 import type { StoredServiceToken } from './tagoio.emulator-store.js';
 
 export const ok = (result: unknown): EmulatorResponse => ({ status: 200, body: { status: true, result } });

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import type { Emulator, EmulatorStartOptions, RunningEmulator } from '../../emulation/emulator.js';
-import type { EmulatorApi, EmulatorRequest, EmulatorResponse } from '../../emulation/emulator-http.js';
-import { pathRouter } from '../../emulation/emulator-http.js';
-import { startEmulatorServer } from '../../emulation/emulator-server.js';
+import type { Emulator, EmulatorStartOptions, RunningEmulator } from '../../emulator-harness/emulator.js';
+import type { EmulatorApi, EmulatorRequest, EmulatorResponse } from '../../emulator-harness/emulator-http.js';
+import { pathRouter } from '../../emulator-harness/emulator-http.js';
+import { startEmulatorServer } from '../../emulator-harness/emulator-server.js';
 import { type NewServiceToken, type StoredServiceToken, TagoioStore } from './tagoio.emulator-store.js';
 import { fail, listTokens, listView, ok } from './tagoio.emulator-wire.js';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { EmulatorRequest, EmulatorResponse } from '../../emulation/emulator-http.js';
+import type { EmulatorRequest, EmulatorResponse } from '../../emulator-harness/emulator-http.js';
 import { AwsApiError } from './aws-sm.emulator-errors.js';
 import type { SecretsManagerStore } from './aws-sm.emulator-store.js';
 

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { Emulator, EmulatorStartOptions, RunningEmulator } from '../../emulation/emulator.js';
-import type { EmulatorApi, EmulatorRequest, EmulatorResponse } from '../../emulation/emulator-http.js';
-import { startEmulatorServer } from '../../emulation/emulator-server.js';
+import type { Emulator, EmulatorStartOptions, RunningEmulator } from '../../emulator-harness/emulator.js';
+import type { EmulatorApi, EmulatorRequest, EmulatorResponse } from '../../emulator-harness/emulator-http.js';
+import { startEmulatorServer } from '../../emulator-harness/emulator-server.js';
 import { type Clock, systemClock } from '../../lib/clock.js';
 import { awsSecretsManagerControl } from './aws-sm.emulator-control.js';
 import { AwsApiError } from './aws-sm.emulator-errors.js';

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { isRotationError, type RotationError } from '../../domain/errors.js';
 import { Secret } from '../../domain/secret.js';
 import type { Resolved } from '../../domain/secret-reference.js';
-import type { Fault } from '../../emulation/fault-plan.js';
+import type { Fault } from '../../emulator-harness/fault-plan.js';
 import type { SinkTarget } from '../sink.js';
 import { type RunningAwsSecretsManagerEmulator, startAwsSecretsManagerEmulator } from './aws-sm.emulator.js';
 import type { AwsSecretsManagerSettings } from './aws-sm.settings.js';

@@ -1,5 +1,5 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import type { EmulatorRequest } from '../../emulation/emulator-http.js';
+import type { EmulatorRequest } from '../../emulator-harness/emulator-http.js';
 import type { Clock } from '../../lib/clock.js';
 
 const ALGORITHM = 'AWS4-HMAC-SHA256';

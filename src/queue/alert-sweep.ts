@@ -1,11 +1,11 @@
 import type { Queue } from 'bullmq';
+import type { AlertSink } from '../alerts/alert-publisher.js';
 import type { PolicyConfig } from '../config/rotor-config.js';
 import type { RecordStore } from '../engine/ports.js';
 import type { Clock } from '../lib/clock.js';
-import type { CorruptJobLog } from '../queue/corrupt-jobs.js';
-import { readFleet } from '../queue/fleet-view.js';
-import { schedulerIdFor } from '../queue/job-payloads.js';
-import type { AlertSink } from './alert-publisher.js';
+import type { CorruptJobLog } from './corrupt-jobs.js';
+import { readFleet } from './fleet-view.js';
+import { schedulerIdFor } from './job-payloads.js';
 
 /** The Job Scheduler that runs the sweep, and how often. */
 export const SWEEP_SCHEDULER_ID = 'alerts-sweep';

@@ -1,8 +1,8 @@
 import { z } from 'zod';
+import { alertEventTypes, defaultAlertEvents } from '../domain/alert-events.js';
 import { durationSchema } from '../domain/duration-schema.js';
 import { secretReferenceSchema } from '../domain/secret-reference.js';
 import { httpUrlSchema } from '../domain/url-schema.js';
-import { alertEventTypes, defaultAlertEvents } from './alert-events.js';
 
 const endpointSchema = z
   .strictObject({
