@@ -39,19 +39,6 @@ describe('provider registry', () => {
     }
   });
 
-  it('gives every provider with an overlap action a revoke step', () => {
-    for (const provider of Object.values(providers)) {
-      if (Object.values(provider.actions).some((action) => action.capability === 'overlap'))
-        expect(provider.revoke, provider.id).toBeTypeOf('function');
-    }
-  });
-
-  it('lets exactly the providers that can list what rotor made take part in the orphan sweep', () => {
-    for (const provider of Object.values(providers)) {
-      expect(provider.listIssued !== undefined, provider.id).toBe(provider.canList);
-    }
-  });
-
   it('bundles one emulator per provider, named by its id, plus the sink’s, with unique names', () => {
     const names = bundledEmulators().map((emulator) => emulator.name);
     expect(names).toEqual([...Object.keys(providers), 'aws']);
