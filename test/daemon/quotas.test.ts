@@ -5,10 +5,12 @@ import { connectRedis, type RedisInfrastructure } from '../../src/daemon/redis-i
 import { type Daemon, startDaemon } from '../../src/daemon/start-daemon.js';
 import { requestRotation } from '../../src/queue/rotation-requests.js';
 import { startMoovFixture } from '../providers/moov.fixture.js';
+import { AwsSecrets } from '../support/aws-secrets.js';
 import { recordFaultOutcome } from '../support/fault-ledger.js';
 import { finishedJob } from '../support/finished-job.js';
 import { memoryLogger } from '../support/memory-log.js';
 import { type ProviderWorld, startProviderWorld, type WorldSections } from '../support/provider-world.js';
+import { type MeasuredOutcome, measureOutcome } from '../support/suite-outcome.js';
 
 const POLICIES = 12;
 const WORKER = 'concurrency: 8';
@@ -20,11 +22,13 @@ const WORKER = 'concurrency: 8';
 describe('vendor quotas', () => {
   let world: ProviderWorld | undefined;
   let infra: RedisInfrastructure | undefined;
+  let aws: AwsSecrets | undefined;
   let daemon: Daemon | undefined;
 
   afterEach(async () => {
     await daemon?.stop();
     await infra?.close();
+    aws?.close();
     await world?.close();
   });
 
@@ -32,7 +36,7 @@ describe('vendor quotas', () => {
   async function burst(
     sections: WorldSections,
     quotaPerSecond: number,
-  ): Promise<{ jobs: Job[]; throttled: number; config: RotorConfig }> {
+  ): Promise<{ jobs: Job[]; throttled: number; config: RotorConfig; measured: MeasuredOutcome }> {
     world = await startProviderWorld(startMoovFixture);
     const perSecond = { requests: quotaPerSecond, perMs: 1_000 };
     world.aws.server.quotas.configure({ enforce: true, overrides: [{ name: 'writes', ...perSecond }] });
@@ -44,29 +48,36 @@ describe('vendor quotas', () => {
     const config = await world.config(entries, { worker: WORKER, ...sections });
     infra = connectRedis(config);
     const { queue } = infra;
-    daemon = await startDaemon(config, { log: memoryLogger('info').log });
+    const logged = memoryLogger('info');
+    daemon = await startDaemon(config, { log: logged.log });
     const requested = await Promise.all(
       config.policies.map((policy) => requestRotation(queue, policy, 'manual', { nowMs: Date.now() })),
     );
     const jobs = await Promise.all(requested.map(({ jobId }) => finishedJob(queue, jobId)));
+    // Counted before the measurement, whose own calls the quotas may throttle too (and it waits those out).
     const throttled = [world.aws.server, world.fixture.server]
       .flatMap((server) => server.calls.all())
       .filter((call) => call.fault === 'quota').length;
+    aws = new AwsSecrets(world.aws.client);
+    const measured = await measureOutcome({
+      world,
+      aws,
+      policies: config.policies,
+      texts: [['the daemon log', logged.text()]],
+    });
     recordFaultOutcome({
       suite: 'quotas',
       faultsInjected: throttled,
       rotationsCompleted: (await Promise.all(jobs.map((job) => job.getState()))).filter(
         (s) => s === 'completed',
       ).length,
-      credentialsLost: 0,
-      duplicateIssues: world.fixture.server.calls.handled(world.fixture.issueRoute).length - POLICIES,
-      leakedValues: 0,
+      ...measured.columns,
     });
-    return { jobs, throttled, config };
+    return { jobs, throttled, config, measured };
   }
 
   it('with rotor’s limits under the quotas, a burst completes and the vendors refuse nothing', async () => {
-    const { jobs, throttled } = await burst(
+    const { jobs, throttled, measured } = await burst(
       {
         // Half the quota: rotor counts a call when it lets it go, the vendor when it arrives, and on a busy
         // machine the two can be far apart; a limit close to the quota would make this test depend on timing.
@@ -79,16 +90,25 @@ describe('vendor quotas', () => {
     expect(await Promise.all(jobs.map((job) => job.getState()))).toEqual(jobs.map(() => 'completed'));
     expect(jobs.map((job) => job.attemptsMade)).toEqual(jobs.map(() => 1));
     expect(throttled).toBe(0);
+    expect(measured.lost).toEqual([]);
+    expect(measured.extraLive).toEqual([]);
+    expect(measured.leaks).toEqual([]);
   });
 
   it('with rotor’s limits off, the throttling answers are waited out without failing or spending attempts', async () => {
     // 24 writes and 24 Moov calls against 4 per second: refused even if a busy machine spreads the burst.
-    const { jobs, throttled } = await burst({ sinkRateLimit: 'false', connectionRateLimit: 'false' }, 4);
+    const { jobs, throttled, measured } = await burst(
+      { sinkRateLimit: 'false', connectionRateLimit: 'false' },
+      4,
+    );
 
     // The quotas did refuse calls: the vendors' answers (ThrottlingException, 429 + Retry-After) were honoured.
     expect(throttled).toBeGreaterThan(0);
     expect(await Promise.all(jobs.map((job) => job.getState()))).toEqual(jobs.map(() => 'completed'));
     expect(jobs.map((job) => job.attemptsMade)).toEqual(jobs.map(() => 1));
     expect(world?.fixture.server.calls.handled(world.fixture.issueRoute)).toHaveLength(POLICIES);
+    expect(measured.lost).toEqual([]);
+    expect(measured.extraLive).toEqual([]);
+    expect(measured.leaks).toEqual([]);
   });
 });

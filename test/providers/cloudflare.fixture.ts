@@ -1,3 +1,4 @@
+import { fingerprint } from '../../src/domain/ids.js';
 import { startCloudflareEmulator } from '../../src/providers/cloudflare/cloudflare.emulator.js';
 import { accessAdmits } from '../support/access-probe.js';
 import type { ProviderFixture } from '../support/provider-fixture.js';
@@ -7,6 +8,24 @@ export async function startCloudflareFixture(): Promise<ProviderFixture> {
   const emulator = await startCloudflareEmulator();
   const accessUrl = emulator.client.accessUrl ?? '';
   const scope = { kind: 'accounts', id: emulator.admin.accountId } as const;
+  /** The secrets each target's token was seeded with: the operator's, not rotor's. */
+  const seeded = new Set<string>();
+  // A token's current secret, and its previous one within the grace Cloudflare was given, while the token
+  // itself is enabled and unexpired: what Access admits.
+  const liveCredentials = () => {
+    const now = Date.now();
+    return emulator.store
+      .list(scope)
+      .filter((token) => token.enabled && (token.expiresAt === null || token.expiresAt > now))
+      .flatMap((token) => [
+        token.secret,
+        ...(token.previousSecret !== undefined && (token.previousExpiresAt ?? 0) > now
+          ? [token.previousSecret]
+          : []),
+      ])
+      .filter((secret) => !seeded.has(secret))
+      .map(fingerprint);
+  };
   return {
     providerId: 'cloudflare',
     action: 'rotate',
@@ -19,6 +38,7 @@ export async function startCloudflareFixture(): Promise<ProviderFixture> {
     ].join('\n'),
     newTarget: async (policyId) => {
       const token = emulator.seedToken({ name: policyId, duration: '8760h' });
+      seeded.add(token.clientSecret);
       return {
         targetYaml: `{ serviceTokenId: ${token.id} }`,
         extraPolicyYaml: `verify: { url: ${accessUrl} }`,
@@ -26,19 +46,14 @@ export async function startCloudflareFixture(): Promise<ProviderFixture> {
     },
     issueRoute: 'rotateServiceToken',
     verifyRoute: 'accessApplication',
+    // The client id and secret pair is admitted at the Access-protected path.
     accepts: (credential) =>
       accessAdmits(accessUrl, credential as { clientId: string; clientSecret: string }),
-    // Rotation replaces a service token's secret: a token holds its current secret and, within the grace
-    // Cloudflare was given, the previous one.
-    liveIssued: () => {
-      const now = Date.now();
-      return emulator.store
-        .list(scope)
-        .reduce(
-          (live, token) =>
-            live + 1 + (token.previousSecret !== undefined && (token.previousExpiresAt ?? 0) > now ? 1 : 0),
-          0,
-        );
+    liveCredentials,
+    liveIssued: () => liveCredentials().length,
+    credentialId: (credential) => {
+      const { clientSecret } = (credential ?? {}) as { clientSecret?: unknown };
+      return typeof clientSecret === 'string' ? fingerprint(clientSecret) : undefined;
     },
     secrets: () => [...emulator.store.mintedSecrets(), emulator.admin.apiToken, emulator.admin.apiKey],
     close: () => emulator.server.close(),

@@ -1,8 +1,10 @@
+import { fingerprint } from '../../src/domain/ids.js';
 import {
   type RunningTelenorEmulator,
   startTelenorEmulator,
 } from '../../src/providers/telenor/telenor.emulator.js';
 import type { ProviderFixture } from '../support/provider-fixture.js';
+import { vendorAnswer } from '../support/vendor-answer.js';
 
 /** Telenor NB-IoT API tokens through a CONNECT ID session (overlap: the old token is deleted after grace). */
 export async function startTelenorFixture(): Promise<ProviderFixture> {
@@ -11,6 +13,12 @@ export async function startTelenorFixture(): Promise<ProviderFixture> {
 
 /** The fixture for an emulator the test started itself (to reach its store). */
 export function telenorFixtureFor(emulator: RunningTelenorEmulator): ProviderFixture {
+  // Telenor tokens do not expire: every token tagged as rotor's is live until deleted.
+  const liveCredentials = () =>
+    emulator.store
+      .list()
+      .filter((token) => token.tags['managed-by'] === 'rotor')
+      .map((token) => fingerprint(token.token));
   return {
     providerId: 'telenor',
     action: 'rotate',
@@ -33,14 +41,19 @@ export function telenorFixtureFor(emulator: RunningTelenorEmulator): ProviderFix
       });
       return { token: made.token, resource: made.resource, write: made.write, tags: made.tags };
     },
+    // `GET /` with the token does not answer 401 (a restricted token's 403 is still a token Telenor knows).
     accepts: async (credential) => {
-      const { token } = credential as { token: string };
-      const response = await fetch(`${emulator.server.origin}/`, { headers: { 'x-api-token': token } });
-      await response.arrayBuffer();
-      return response.status === 200 || response.status === 403;
+      const { token } = (credential ?? {}) as { token?: unknown };
+      if (typeof token !== 'string') return false;
+      const status = await vendorAnswer(`${emulator.server.origin}/`, { headers: { 'x-api-token': token } });
+      return status !== 401;
     },
-    // Telenor tokens do not expire: every token tagged as rotor's is live until deleted.
-    liveIssued: () => emulator.store.list().filter((token) => token.tags['managed-by'] === 'rotor').length,
+    liveCredentials,
+    liveIssued: () => liveCredentials().length,
+    credentialId: (credential) => {
+      const { token } = (credential ?? {}) as { token?: unknown };
+      return typeof token === 'string' ? fingerprint(token) : undefined;
+    },
     secrets: () => [...emulator.store.mintedSecrets(), emulator.session, emulator.apiToken],
     close: () => emulator.server.close(),
   };

@@ -1,13 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  GetSecretValueCommand,
-  ListSecretVersionIdsCommand,
-  PutSecretValueCommand,
-  SecretsManagerClient,
-} from '@aws-sdk/client-secrets-manager';
 import { expect } from 'vitest';
 import type { PolicyConfig, RotorConfig } from '../../src/config/rotor-config.js';
 import { connectRedis, type RedisInfrastructure } from '../../src/daemon/redis-infrastructure.js';
@@ -15,15 +8,16 @@ import { RedisReachability } from '../../src/daemon/redis-reachability.js';
 import { systemClock } from '../../src/lib/clock.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { requestRotation } from '../../src/queue/rotation-requests.js';
+import { AwsSecrets, type Stage } from './aws-secrets.js';
 import { type DaemonProcess, startDaemonProcess } from './daemon-process.js';
 import { finishedJob } from './finished-job.js';
 import type { ProviderWorld, WorldSections } from './open-provider-world.js';
 import type { ProviderFixture } from './provider-fixture.js';
-import { dumpKeys, leaksIn } from './redis.js';
+import { fixtureFor, type MeasuredOutcome, measureOutcome, type Place, suiteLeaks } from './suite-outcome.js';
 import { startWebhookReceiver } from './webhook-receiver.js';
 import { loadWorldConfig } from './world-config.js';
 
-export type Stage = 'AWSCURRENT' | 'AWSPREVIOUS' | 'AWSPENDING';
+export type { Stage } from './aws-secrets.js';
 
 /** The config sections a scene may add; `alerts` is always the scene's own webhook receiver. */
 export type SceneSections = Omit<WorldSections, 'alerts'>;
@@ -37,7 +31,8 @@ export class Scene {
   readonly output: string[] = [];
   daemon: DaemonProcess | undefined;
   readonly infra: RedisInfrastructure;
-  readonly #sm: SecretsManagerClient;
+  /** The world's AWS Secrets Manager through the official SDK. */
+  readonly aws: AwsSecrets;
 
   private constructor(
     readonly world: ProviderWorld,
@@ -56,8 +51,7 @@ export class Scene {
         systemClock,
       ),
     });
-    const { endpoint, region, accessKeyId, secretAccessKey } = world.aws.client;
-    this.#sm = new SecretsManagerClient({ endpoint, region, credentials: { accessKeyId, secretAccessKey } });
+    this.aws = new AwsSecrets(world.aws.client);
   }
 
   /**
@@ -91,9 +85,7 @@ export class Scene {
   }
 
   fixtureOf(policy: PolicyConfig): ProviderFixture {
-    const fixture = this.world.fixtures.find((f) => f.providerId === policy.connection.provider.id);
-    if (!fixture) throw new Error(`no fixture for ${policy.connection.provider.id}`);
-    return fixture;
+    return fixtureFor(this.world, policy);
   }
 
   async startDaemon(options: { readonly waitForStart?: boolean } = {}): Promise<void> {
@@ -118,28 +110,13 @@ export class Scene {
     policy: PolicyConfig,
     which: Stage | { readonly versionId: string },
   ): Promise<{ versionId: string; credential: unknown } | undefined> {
-    const version = typeof which === 'string' ? { VersionStage: which } : { VersionId: which.versionId };
-    const read = await this.#sm
-      .send(new GetSecretValueCommand({ SecretId: policy.secret.id, ...version }))
-      .catch((error: { name?: string }) => {
-        if (error.name === 'ResourceNotFoundException') return undefined;
-        throw error;
-      });
-    if (read?.VersionId === undefined || read.SecretString === undefined) return undefined;
-    return { versionId: read.VersionId, credential: JSON.parse(read.SecretString) };
+    return this.aws.version(policy.secret.id, which);
   }
 
   /** Every version of the policy's secret with its staging labels (unlabelled ones too), as the SDK lists them. */
   async awsVersions(policy: PolicyConfig): Promise<Map<string, string[]>> {
-    const listed = await this.#sm.send(
-      new ListSecretVersionIdsCommand({ SecretId: policy.secret.id, IncludeDeprecated: true }),
-    );
-    return new Map(
-      (listed.Versions ?? []).map((version) => [
-        version.VersionId ?? '',
-        [...(version.VersionStages ?? [])].sort(),
-      ]),
-    );
+    const listed = await this.aws.versions(policy.secret.id);
+    return new Map(listed.map((version) => [version.versionId, [...version.stages]]));
   }
 
   /** Whether the vendor accepts the credential of that AWS version (a real authenticated call). */
@@ -150,16 +127,7 @@ export class Scene {
 
   /** Writes a version with the given labels through the SDK, as a run that lost its record would have. */
   async putVersion(policy: PolicyConfig, credential: unknown, stages: readonly Stage[]): Promise<string> {
-    const versionId = randomUUID();
-    await this.#sm.send(
-      new PutSecretValueCommand({
-        SecretId: policy.secret.id,
-        ClientRequestToken: versionId,
-        SecretString: JSON.stringify(credential),
-        VersionStages: [...stages],
-      }),
-    );
-    return versionId;
+    return this.aws.put(policy.secret.id, credential, stages);
   }
 
   /** Issue calls every vendor emulator has handled so far. */
@@ -170,19 +138,37 @@ export class Scene {
     );
   }
 
-  /** Every hit of every world secret, in each stored form, in the daemons' output, Redis and webhook bodies. */
-  async leaks(): Promise<string[]> {
-    return leaksIn(
-      [...this.world.secrets(), ...this.ownSecrets],
-      [
-        ['the daemon output', this.output.join('')],
-        ['Redis', await dumpKeys(this.world.redis, this.world.prefix)],
-        ...this.receiver.received.map((alert, index): [string, string] => [
-          `webhook body #${index}`,
-          alert.body,
-        ]),
-      ],
-    );
+  /**
+   * Every hit of every world secret, in each stored form, in the daemons' output, Redis, webhook bodies and
+   * the texts given (e.g. API answers the test read).
+   */
+  async leaks(texts: readonly Place[] = []): Promise<string[]> {
+    return suiteLeaks(this.world, [...this.#texts(), ...texts], this.ownSecrets);
+  }
+
+  /**
+   * The fault summary's measured columns for these policies (default every policy of the scene): credentials
+   * lost, credentials live at the vendors beyond what the policies hold, leaks (with `texts` scanned too).
+   */
+  outcome(
+    policies: readonly PolicyConfig[] = this.config.policies,
+    texts: readonly Place[] = [],
+  ): Promise<MeasuredOutcome> {
+    return measureOutcome({
+      world: this.world,
+      aws: this.aws,
+      policies,
+      texts: [...this.#texts(), ...texts],
+      extraSecrets: this.ownSecrets,
+    });
+  }
+
+  /** What rotor produced that the scene keeps: the daemons' output and every webhook body. */
+  #texts(): Place[] {
+    return [
+      ['the daemon output', this.output.join('')],
+      ...this.receiver.received.map((alert, index): Place => [`webhook body #${index}`, alert.body]),
+    ];
   }
 
   /** Delivered alerts (signature verified) of one type. */
@@ -195,7 +181,7 @@ export class Scene {
   async close(): Promise<void> {
     await this.stopDaemon();
     await this.infra.close();
-    this.#sm.destroy();
+    this.aws.close();
     await this.receiver.close();
     await this.world.close();
     await rm(this.workDir, { recursive: true, force: true });

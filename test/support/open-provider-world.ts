@@ -28,7 +28,7 @@ export interface ProviderWorld {
   readonly redis: Redis;
   readonly prefix: string;
   readonly env: Readonly<Record<string, string>>;
-  /** Every secret to scan for: the provider's, the AWS secret key, the journal key. */
+  /** Every secret to scan for: the providers', the AWS secret key, the journal key, the webhook secret. */
   secrets(): readonly string[];
   /**
    * A policy entry (YAML list item) for a fresh target of `fixture` (default the first); extend actions get
@@ -100,6 +100,7 @@ export async function openProviderWorld(
       ...fixtures.flatMap((fixture) => fixture.secrets()),
       env.WORLD_AWS_SECRET_KEY,
       env.WORLD_JOURNAL_KEY,
+      env.WORLD_WEBHOOK_SECRET,
     ],
     policy: async (id, options = {}, fixture = first) => {
       const target = await fixture.newTarget(id);

@@ -40,13 +40,21 @@ export interface ProviderFixture {
    * made it for this policy and run (its name or tags), and returns its stored document.
    */
   plantRotorCredential?(policyId: string, runId: string): Promise<unknown>;
-  /** Whether the vendor accepts this stored credential document right now (a real authenticated call). */
+  /**
+   * Whether the vendor accepts this stored credential document right now, by the provider's one definition
+   * (through the vendor's own API wherever it can tell): what "not lost" means for every suite.
+   */
   accepts(credential: unknown): Promise<boolean>;
   /**
-   * How many credentials rotor made are live at the vendor right now (an existing, unexpired token, a
-   * client secret still admitted): after a rotation and its grace, at most the current and the previous.
+   * The vendor's ids of the credentials rotor made that are live there right now (an existing, unexpired
+   * token; a client secret still admitted; a Moov token pair whose access or refresh token still works), read
+   * from the emulator's store. A credential the fixture seeded as the operator's own is not rotor's.
    */
+  liveCredentials(): readonly string[];
+  /** How many: `liveCredentials().length`. */
   liveIssued(): number;
+  /** The id `liveCredentials` gives the credential this stored document holds (undefined: none the vendor knows). */
+  credentialId(credential: unknown): string | undefined;
   /** Every secret value the emulator has minted or holds (issued tokens, admin credentials). */
   secrets(): readonly string[];
   close(): Promise<void>;

@@ -11,6 +11,8 @@ export interface WorldSections {
   readonly connectionRateLimit?: string;
   /** The sink's `rateLimit` value as YAML (50 writes per second when absent). */
   readonly sinkRateLimit?: string;
+  /** The sink's call timeout (a duration; 2s when absent). */
+  readonly sinkTimeout?: string;
   readonly worker?: string;
   readonly api?: string;
   readonly alerts?: string;
@@ -60,7 +62,7 @@ export function worldConfigYaml(world: {
     '  type: aws-secrets-manager',
     `  region: ${world.aws.region}`,
     `  endpoint: ${world.aws.endpoint}`,
-    '  timeout: 2s',
+    `  timeout: ${sections.sinkTimeout ?? '2s'}`,
     ...(sections.sinkRateLimit ? [`  rateLimit: ${sections.sinkRateLimit}`] : []),
     '  credentials:',
     `    accessKeyId: { env: ${world.envNames.awsKeyId} }`,

@@ -16,6 +16,7 @@ interface TokenState {
   readonly kind: 'access_token' | 'refresh_token';
   readonly scope: string;
   readonly grant: string;
+  readonly issue: string;
   /** Access tokens only. */
   readonly expiresAt?: number;
   used: boolean;
@@ -28,6 +29,8 @@ export interface TokenView {
   readonly kind: 'access_token' | 'refresh_token';
   readonly scope: string;
   readonly grant: string;
+  /** The token call that minted it: an access token and the refresh token minted with it share one. */
+  readonly issue: string;
   readonly state: 'live' | 'used' | 'revoked' | 'expired';
 }
 
@@ -52,15 +55,24 @@ export class MoovStore {
       grant,
       expiresAt: this.#clock.now() + this.#ttlMs,
     };
+    const issue = randomUUID();
     this.#tokens.set(pair.accessToken, {
       kind: 'access_token',
       scope,
       grant,
+      issue,
       expiresAt: pair.expiresAt,
       used: false,
       revoked: false,
     });
-    this.#tokens.set(pair.refreshToken, { kind: 'refresh_token', scope, grant, used: false, revoked: false });
+    this.#tokens.set(pair.refreshToken, {
+      kind: 'refresh_token',
+      scope,
+      grant,
+      issue,
+      used: false,
+      revoked: false,
+    });
     this.#minted.push(pair.accessToken, pair.refreshToken);
     return pair;
   }
@@ -108,6 +120,7 @@ export class MoovStore {
       kind: state.kind,
       scope: state.scope,
       grant: state.grant,
+      issue: state.issue,
       state: this.#stateOf(state),
     }));
   }

@@ -269,6 +269,20 @@ describe('the Moov emulator beyond the SDK', () => {
     );
   });
 
+  it('lists which token call minted each token: a pair shares it, the next call has its own', async () => {
+    const first = await mint();
+    const second = await mint();
+
+    const response = await fetch(`${emulator.server.origin}/__emulator/tokens`);
+    const { tokens } = (await response.json()) as { tokens: { fingerprint: string; issue?: string }[] };
+    const issueOf = (token: string) =>
+      tokens.find((listed) => listed.fingerprint === fingerprint(token))?.issue;
+    expect(issueOf(first.accessToken)).toEqual(expect.any(String));
+    expect(issueOf(first.refreshToken)).toBe(issueOf(first.accessToken));
+    expect(issueOf(second.refreshToken)).toBe(issueOf(second.accessToken));
+    expect(issueOf(second.accessToken)).not.toBe(issueOf(first.accessToken));
+  });
+
   it('seeds a pair over the control endpoint that the API then accepts', async () => {
     const response = await post('/__emulator/tokens', JSON.stringify({ scope: '/ping.read' }), {
       'content-type': 'application/json',

@@ -59,8 +59,9 @@ const routes: readonly { method: string; path: string; id: string; handle: Handl
  * Moov's OAuth2 token and revoke endpoints and GET /ping, as documented: JSON or form bodies, Basic or body
  * credentials, both grants, scope checks, single-use refresh tokens, the Origin check of keys with a domain
  * list, X-Moov-Version, 400/401/422 bodies, 429 with Retry-After and X-Retry-In, x-request-id everywhere.
- * Control: `GET /__emulator/tokens` lists tokens by fingerprint with their state; `POST /__emulator/tokens`
- * with `{"scope": "…"}` mints a pair as an operator would have (for seeding a refreshToken policy's secret).
+ * Control: `GET /__emulator/tokens` lists tokens by fingerprint with their state and the token call that
+ * minted them (`issue`, shared by a pair); `POST /__emulator/tokens` with `{"scope": "…"}` mints a pair as an
+ * operator would have (for seeding a refreshToken policy's secret).
  */
 export async function startMoovEmulator(options: MoovEmulatorOptions = {}): Promise<RunningMoovEmulator> {
   const clock = options.clock ?? systemClock;
