@@ -22,9 +22,12 @@ export interface RedisInfrastructure {
   readonly history: RunHistory;
   /** Says, once in a while, that Redis is unreachable; every connection made here reports to it. */
   readonly reachability: RedisReachability;
-  /** A new connection for a BullMQ Worker or QueueEvents, which block on Redis. The caller closes it. */
+  /**
+   * A new connection for a BullMQ Worker or QueueEvents, which block on Redis. BullMQ leaves a connection it
+   * was handed open when it closes: `close()` disconnects it with the rest.
+   */
   blockingConnection(): Redis;
-  /** A new connection of rotor's own (e.g. the runs' writes). The caller closes it. */
+  /** A new connection of rotor's own (e.g. the runs' writes), disconnected by `close()` too. */
   connection(extra?: RedisOptions): Redis;
   /** The records as seen through another connection (the runs' own, which may block on WAIT). */
   recordsOn(connection: Redis): RedisStateStore;
@@ -39,6 +42,8 @@ export function openRedis(redis: RedisConfig, extra: RedisOptions = {}): Redis {
   const options: RedisOptions = {
     // BullMQ's blocking commands need unlimited retries; the daemon rides out Redis restarts.
     maxRetriesPerRequest: null,
+    // CLIENT LIST shows which connections are rotor's, and for which prefix (BullMQ renames its own).
+    connectionName: `rotor:${redis.prefix}`,
     ...(redis.password === undefined ? {} : { password: redis.password.reveal() }),
     ...extra,
   };
@@ -68,7 +73,14 @@ export function connectRedis(
       createLogger({ level: 'warn', destination: process.stderr }),
       systemClock,
     );
-  const connection = (extra?: RedisOptions) => reachability.watch(openRedis(config.redis, extra));
+  // Every connection made here, so that close() leaves none open (a reload must not leak the old daemon's).
+  const made = new Set<Redis>();
+  const tracked = (opened: Redis): Redis => {
+    made.add(reachability.watch(opened));
+    opened.once('end', () => made.delete(opened));
+    return opened;
+  };
+  const connection = (extra?: RedisOptions) => tracked(openRedis(config.redis, extra));
   // Commands issued in the same tick (concurrent rotations, a run's independent reads) go in one socket
   // write, which costs more than the commands it carries. Not for BullMQ's connection: ioredis copies every
   // script defined on a connection into each pipeline it makes there, and BullMQ defines dozens.
@@ -95,13 +107,12 @@ export function connectRedis(
     records: recordsOn(redis),
     history: new RunHistory(redis, config.redis.prefix),
     reachability,
-    blockingConnection: () => reachability.watch(queueConnection.duplicate()),
+    blockingConnection: () => tracked(queueConnection.duplicate()),
     connection,
     recordsOn,
     close: async () => {
       await queue.close();
-      queueConnection.disconnect();
-      redis.disconnect();
+      for (const opened of made) opened.disconnect();
     },
   };
 }

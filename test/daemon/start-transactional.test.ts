@@ -33,6 +33,11 @@ const sections = (apiPort: number) => ({
   api: `port: ${apiPort}\ntokens: [{ env: API_TOKEN_A }]`,
   alerts: 'endpoints:\n  - { name: ops, url: "http://127.0.0.1:9/hook", secret: { env: WEBHOOK_SECRET } }',
 });
+/** rotor's connections to Redis for the suite's prefix (rotor names them), the suite's own included. */
+const rotorClients = async () =>
+  ((await infra.redis.client('LIST')) as string)
+    .split('\n')
+    .filter((client) => client.includes(` name=rotor:${infra.prefix} `)).length;
 /** Workers connected to the rotation queue and to the alert queue (BullMQ names their connections). */
 const workers = async () => ({
   rotations: (await infra.queue.getWorkers()).length,
@@ -65,10 +70,14 @@ afterAll(async () => {
 });
 
 describe('start-up and reload are transactional', { timeout: 60_000 }, () => {
-  it('a start that fails part-way (its API port is taken) closes everything it opened: no worker is left taking jobs', async () => {
+  it('a start that fails part-way (its API port is taken) closes everything it opened: no worker left taking jobs, no connection left open; a stopped daemon leaves none either', async () => {
     const config = await world.config(policy, sections(takenPort));
 
+    const suiteOwn = await rotorClients();
     await expect(startDaemon(config, { log: memoryLogger().log })).rejects.toThrow(/EADDRINUSE/);
+    await eventually('the failed start’s connections to close', async () =>
+      (await rotorClients()) === suiteOwn ? true : undefined,
+    );
 
     // A daemon that starts properly afterwards is then the only one connected to either queue.
     const running = await startDaemon(await world.config(policy, sections(await freePort())), {
@@ -83,6 +92,10 @@ describe('start-up and reload are transactional', { timeout: 60_000 }, () => {
     } finally {
       await running.stop();
     }
+    // A stopped daemon (as a reloaded one) leaves no connection open either.
+    await eventually('the stopped daemon’s connections to close', async () =>
+      (await rotorClients()) === suiteOwn ? true : undefined,
+    );
   });
 
   it('a reload whose new API address is taken is refused: the running daemon goes on exactly as it was, one worker, its API answering', async () => {
