@@ -43,6 +43,8 @@ describe('secret values a vendor echoes back in error bodies, in any encoding, r
   const policies = (): PolicyConfig[] =>
     providerFixtures.map(([providerId]) => scene.policy(`echo-${providerId}`));
   const fixtureOf = (policy: PolicyConfig) => scene.fixtureOf(policy);
+  /** The policies whose action revokes the displaced credential (their vendors take a revoke call). */
+  const overlapPolicies = () => policies().filter((policy) => fixtureOf(policy).revokeRoute !== undefined);
   /** Echoes the emulators answered with. */
   const faultsInjected = () =>
     scene.world.fixtures.reduce(
@@ -121,7 +123,7 @@ describe('secret values a vendor echoes back in error bodies, in any encoding, r
         expect(await (await rotation(policy)).getState()).toBe('completed');
       }),
     );
-    const overlap = policies().filter((policy) => fixtureOf(policy).revokeRoute !== undefined);
+    const overlap = overlapPolicies();
     await eventually('each echoed revoke to fail', async () => {
       const failed = (await scene.infra.queue.getJobs(['failed'])).filter((job) => job.name === JOB.revoke);
       return failed.length === overlap.length ? failed : undefined;
@@ -192,14 +194,18 @@ describe('secret values a vendor echoes back in error bodies, in any encoding, r
     const rotations = (await scene.infra.queue.getJobs(['completed'])).filter(
       (job) => job.name === JOB.rotate,
     );
+    const measured = await scene.outcome(policies(), exits);
     recordFaultOutcome({
       suite: 'redaction',
       faultsInjected: faultsInjected(),
       rotationsCompleted: rotations.length,
-      credentialsLost: 0,
-      duplicateIssues: 0,
+      credentialsLost: measured.columns.credentialsLost,
+      duplicateIssues: measured.columns.duplicateIssues,
       leakedValues: leaks.length,
     });
     expect(leaks).toEqual([]);
+    expect(measured.lost).toEqual([]);
+    // The revokes the echo fault fails by design leave each overlap policy's displaced credential live.
+    expect(measured.extraLive).toHaveLength(overlapPolicies().length);
   });
 });
