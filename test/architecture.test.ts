@@ -26,6 +26,41 @@ function importsOf(file: string): string[] {
     .map((specifier) => relative(src, resolve(dirname(file), specifier)));
 }
 
+/**
+ * The relative imports a module loads as it is evaluated: not `import type` (nor one whose every name is a
+ * type), and not `import()`, which loads only when it runs.
+ */
+function runtimeImportsOf(file: string): string[] {
+  const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest);
+  const loads: string[] = [];
+  for (const statement of source.statements) {
+    if (ts.isImportDeclaration(statement)) {
+      const clause = statement.importClause;
+      const named = clause?.namedBindings;
+      const onlyTypes =
+        clause?.isTypeOnly === true ||
+        (clause !== undefined &&
+          clause.name === undefined &&
+          named !== undefined &&
+          ts.isNamedImports(named) &&
+          named.elements.length > 0 &&
+          named.elements.every((element) => element.isTypeOnly));
+      if (!onlyTypes && ts.isStringLiteral(statement.moduleSpecifier))
+        loads.push(statement.moduleSpecifier.text);
+    } else if (
+      ts.isExportDeclaration(statement) &&
+      !statement.isTypeOnly &&
+      statement.moduleSpecifier !== undefined &&
+      ts.isStringLiteral(statement.moduleSpecifier)
+    ) {
+      loads.push(statement.moduleSpecifier.text);
+    }
+  }
+  return loads
+    .filter((specifier) => specifier.startsWith('.'))
+    .map((specifier) => relative(src, resolve(dirname(file), specifier)).replace(/\.js$/, '.ts'));
+}
+
 const files = sourceFiles(src).map((file) => ({ path: relative(src, file), imports: importsOf(file) }));
 const vendorOf = (path: string) => /^providers\/([^/]+)\//.exec(path)?.[1];
 /** The directory directly under src/ a path is in (a file directly in src/ is its own). */
@@ -97,14 +132,29 @@ describe('module boundaries', () => {
     expect(folderCycles()).toEqual([]);
   });
 
-  it('keeps vendor code inside its provider folder: only the registry imports a provider folder', () => {
+  it('keeps vendor code inside its provider folder: only the registries (providers, emulations) import a provider folder', () => {
     const offenders = files.flatMap(({ path, imports }) =>
       imports
         .filter((target) => vendorOf(target) !== undefined && vendorOf(target) !== vendorOf(path))
-        .filter(() => path !== 'providers/registry.ts')
+        .filter(() => path !== 'providers/registry.ts' && path !== 'emulation/vendor-emulations.ts')
         .map((target) => `${path} -> ${target}`),
     );
     expect(offenders).toEqual([]);
+  });
+
+  it('loads no emulator and no demo in `rotor start`: what src/cli.ts loads as it starts never reaches them', () => {
+    const loaded = new Set<string>();
+    const visit = (path: string): void => {
+      if (loaded.has(path)) return;
+      loaded.add(path);
+      for (const target of runtimeImportsOf(join(src, path))) visit(target);
+    };
+    visit('cli.ts');
+
+    expect(loaded.has('daemon/start-daemon.ts')).toBe(true);
+    // The emulators' harness, the vendors' emulators and demos, and the registries that gather them.
+    const emulationModule = /^(emulation|demo|emulator-harness)\/|\.(emulator|emulation|demo)[.-]/;
+    expect([...loaded].filter((path) => emulationModule.test(path))).toEqual([]);
   });
 
   it('keeps providers away from the sink, config and each other', () => {

@@ -2,10 +2,6 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { connectRedis } from '../daemon/redis-infrastructure.js';
 import { startDaemon } from '../daemon/start-daemon.js';
-import { clearPrefix } from '../demo/clear-prefix.js';
-import { startDemoEmulators } from '../demo/demo-emulators.js';
-import { generateDemoSecrets } from '../demo/demo-secrets.js';
-import { formatStepLine } from '../demo/step-lines.js';
 import { SecretRedactor } from '../domain/secret-redactor.js';
 import { createLogger } from '../lib/logger.js';
 import { CommandFailure, loadConfigForCommand } from './load-config-for-command.js';
@@ -20,6 +16,14 @@ export function register(program: Command): void {
     .option('--config <file>', 'demo config', BUNDLED_DEMO_CONFIG)
     .option('--redis-url <url>', "Redis to use instead of the config's (e.g. redis://redis:6379 in compose)")
     .action(async (options: { config: string; redisUrl?: string }) => {
+      // Loaded here, not at the CLI's start: `rotor start` never loads the demo or an emulator.
+      const [{ clearPrefix }, { startDemoEmulators }, { generateDemoSecrets }, { formatStepLine }] =
+        await Promise.all([
+          import('../demo/clear-prefix.js'),
+          import('../demo/demo-emulators.js'),
+          import('../demo/demo-secrets.js'),
+          import('../demo/step-lines.js'),
+        ]);
       const secrets = generateDemoSecrets();
       const loaded = await loadConfigForCommand(options.config, { ...secrets });
       if (options.redisUrl !== undefined && !/^rediss?:\/\/[^/\s]+/.test(options.redisUrl)) {

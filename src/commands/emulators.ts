@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { startBundledEmulators } from '../emulation/bundled-emulators.js';
 
 interface EmulatorsOptions {
   readonly host: string;
@@ -30,6 +29,8 @@ export function register(program: Command): void {
       false,
     )
     .action(async (options: EmulatorsOptions) => {
+      // Loaded here, not at the CLI's start: `rotor start` never loads an emulator.
+      const { startBundledEmulators } = await import('../emulation/bundled-emulators.js');
       const running = await startBundledEmulators({
         host: options.host,
         port: parsePort(options.port),

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { RotorConfig } from '../config/rotor-config.js';
+import { vendorEmulations } from '../emulation/vendor-emulations.js';
 import { listenAddressOf } from '../emulator-harness/listen-address.js';
 import { startAwsSecretsManagerEmulator } from '../sinks/aws-secrets-manager/aws-sm.emulator.js';
 
@@ -35,9 +36,10 @@ export async function startDemoEmulators(config: RotorConfig): Promise<DemoEmula
 
     for (const connection of config.connections.values()) {
       const { provider } = connection;
-      if (!provider.startDemo) throw new Error(`provider ${provider.id} has no demo emulator`);
+      const vendor = Object.hasOwn(vendorEmulations, provider.id) ? vendorEmulations[provider.id] : undefined;
+      if (!vendor) throw new Error(`provider ${provider.id} has no demo emulator`);
       const policies = config.policies.filter((policy) => policy.connection === connection);
-      const demo = await provider.startDemo(
+      const demo = await vendor.startDemo(
         connection.settings,
         policies.map((policy) => ({ id: policy.id, target: policy.target })),
       );

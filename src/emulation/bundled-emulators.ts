@@ -1,10 +1,10 @@
 import type { Emulator, EmulatorStartOptions, RunningEmulator } from '../emulator-harness/emulator.js';
-import { providers } from '../providers/registry.js';
 import { awsSecretsManagerEmulator } from '../sinks/aws-secrets-manager/aws-sm.emulator.js';
+import { vendorEmulations } from './vendor-emulations.js';
 
 /** Every emulator rotor ships: one per provider plus the AWS Secrets Manager sink's. */
 export function bundledEmulators(): Emulator[] {
-  return [...Object.values(providers).map((provider) => provider.emulator), awsSecretsManagerEmulator];
+  return [...Object.values(vendorEmulations).map((vendor) => vendor.emulator), awsSecretsManagerEmulator];
 }
 
 export interface RunningEmulators {

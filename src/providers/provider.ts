@@ -1,7 +1,6 @@
 import type { z } from 'zod';
 import type { Secret } from '../domain/secret.js';
 import type { Resolved } from '../domain/secret-reference.js';
-import type { Emulator } from '../emulator-harness/emulator.js';
 import type { Clock } from '../lib/clock.js';
 import type { HttpClientFactory } from '../lib/http-client.js';
 import type { Logger } from '../lib/logger.js';
@@ -200,15 +199,6 @@ interface Core<ConnConfig, Target, Cred, Verify> {
     input: VerifyInput<Resolved<ConnConfig>, Target, Cred, Verify>,
     ctx: StepContext,
   ): Promise<VerifyOutcome>;
-  readonly emulator: Emulator;
-  /**
-   * For `rotor demo`: starts the emulator where the connection points (its URL's port), admitting the
-   * connection's own admin credentials, with a credential for each policy's target.
-   */
-  startDemo?(
-    connection: Resolved<ConnConfig>,
-    policies: readonly DemoPolicy<Target>[],
-  ): Promise<DemoEmulator<Cred>>;
 }
 
 /**

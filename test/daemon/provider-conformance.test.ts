@@ -4,7 +4,6 @@ import type { PolicyConfig } from '../../src/config/rotor-config.js';
 import { connectRedis, type RedisInfrastructure } from '../../src/daemon/redis-infrastructure.js';
 import { type Daemon, startDaemon } from '../../src/daemon/start-daemon.js';
 import { revokeJobIdFor } from '../../src/queue/job-payloads.js';
-import { ROTATION_QUEUE } from '../../src/queue/queue-name.js';
 import { requestRotation } from '../../src/queue/rotation-requests.js';
 import { providerFixtures } from '../providers/all-fixtures.js';
 import { AwsSecrets } from '../support/aws-secrets.js';

@@ -1,6 +1,4 @@
 import type { Provider } from '../provider.js';
-import { startCloudflareDemo } from './cloudflare.demo.js';
-import { cloudflareEmulator } from './cloudflare.emulator.js';
 import {
   type CloudflareConnectionConfig,
   type CloudflareCredential,
@@ -57,6 +55,4 @@ export const cloudflareProvider: Provider<
   expiresAt: (credential) => (credential.expiresAt === null ? undefined : new Date(credential.expiresAt)),
   preflight: preflightServiceToken,
   verify: verifyServiceToken,
-  emulator: cloudflareEmulator,
-  startDemo: startCloudflareDemo,
 };

@@ -1,8 +1,6 @@
 import { fingerprint } from '../../domain/ids.js';
 import type { Provider } from '../provider.js';
 import { basicToken } from './moov.api.js';
-import { startMoovDemo } from './moov.demo.js';
-import { moovEmulator } from './moov.emulator.js';
 import {
   type MoovConnectionConfig,
   type MoovCredential,
@@ -54,6 +52,4 @@ export const moovProvider: Provider<MoovConnectionConfig, MoovTarget, MoovCreden
   preflight: preflightApiKey,
   verify: verifyAccessToken,
   revoke: revokeTokenPair,
-  emulator: moovEmulator,
-  startDemo: startMoovDemo,
 };

@@ -1,7 +1,5 @@
 import { fingerprint } from '../../domain/ids.js';
 import type { Provider } from '../provider.js';
-import { startTagoioDemo } from './tagoio.demo.js';
-import { tagoioEmulator } from './tagoio.emulator.js';
 import {
   type TagoioConnectionConfig,
   type TagoioCredential,
@@ -42,6 +40,4 @@ export const tagoioProvider: Provider<TagoioConnectionConfig, TagoioTarget, Tago
   preflight: preflightServiceAuth,
   verify: verifyServiceToken,
   revoke: deleteServiceToken,
-  emulator: tagoioEmulator,
-  startDemo: startTagoioDemo,
 };

@@ -1,7 +1,5 @@
 import { fingerprint } from '../../domain/ids.js';
 import type { Provider } from '../provider.js';
-import { startTelenorDemo } from './telenor.demo.js';
-import { telenorEmulator } from './telenor.emulator.js';
 import {
   type TelenorConnectionConfig,
   type TelenorCredential,
@@ -37,6 +35,4 @@ export const telenorProvider: Provider<TelenorConnectionConfig, TelenorTarget, T
   preflight: preflightTokens,
   verify: verifyToken,
   revoke: deleteToken,
-  emulator: telenorEmulator,
-  startDemo: startTelenorDemo,
 };
