@@ -1,5 +1,5 @@
-import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
+import { freePort } from '../../../test/support/free-port.js';
 import { rotationFailure } from '../../../test/support/rotation-failure.js';
 import { stepContext } from '../../../test/support/step-context.js';
 import { Secret } from '../../domain/secret.js';
@@ -7,15 +7,6 @@ import { systemClock } from '../../lib/clock.js';
 import { TagoioServiceAuthApi } from './tagoio.api.js';
 import { startTagoioDemo } from './tagoio.demo.js';
 import { preflightServiceAuth } from './tagoio.steps.js';
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const address = probe.address();
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 const target = { name: 'demo gateway', permission: 'write', expireTime: 'never' } as const;
 

@@ -1,20 +1,11 @@
-import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
+import { freePort } from '../../../test/support/free-port.js';
 import { stepContext } from '../../../test/support/step-context.js';
 import { Secret } from '../../domain/secret.js';
 import { systemClock } from '../../lib/clock.js';
 import { TelenorTokensApi } from './telenor.api.js';
 import { startTelenorDemo } from './telenor.demo.js';
 import { preflightTokens } from './telenor.steps.js';
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const address = probe.address();
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 describe('the Telenor demo', () => {
   it('serves the connection’s URL, admits its own session and holds a token per policy', async () => {
