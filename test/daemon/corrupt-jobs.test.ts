@@ -1,8 +1,6 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import type { Job } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RotorConfig } from '../../src/config/rotor-config.js';
@@ -11,12 +9,11 @@ import { type Daemon, startDaemon } from '../../src/daemon/start-daemon.js';
 import { manualRunId } from '../../src/domain/ids.js';
 import { JOB } from '../../src/queue/job-payloads.js';
 import { requestRotation } from '../../src/queue/rotation-requests.js';
+import { runCli } from '../support/cli-run.js';
 import { type EmulatedWorld, policyNamed, startEmulatedWorld } from '../support/emulated-world.js';
 import { eventually } from '../support/eventually.js';
 import { memoryLogger } from '../support/memory-log.js';
 
-const run = promisify(execFile);
-const cli = new URL('../../src/cli.ts', import.meta.url).pathname;
 const CORRUPT_LINE = 'a job on the queue cannot be read (corrupt hash)';
 const HOUR_MS = 3_600_000;
 
@@ -86,19 +83,7 @@ async function get(path: string): Promise<{ status: number; body: Record<string,
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
-function cliStatus() {
-  return run(process.execPath, ['--import', 'tsx', cli, 'status', '--json', '--config', configFile], {
-    env: { ...process.env, ...world.env },
-    timeout: 60_000,
-  }).then(
-    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-    (error: { code?: number; stdout?: string; stderr?: string }) => ({
-      code: error.code ?? -1,
-      stdout: error.stdout ?? '',
-      stderr: error.stderr ?? '',
-    }),
-  );
-}
+const cliStatus = () => runCli(configFile, world.env, 'status', '--json');
 
 const namedCorrupt = () => [{ id: corrupt.id, reason: 'its data is not valid JSON' }];
 

@@ -1,8 +1,6 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { RotorConfig } from '../../src/config/rotor-config.js';
@@ -12,13 +10,11 @@ import { systemClock } from '../../src/lib/clock.js';
 import { JOB } from '../../src/queue/job-payloads.js';
 import { ROTATION_QUEUE } from '../../src/queue/queue-name.js';
 import { requestRotation } from '../../src/queue/rotation-requests.js';
+import { runCli } from '../support/cli-run.js';
 import { type EmulatedWorld, policyNamed, startEmulatedWorld } from '../support/emulated-world.js';
 import { eventually } from '../support/eventually.js';
 import { finishedJob } from '../support/finished-job.js';
 import { memoryLogger } from '../support/memory-log.js';
-
-const run = promisify(execFile);
-const cli = new URL('../../src/cli.ts', import.meta.url).pathname;
 
 let world: EmulatedWorld;
 let config: RotorConfig;
@@ -66,19 +62,7 @@ async function requestOnDemand(nowMs = Date.now()) {
   return requestRotation(infra.queue, policyNamed(config, 'on-demand'), 'manual', { nowMs });
 }
 
-function cliRun(...args: string[]) {
-  return run(process.execPath, ['--import', 'tsx', cli, ...args, '--config', configFile], {
-    env: { ...process.env, ...world.env },
-    timeout: 60_000,
-  }).then(
-    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-    (error: { code?: number; stdout?: string; stderr?: string }) => ({
-      code: error.code ?? -1,
-      stdout: error.stdout ?? '',
-      stderr: error.stderr ?? '',
-    }),
-  );
-}
+const cliRun = (...args: string[]) => runCli(configFile, world.env, ...args);
 
 describe('on-demand rotations', () => {
   it('rotate --wait prints the outcome with the AWS version and exits 0; the run history names the OS user and the reason', async () => {

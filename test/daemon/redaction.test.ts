@@ -1,7 +1,5 @@
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import type { Job } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PolicyConfig } from '../../src/config/rotor-config.js';
@@ -9,6 +7,7 @@ import type { Fault } from '../../src/emulator-harness/fault-plan.js';
 import { JOB } from '../../src/queue/job-payloads.js';
 import { requestRotation } from '../../src/queue/rotation-requests.js';
 import { providerFixtures } from '../providers/all-fixtures.js';
+import { runCli } from '../support/cli-run.js';
 import { Scene } from '../support/daemon-scene.js';
 import { eventually } from '../support/eventually.js';
 import { recordFaultOutcome } from '../support/fault-ledger.js';
@@ -17,8 +16,6 @@ import { freePort } from '../support/free-port.js';
 import { openProviderWorld } from '../support/open-provider-world.js';
 import { dumpKeys, leaksIn, testRedis } from '../support/redis.js';
 
-const run = promisify(execFile);
-const cli = new URL('../../src/cli.ts', import.meta.url).pathname;
 const API_TOKEN_ENV = 'REDACTION_API_TOKEN';
 const GRACE_MS = 500;
 /** What every echoing vendor answer starts with: seeing it in an exit proves the echo reached that exit. */
@@ -67,17 +64,8 @@ describe('secret values a vendor echoes back in error bodies, in any encoding, r
   }
 
   async function rotor(...args: string[]): Promise<{ code: number; output: string }> {
-    const result = await run(
-      process.execPath,
-      ['--import', 'tsx', cli, ...args, '--config', join(scene.workDir, 'rotor.yaml')],
-      { env: { ...process.env, ...scene.env } },
-    ).then(
-      ({ stdout, stderr }) => ({ code: 0, output: `${stdout}${stderr}` }),
-      (error: { code?: number; stdout?: string; stderr?: string }) => ({
-        code: error.code ?? -1,
-        output: `${error.stdout ?? ''}${error.stderr ?? ''}`,
-      }),
-    );
+    const ran = await runCli(join(scene.workDir, 'rotor.yaml'), scene.env, ...args);
+    const result = { code: ran.code, output: `${ran.stdout}${ran.stderr}` };
     exits.push([`rotor ${args.join(' ')}`, result.output]);
     return result;
   }

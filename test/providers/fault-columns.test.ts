@@ -48,18 +48,21 @@ afterEach(async () => {
 });
 
 const sdkOrigin = (world: ProviderWorld) => world.fixture.server.origin;
+/** The official Moov client on the world's emulator, with the connection's keys. */
+const moovClient = (world: ProviderWorld) =>
+  new Moov({
+    security: {
+      username: world.env.FIXTURE_MOOV_PUBLIC_KEY ?? '',
+      password: world.env.FIXTURE_MOOV_SECRET_KEY ?? '',
+    },
+    serverURL: sdkOrigin(world),
+  });
 
 describe('the fault summary on Moov', () => {
   it('counts a pair issued but not stored as left live while either of its tokens is, the refresh token alone included', async () => {
     opened = await openWorld(startMoovFixture);
     const { world, store, measure } = opened;
-    const moov = new Moov({
-      security: {
-        username: world.env.FIXTURE_MOOV_PUBLIC_KEY ?? '',
-        password: world.env.FIXTURE_MOOV_SECRET_KEY ?? '',
-      },
-      serverURL: sdkOrigin(world),
-    });
+    const moov = moovClient(world);
     const mint = async () => {
       const { result } = await moov.authentication.createAccessToken({
         grantType: 'client_credentials',
@@ -86,13 +89,7 @@ describe('the fault summary on Moov', () => {
   it('counts AWSCURRENT lost when its refresh token is no longer live, though /ping still takes its access token', async () => {
     opened = await openWorld(startMoovFixture);
     const { world, store, measure } = opened;
-    const moov = new Moov({
-      security: {
-        username: world.env.FIXTURE_MOOV_PUBLIC_KEY ?? '',
-        password: world.env.FIXTURE_MOOV_SECRET_KEY ?? '',
-      },
-      serverURL: sdkOrigin(world),
-    });
+    const moov = moovClient(world);
     const { result } = await moov.authentication.createAccessToken({
       grantType: 'client_credentials',
       scope: '/accounts.read /ping.read',
