@@ -3,8 +3,8 @@ import { Secret } from '../../domain/secret.js';
 import type { Resolved } from '../../domain/secret-reference.js';
 import { encodePathSegment, type HttpClient, type HttpRequest } from '../../lib/http-client.js';
 import type { StepContext } from '../provider.js';
-import { CLOUDFLARE, unwrap } from './cloudflare.envelope.js';
 import type { CloudflareConnectionConfig } from './cloudflare.schemas.js';
+import { CLOUDFLARE, unwrap } from './cloudflare.wire.js';
 
 type Connection = Resolved<CloudflareConnectionConfig>;
 

@@ -1,6 +1,4 @@
-import { httpFailure } from '../../domain/classify-http.js';
 import { RotationError } from '../../domain/errors.js';
-import { parseRetryAfter } from '../../domain/retry-after.js';
 import { Secret } from '../../domain/secret.js';
 import type { Resolved } from '../../domain/secret-reference.js';
 import type {
@@ -11,16 +9,20 @@ import type {
   VerifyInput,
   VerifyOutcome,
 } from '../provider.js';
+import { failureOf, type VendorWire } from '../vendor-wire.js';
 import { CloudflareAccessApi, type ServiceToken } from './cloudflare.api.js';
-import { CLOUDFLARE } from './cloudflare.envelope.js';
 import type {
   CloudflareConnectionConfig,
   CloudflareCredential,
   CloudflareTarget,
   CloudflareVerifySettings,
 } from './cloudflare.schemas.js';
+import { CLOUDFLARE } from './cloudflare.wire.js';
 
 type Conn = Resolved<CloudflareConnectionConfig>;
+
+/** The operator's application behind Access: its error bodies are its own, so only the status counts. */
+const protectedEndpoint: VendorWire = { system: 'cloudflare-access', errorOf: () => undefined };
 type Input = IssueInput<Conn, CloudflareTarget, CloudflareCredential>;
 
 const ACCESS_LOGIN_PATH = '/cdn-cgi/access/login';
@@ -146,12 +148,7 @@ export async function verifyServiceToken(
     }
     if (response.status === 429 || response.status >= 500) {
       // The edge or the origin failed before saying whether Access admits the pair: try again later.
-      throw httpFailure({
-        system: 'cloudflare-access',
-        operation: 'verify through Access',
-        status: response.status,
-        retryAfterMs: parseRetryAfter(response.headers['retry-after'], ctx.clock.now()),
-      });
+      throw failureOf(protectedEndpoint, 'verify through Access', response, ctx.clock.now());
     }
     return { kind: 'end-to-end' };
   }

@@ -6,7 +6,7 @@ import { systemClock } from '../../lib/clock.js';
 import type { HttpResponse } from '../../lib/http-client.js';
 import { MoovAuthApi } from './moov.api.js';
 import { type RunningMoovEmulator, startMoovEmulator } from './moov.emulator.js';
-import { expiryOf, readToken, retryAfterMsOf, vendorMessageOf } from './moov.wire.js';
+import { expiryOf, moovWire, readToken } from './moov.wire.js';
 
 let emulator: RunningMoovEmulator;
 let restricted: RunningMoovEmulator;
@@ -165,12 +165,14 @@ describe('Moov wire facts', () => {
 
   it('prefers X-Retry-In (ms), else Retry-After (seconds or a date); without either a 429 is still throttling', async () => {
     const now = Date.parse('2026-11-24T12:00:00Z');
-    expect(retryAfterMsOf(response(429, '', { 'x-retry-in': '1500', 'retry-after': '9' }), now)).toBe(1_500);
-    expect(retryAfterMsOf(response(429, '', { 'retry-after': '4' }), now)).toBe(4_000);
-    expect(retryAfterMsOf(response(429, '', { 'retry-after': 'Tue, 24 Nov 2026 12:00:30 GMT' }), now)).toBe(
-      30_000,
-    );
-    expect(retryAfterMsOf(response(429, ''), now)).toBeUndefined();
+    expect(
+      moovWire.retryAfterMs?.(response(429, '', { 'x-retry-in': '1500', 'retry-after': '9' }), now),
+    ).toBe(1_500);
+    expect(moovWire.retryAfterMs?.(response(429, '', { 'retry-after': '4' }), now)).toBe(4_000);
+    expect(
+      moovWire.retryAfterMs?.(response(429, '', { 'retry-after': 'Tue, 24 Nov 2026 12:00:30 GMT' }), now),
+    ).toBe(30_000);
+    expect(moovWire.retryAfterMs?.(response(429, ''), now)).toBeUndefined();
     const bare = await rotationFailure(
       parsing(() => readToken('create access token', response(429, ''), now)),
     );
@@ -192,12 +194,16 @@ describe('Moov wire facts', () => {
     expect(error.message).not.toContain('SECRETVALUE');
   });
 
-  it('sanitises vendor text that echoes a token', () => {
+  it('sanitises vendor text that echoes a token, and reads 422 field messages', async () => {
+    const failureFor = (status: number, body: string) =>
+      rotationFailure(parsing(() => readToken('refresh access token', response(status, body), 0)));
     const echoed = JSON.stringify({ error: 'refresh token moov_rt_Ab12Cd34Ef56Gh78Ij90Kl12Mn34 is invalid' });
-    expect(vendorMessageOf(echoed)).toBe('refresh token [redacted] is invalid');
-    expect(vendorMessageOf(JSON.stringify({ refresh_token: 'expired', scope: 'too wide' }))).toBe(
-      'refresh_token: expired; scope: too wide',
+    expect((await failureFor(400, echoed)).message).toContain('(refresh token [redacted] is invalid)');
+    expect(
+      (await failureFor(422, JSON.stringify({ refresh_token: 'expired', scope: 'too wide' }))).message,
+    ).toContain('(refresh_token: expired; scope: too wide)');
+    expect((await failureFor(502, '<html>bad gateway</html>')).message).toBe(
+      'moov refresh access token failed with HTTP 502',
     );
-    expect(vendorMessageOf('<html>bad gateway</html>')).toBeUndefined();
   });
 });

@@ -1,8 +1,9 @@
 import type { Resolved } from '../../domain/secret-reference.js';
 import type { HttpClient, HttpRequest } from '../../lib/http-client.js';
 import type { StepContext } from '../provider.js';
+import { isSuccess } from '../vendor-wire.js';
 import type { MoovConnectionConfig } from './moov.schemas.js';
-import { type AuthToken, failureOf, isSuccess, MOOV, readToken } from './moov.wire.js';
+import { type AuthToken, MOOV, moovFailure, readToken } from './moov.wire.js';
 
 type Connection = Resolved<MoovConnectionConfig>;
 
@@ -77,7 +78,7 @@ export class MoovAuthApi {
       headers: this.#basic(),
       json: { token, token_type_hint: hint },
     });
-    if (!isSuccess(response)) throw failureOf(operation, response, this.#ctx.clock.now());
+    if (!isSuccess(response)) throw moovFailure(operation, response, this.#ctx.clock.now());
   }
 
   /** GET /ping with an access token (or, without one, the API key): resolves when Moov accepts it. */
@@ -85,6 +86,6 @@ export class MoovAuthApi {
     const operation = accessToken === undefined ? 'ping with the API key' : 'ping with an access token';
     const headers = accessToken === undefined ? this.#basic() : this.#headers(`Bearer ${accessToken}`);
     const response = await this.#send({ method: 'GET', path: '/ping', operation, headers });
-    if (!isSuccess(response)) throw failureOf(operation, response, this.#ctx.clock.now());
+    if (!isSuccess(response)) throw moovFailure(operation, response, this.#ctx.clock.now());
   }
 }

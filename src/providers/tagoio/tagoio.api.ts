@@ -3,8 +3,8 @@ import { RotationError } from '../../domain/errors.js';
 import type { Resolved } from '../../domain/secret-reference.js';
 import { encodePathSegment, type HttpClient, type HttpRequest } from '../../lib/http-client.js';
 import type { StepContext } from '../provider.js';
-import { TAGOIO, type UnwrapOptions, unwrap } from './tagoio.envelope.js';
 import { TAGOIO_REGIONS, type TagoioConnectionConfig } from './tagoio.schemas.js';
+import { TAGOIO, type UnwrapOptions, unwrap } from './tagoio.wire.js';
 
 type Connection = Resolved<TagoioConnectionConfig>;
 

@@ -14,9 +14,9 @@ import type {
   VerifyOutcome,
 } from '../provider.js';
 import { TagoioServiceAuthApi } from './tagoio.api.js';
-import { TAGOIO } from './tagoio.envelope.js';
 import type { TagoioConnectionConfig, TagoioCredential, TagoioTarget } from './tagoio.schemas.js';
 import { parseRotorTokenName, rotorTokenName } from './tagoio.token-name.js';
+import { TAGOIO } from './tagoio.wire.js';
 
 type Conn = Resolved<TagoioConnectionConfig>;
 

@@ -8,12 +8,13 @@ import {
   type HttpResponse,
 } from '../../lib/http-client.js';
 import type { StepContext } from '../provider.js';
+import { isSuccess } from '../vendor-wire.js';
 import type { TelenorConnectionConfig } from './telenor.schemas.js';
 import {
   type AdminCredential,
-  failureOf,
-  readBody,
+  readTelenorBody,
   TELENOR,
+  telenorFailure,
   tokenSchema,
   type WireToken,
 } from './telenor.wire.js';
@@ -60,7 +61,7 @@ export class TelenorTokensApi {
   async #admin<T>(request: Omit<HttpRequest, 'signal' | 'headers'>, schema: z.ZodType<T>): Promise<T> {
     const { via, headers } = adminCredential(this.#connection);
     const response = await this.#send({ ...request, headers });
-    return readBody(request.operation, response, schema, this.#ctx.clock.now(), via);
+    return readTelenorBody(request.operation, response, schema, this.#ctx.clock.now(), via);
   }
 
   /** Every token of the team, with their values (the API lists them in full). */
@@ -98,8 +99,8 @@ export class TelenorTokensApi {
       headers,
     });
     if (response.status === 404) return false;
-    if (response.status < 200 || response.status >= 300) {
-      throw failureOf(operation, response, this.#ctx.clock.now(), via);
+    if (!isSuccess(response)) {
+      throw telenorFailure(operation, response, this.#ctx.clock.now(), via);
     }
     return true;
   }
@@ -127,6 +128,6 @@ export class TelenorTokensApi {
         404,
       );
     }
-    throw failureOf(operation, response, this.#ctx.clock.now(), undefined);
+    throw telenorFailure(operation, response, this.#ctx.clock.now(), undefined);
   }
 }

@@ -1,9 +1,7 @@
 import { z } from 'zod';
-import { httpFailure, protocolFailure } from '../../domain/classify-http.js';
 import { RotationError } from '../../domain/errors.js';
-import { parseRetryAfter } from '../../domain/retry-after.js';
-import { sanitizeVendorMessage } from '../../domain/sanitize.js';
 import type { HttpResponse } from '../../lib/http-client.js';
+import { failureOf, readBody, type VendorWire } from '../vendor-wire.js';
 
 export const TELENOR = 'telenor';
 
@@ -21,13 +19,13 @@ export type WireToken = z.infer<typeof tokenSchema>;
 
 const errorBodySchema = z.looseObject({ status: z.number().optional(), message: z.string() });
 
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
+export const telenorWire: VendorWire = {
+  system: TELENOR,
+  errorOf(body) {
+    const parsed = errorBodySchema.safeParse(body);
+    return parsed.success ? { message: parsed.data.message } : undefined;
+  },
+};
 
 const RENEWAL =
   'Telenor sessions expire and rotor cannot renew them: the session must be renewed by logging in through CONNECT ID again and storing the new session cookie where the connection’s session reference points';
@@ -51,20 +49,13 @@ export function refusalExplanation(via: AdminCredential, status: number): string
  * A failed call as a RotationError built from status and the sanitised vendor message only. `via` is set
  * for `/tokens` calls: their 401/403 are `auth` failures that explain the CONNECT ID session rule.
  */
-export function failureOf(
+export function telenorFailure(
   operation: string,
   response: HttpResponse,
   nowMs: number,
   via: AdminCredential | undefined,
 ): RotationError {
-  const body = errorBodySchema.safeParse(parseJson(response.text));
-  const failure = httpFailure({
-    system: TELENOR,
-    operation,
-    status: response.status,
-    retryAfterMs: parseRetryAfter(response.headers['retry-after'], nowMs),
-    vendorMessage: body.success ? sanitizeVendorMessage(body.data.message) : undefined,
-  });
+  const failure = failureOf(telenorWire, operation, response, nowMs);
   if (via !== undefined && (response.status === 401 || response.status === 403)) {
     return new RotationError(
       'auth',
@@ -76,17 +67,14 @@ export function failureOf(
 }
 
 /** The body parsed with `schema`, or a classified failure; a 2xx of the wrong shape is a protocol failure. */
-export function readBody<T>(
+export function readTelenorBody<T>(
   operation: string,
   response: HttpResponse,
   schema: z.ZodType<T>,
   nowMs: number,
   via: AdminCredential | undefined,
 ): T {
-  if (response.status < 200 || response.status >= 300) throw failureOf(operation, response, nowMs, via);
-  const parsed = schema.safeParse(parseJson(response.text));
-  if (!parsed.success) {
-    throw protocolFailure(TELENOR, operation, 'the body does not have the documented shape', response.status);
-  }
-  return parsed.data;
+  return readBody(telenorWire, operation, response, schema, nowMs, (failed) =>
+    telenorFailure(operation, failed, nowMs, via),
+  );
 }

@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { httpFailure, protocolFailure } from '../../domain/classify-http.js';
+import { protocolFailure } from '../../domain/classify-http.js';
 import { RotationError } from '../../domain/errors.js';
-import { parseRetryAfter } from '../../domain/retry-after.js';
 import { sanitizeVendorMessage } from '../../domain/sanitize.js';
 import type { HttpResponse } from '../../lib/http-client.js';
+import { documented, failureOf, isSuccess, parseJson, type VendorWire } from '../vendor-wire.js';
 
 export const TAGOIO = 'tagoio';
 
@@ -24,19 +24,21 @@ export interface UnwrapOptions {
   readonly notFoundMeansGone?: boolean;
 }
 
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
+function messageOf(failure: z.infer<typeof failureSchema>): string | undefined {
+  return (
+    failure.message ??
+    (typeof failure.result === 'object' ? failure.result?.message : failure.result) ??
+    undefined
+  );
 }
 
-function vendorMessageOf(failure: z.infer<typeof failureSchema>): string | undefined {
-  const text =
-    failure.message ?? (typeof failure.result === 'object' ? failure.result?.message : failure.result);
-  return text ? sanitizeVendorMessage(text) : undefined;
-}
+export const tagoioWire: VendorWire = {
+  system: TAGOIO,
+  errorOf(body) {
+    const failed = failureSchema.safeParse(body);
+    return failed.success ? { message: messageOf(failed.data) } : undefined;
+  },
+};
 
 /** The `result` of a `{status: true, result}` envelope parsed with `schema`, or a classified failure. */
 export function unwrap<T>(
@@ -48,7 +50,7 @@ export function unwrap<T>(
 ): T {
   const body = parseJson(response.text);
   const failed = failureSchema.safeParse(body);
-  const ok = response.status >= 200 && response.status < 300;
+  const ok = isSuccess(response);
   if (response.status === 404 && !(options.notFoundMeansGone && failed.success)) {
     throw new RotationError(
       'invalid-config',
@@ -56,8 +58,9 @@ export function unwrap<T>(
       { system: TAGOIO, operation, status: 404 },
     );
   }
-  const vendorMessage = failed.success ? vendorMessageOf(failed.data) : undefined;
   if (ok && failed.success) {
+    const said = messageOf(failed.data);
+    const vendorMessage = said ? sanitizeVendorMessage(said) : undefined;
     // TagoIO can answer HTTP 200 with status false (the JS SDK hands that back as a value): the request was
     // refused for a reason only its message gives, so it stops the run like a 4xx would.
     throw new RotationError(
@@ -66,23 +69,10 @@ export function unwrap<T>(
       { system: TAGOIO, operation, status: response.status },
     );
   }
-  if (!ok) {
-    throw httpFailure({
-      system: TAGOIO,
-      operation,
-      status: response.status,
-      retryAfterMs: parseRetryAfter(response.headers['retry-after'], nowMs),
-      vendorMessage,
-    });
-  }
+  if (!ok) throw failureOf(tagoioWire, operation, response, nowMs);
   const envelope = successSchema.safeParse(body);
-  const result = envelope.success ? schema.safeParse(envelope.data.result) : undefined;
-  if (!result?.success)
-    throw protocolFailure(
-      TAGOIO,
-      operation,
-      'not a {status: true, result} envelope of the documented shape',
-      response.status,
-    );
-  return result.data;
+  if (!envelope.success) {
+    throw protocolFailure(TAGOIO, operation, 'not a {status: true, result} envelope', response.status);
+  }
+  return documented(tagoioWire, operation, response, envelope.data.result, schema, 'result');
 }

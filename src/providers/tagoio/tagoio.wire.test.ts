@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { isRotationError, type RotationError } from '../../domain/errors.js';
 import type { HttpResponse } from '../../lib/http-client.js';
-import { unwrap } from './tagoio.envelope.js';
+import { unwrap } from './tagoio.wire.js';
 
 const NOW = Date.parse('2026-11-24T12:00:00Z');
 const response = (status: number, body: unknown, headers: Record<string, string> = {}): HttpResponse => ({
