@@ -1,4 +1,5 @@
 import type { EmulatorRequest } from './emulator-http.js';
+import { isJsonObject, jsonBodyValue } from './json-body.js';
 
 /** Headers vendors authenticate with (the value after an `Authorization` scheme is taken too). */
 const CREDENTIAL_HEADERS = [
@@ -14,16 +15,12 @@ const SECRET_MEMBER = /token|secret|password/i;
 const LONG_SEGMENT = 16;
 const PIECE = 20;
 
-function jsonMembers(body: Buffer): string[] {
-  try {
-    const parsed: unknown = JSON.parse(body.toString('utf8'));
-    if (typeof parsed !== 'object' || parsed === null) return [];
-    return Object.entries(parsed).flatMap(([key, value]) =>
-      SECRET_MEMBER.test(key) && typeof value === 'string' ? [value] : [],
-    );
-  } catch {
-    return [];
-  }
+function jsonMembers(request: EmulatorRequest): string[] {
+  const parsed = jsonBodyValue(request);
+  if (!isJsonObject(parsed)) return [];
+  return Object.entries(parsed).flatMap(([key, value]) =>
+    SECRET_MEMBER.test(key) && typeof value === 'string' ? [value] : [],
+  );
 }
 
 export type CredentialPlace = 'headers' | 'body' | 'path';
@@ -41,7 +38,7 @@ export function requestCredentials(request: EmulatorRequest, from: readonly Cred
         const scheme = /^(Bearer|Basic|Token)\s+(.+)$/i.exec(value);
         return scheme?.[2] === undefined ? [value] : [scheme[2]];
       }),
-    body: () => jsonMembers(request.body),
+    body: () => jsonMembers(request),
     path: () =>
       request.path
         .split('/')

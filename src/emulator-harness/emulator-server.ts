@@ -5,10 +5,13 @@ import { CallLog } from './call-log.js';
 import { type CredentialPlace, echoedCredentials } from './echo-credentials.js';
 import type { EmulatorApi, EmulatorRequest, EmulatorResponse } from './emulator-http.js';
 import { type Fault, FaultPlan, faultRuleSchema } from './fault-plan.js';
+import { jsonBodyValue } from './json-body.js';
 import { QuotaPlan, type QuotaSettings, quotaSettingsSchema } from './quota.js';
 
 const CONTROL_PREFIX = '/__emulator/';
 const ECHO_FROM: readonly CredentialPlace[] = ['headers', 'body', 'path'];
+// An empty control body is read as null, which the schemas refuse with their issues.
+const CONTROL_BODY = { whenEmpty: null };
 
 export interface EmulatorServerOptions {
   readonly host?: string;
@@ -56,14 +59,6 @@ function send(res: ServerResponse, response: EmulatorResponse): void {
   res.end(payload);
 }
 
-function parseJson(body: Buffer): unknown {
-  try {
-    return JSON.parse(body.toString('utf8') || 'null');
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * Serves one emulated API: routes requests, injects faults per route, records calls, and answers the
  * control endpoint (`/__emulator/faults`, `/__emulator/calls`, plus the emulator's own control routes).
@@ -85,7 +80,7 @@ export async function startEmulatorServer(
         return { status: 204 };
       }
       if (request.method === 'POST') {
-        const rule = faultRuleSchema.safeParse(parseJson(request.body));
+        const rule = faultRuleSchema.safeParse(jsonBodyValue(request, CONTROL_BODY));
         if (!rule.success)
           return { status: 400, body: { error: 'invalid fault rule', issues: rule.error.issues } };
         faults.add(rule.data);
@@ -103,7 +98,7 @@ export async function startEmulatorServer(
       if (request.method === 'GET')
         return { status: 200, body: { enforced: quotas.enforced, quotas: quotas.list() } };
       if (request.method === 'PUT') {
-        const settings = quotaSettingsSchema.safeParse(parseJson(request.body));
+        const settings = quotaSettingsSchema.safeParse(jsonBodyValue(request, CONTROL_BODY));
         if (!settings.success)
           return { status: 400, body: { error: 'invalid quota settings', issues: settings.error.issues } };
         try {

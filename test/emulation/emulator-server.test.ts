@@ -143,6 +143,13 @@ describe('emulator server', () => {
     expect(emulator.faults.list()).toEqual([]);
   });
 
+  it('refuses a fault rule that is not JSON over the control endpoint', async () => {
+    const response = await control('faults', { method: 'POST', body: '{"route":' });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ error: 'invalid fault rule' });
+    expect(emulator.faults.list()).toEqual([]);
+  });
+
   it('reports calls over the control endpoint', async () => {
     await increment();
     const body = (await (await control('calls')).json()) as { calls: { routeId: string }[] };

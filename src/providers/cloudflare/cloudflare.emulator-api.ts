@@ -1,4 +1,5 @@
 import type { EmulatorRequest, EmulatorResponse } from '../../emulator-harness/emulator-http.js';
+import { isJsonObject, jsonBodyValue } from '../../emulator-harness/json-body.js';
 import {
   type CloudflareStore,
   parseGoDuration,
@@ -51,15 +52,10 @@ type Body = Record<string, unknown>;
 
 type ParsedBody = { readonly body: Body; readonly error?: undefined } | { readonly error: EmulatorResponse };
 
+/** An empty body is no fields; anything but a JSON object is Cloudflare's 6007. */
 function jsonBody(request: EmulatorRequest): ParsedBody {
-  if (request.body.length === 0) return { body: {} };
-  try {
-    const parsed: unknown = JSON.parse(request.body.toString('utf8'));
-    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed))
-      return { body: parsed as Body };
-  } catch {
-    // answered below
-  }
+  const parsed = jsonBodyValue(request, { whenEmpty: {} });
+  if (isJsonObject(parsed)) return { body: parsed };
   return { error: fail(400, { code: 6007, message: 'Malformed JSON in request body' }) };
 }
 

@@ -113,6 +113,23 @@ describe('Cloudflare emulator with the official SDK', () => {
     expect(failure).toBeInstanceOf(Cloudflare.NotFoundError);
   });
 
+  it('answers a body that is not JSON with 400 and error 6007 in the v4 envelope, creating nothing', async () => {
+    const before = emulator.store.list({ kind: 'accounts', id: accountId }).length;
+    const response = await fetch(`${emulator.client.baseUrl}/accounts/${accountId}/access/service_tokens`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${emulator.admin.apiToken}`, 'content-type': 'application/json' },
+      body: '{"name":',
+    });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({
+      success: false,
+      errors: [{ code: 6007, message: 'Malformed JSON in request body' }],
+      messages: [],
+      result: null,
+    });
+    expect(emulator.store.list({ kind: 'accounts', id: accountId })).toHaveLength(before);
+  });
+
   it('refuses a wrong token with 401 and another account with 403', async () => {
     const wrong = new Cloudflare({
       apiToken: 'not-the-token',

@@ -8,6 +8,7 @@ import type {
 } from '../../emulator-harness/emulator-http.js';
 import { pathRouter } from '../../emulator-harness/emulator-http.js';
 import { startEmulatorServer } from '../../emulator-harness/emulator-server.js';
+import { readJsonBody } from '../../emulator-harness/json-body.js';
 import { systemClock } from '../../lib/clock.js';
 import { accessGate } from './cloudflare.emulator-access.js';
 import {
@@ -205,8 +206,10 @@ export async function startCloudflareEmulator(
           },
         };
       if (request.method !== 'POST') return undefined;
+      const body = readJsonBody(request, { whenEmpty: {} });
+      if (!body.ok) return { status: 400, body: { error: body.reason } };
       try {
-        const input = JSON.parse(request.body.toString('utf8') || '{}') as {
+        const input = body.value as {
           name?: unknown;
           duration?: unknown;
           scope?: unknown;

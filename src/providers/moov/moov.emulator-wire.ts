@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EmulatorRequest, EmulatorResponse } from '../../emulator-harness/emulator-http.js';
+import { isJsonObject, jsonBodyValue } from '../../emulator-harness/json-body.js';
 
 /** Every Moov response carries a request id (a UUID). */
 export function withRequestId(response: EmulatorResponse): EmulatorResponse {
@@ -23,22 +24,15 @@ export const noContent = (): EmulatorResponse => withRequestId({ status: 204 });
  * when the body is neither (or not an object).
  */
 export function bodyOf(request: EmulatorRequest): Record<string, string> | undefined {
-  const text = request.body.toString('utf8');
   const type = (request.headers['content-type'] ?? '').toLowerCase();
   if (type.startsWith('application/x-www-form-urlencoded'))
-    return Object.fromEntries(new URLSearchParams(text));
+    return Object.fromEntries(new URLSearchParams(request.body.toString('utf8')));
   if (!type.startsWith('application/json')) return undefined;
-  try {
-    const parsed: unknown = JSON.parse(text);
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
-    return Object.fromEntries(
-      Object.entries(parsed as Record<string, unknown>).filter(
-        (entry): entry is [string, string] => typeof entry[1] === 'string',
-      ),
-    );
-  } catch {
-    return undefined;
-  }
+  const parsed = jsonBodyValue(request);
+  if (!isJsonObject(parsed)) return undefined;
+  return Object.fromEntries(
+    Object.entries(parsed).filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
+  );
 }
 
 /** The username and password of `Authorization: Basic …`. */

@@ -235,6 +235,17 @@ describe('the Moov emulator beyond the SDK', () => {
     expect(versioned.status).toBe(404);
   });
 
+  it('answers a JSON token request that does not parse with 400 invalid_request and a request id', async () => {
+    const basic = `Basic ${Buffer.from(`${emulator.publicKey}:${emulator.secretKey}`).toString('base64')}`;
+    const response = await post('/oauth2/token', '{"grant_type":', {
+      'content-type': 'application/json',
+      authorization: basic,
+    });
+    expect(response.status).toBe(400);
+    expect(response.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    expect(await response.json()).toEqual({ error: 'invalid_request' });
+  });
+
   it('serves expires_in in seconds when told to', async () => {
     const seconds = await startMoovEmulator({ expiresIn: 'seconds', accessTokenTtlSeconds: 600 });
     try {

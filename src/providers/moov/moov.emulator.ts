@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Emulator, EmulatorStartOptions, RunningEmulator } from '../../emulator-harness/emulator.js';
 import type { EmulatorApi, EmulatorRequest, EmulatorResponse } from '../../emulator-harness/emulator-http.js';
 import { startEmulatorServer } from '../../emulator-harness/emulator-server.js';
+import { isJsonObject, jsonBodyValue } from '../../emulator-harness/json-body.js';
 import { systemClock } from '../../lib/clock.js';
 import { createAccessToken, type MoovAccount, ping, revokeAccessToken } from './moov.emulator-routes.js';
 import { MoovStore } from './moov.emulator-store.js';
@@ -113,7 +114,7 @@ export async function startMoovEmulator(options: MoovEmulatorOptions = {}): Prom
       if (name !== 'tokens') return undefined;
       if (request.method === 'GET') return { status: 200, body: { tokens: store.list() } };
       if (request.method !== 'POST') return undefined;
-      const scope = seedScope(request.body);
+      const scope = seedScope(request);
       if (scope === undefined)
         return { status: 400, body: { error: 'expected {"scope": "/a.read /b.write"}' } };
       const pair = store.mint(scope);
@@ -134,14 +135,10 @@ export async function startMoovEmulator(options: MoovEmulatorOptions = {}): Prom
   return { server, store, publicKey, secretKey, client: { baseUrl: server.origin, publicKey, secretKey } };
 }
 
-function seedScope(body: Buffer): string | undefined {
-  try {
-    const parsed: unknown = JSON.parse(body.toString('utf8'));
-    const scope = (parsed as { scope?: unknown } | null)?.scope;
-    return typeof scope === 'string' && /^\/\S+( \/\S+)*$/.test(scope) ? scope : undefined;
-  } catch {
-    return undefined;
-  }
+function seedScope(request: EmulatorRequest): string | undefined {
+  const parsed = jsonBodyValue(request);
+  const scope = isJsonObject(parsed) ? parsed.scope : undefined;
+  return typeof scope === 'string' && /^\/\S+( \/\S+)*$/.test(scope) ? scope : undefined;
 }
 
 export const moovEmulator: Emulator = {

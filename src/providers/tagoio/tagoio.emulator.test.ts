@@ -122,6 +122,21 @@ describe('the official @tago-io/sdk against the TagoIO emulator', () => {
     expect(emulator.store.list()).toEqual([]);
   });
 
+  it('refuses a body that is not JSON as invalid data (400) in the {status:false, message} body', async () => {
+    const response = await fetch(`${emulator.server.origin}/serviceauth`, {
+      method: 'POST',
+      headers: { token: emulator.token, 'content-type': 'application/json' },
+      body: '{"name":',
+    });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({
+      status: false,
+      message: 'Invalid request data',
+      result: { message: 'Invalid request data' },
+    });
+    expect(emulator.store.list()).toEqual([]);
+  });
+
   it('refuses a wrong or missing profile token with 401 and the {status:false, message} body', async () => {
     const stranger = sdk('p-wrong');
     await expect(stranger.serviceAuthorization.tokenList()).rejects.toBe('Invalid authorization token');

@@ -4,6 +4,7 @@ import type { Emulator, EmulatorStartOptions, RunningEmulator } from '../../emul
 import type { EmulatorApi, EmulatorRequest, EmulatorResponse } from '../../emulator-harness/emulator-http.js';
 import { pathRouter } from '../../emulator-harness/emulator-http.js';
 import { startEmulatorServer } from '../../emulator-harness/emulator-server.js';
+import { jsonBodyValue } from '../../emulator-harness/json-body.js';
 import { type NewServiceToken, type StoredServiceToken, TagoioStore } from './tagoio.emulator-store.js';
 import { fail, listTokens, listView, ok } from './tagoio.emulator-wire.js';
 
@@ -26,13 +27,8 @@ const createBody = z.looseObject({
 });
 const editBody = z.looseObject({ verification_code: z.string().nullable().optional() });
 
-function parseBody(request: EmulatorRequest): unknown {
-  try {
-    return JSON.parse(request.body.toString('utf8') || '{}');
-  } catch {
-    return undefined;
-  }
-}
+/** An empty body is no fields; a malformed one is refused by the schema check, as invalid data. */
+const parseBody = (request: EmulatorRequest): unknown => jsonBodyValue(request, { whenEmpty: {} });
 
 /** Tokens of a `/__emulator/serviceauth` POST: what a script seeds, with the API's defaults. */
 function seedInput(body: unknown): NewServiceToken | undefined {

@@ -40,6 +40,14 @@ async function call(
 const create = async (target: RunningTelenorEmulator, body: unknown) =>
   String((await call(target, 'POST', '/tokens', { body })).body?.token);
 
+/** A create sent with a session as these bytes, which a JSON client would not send. */
+const rawCreate = (contentType: string, body: string) =>
+  fetch(`${emulator.server.origin}/tokens`, {
+    method: 'POST',
+    headers: { cookie: emulator.session, 'content-type': contentType },
+    body,
+  });
+
 describe('the Telenor NB-IoT emulator speaks the documented token API', () => {
   it('creates (201), gets, lists, patches and deletes (204) tokens with a CONNECT ID session', async () => {
     const created = await call(emulator, 'POST', '/tokens', {
@@ -147,13 +155,17 @@ describe('the Telenor NB-IoT emulator speaks the documented token API', () => {
       status: 400,
       body: { status: 400, message: 'Missing or invalid resource/write' },
     });
-    const form = await fetch(`${emulator.server.origin}/tokens`, {
-      method: 'POST',
-      headers: { cookie: emulator.session, 'content-type': 'application/x-www-form-urlencoded' },
-      body: 'resource=/&write=true',
-    });
+    const form = await rawCreate('application/x-www-form-urlencoded', 'resource=/&write=true');
     expect(form.status).toBe(400);
     expect(await form.json()).toEqual({ status: 400, message: 'Missing or invalid resource/write' });
+  });
+
+  it('rejects a create whose JSON body does not parse with the {status, message} body', async () => {
+    const before = emulator.store.list().length;
+    const response = await rawCreate('application/json', '{"resource":');
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({ status: 400, message: 'Missing or invalid resource/write' });
+    expect(emulator.store.list()).toHaveLength(before);
   });
 
   it('answers an unknown path with the error body', async () => {

@@ -4,6 +4,7 @@ import type { Emulator, EmulatorStartOptions, RunningEmulator } from '../../emul
 import type { EmulatorApi, EmulatorRequest, EmulatorResponse } from '../../emulator-harness/emulator-http.js';
 import { pathRouter } from '../../emulator-harness/emulator-http.js';
 import { startEmulatorServer } from '../../emulator-harness/emulator-server.js';
+import { jsonBodyValue } from '../../emulator-harness/json-body.js';
 import { applyTags, type StoredTelenorToken, TelenorStore } from './telenor.emulator-store.js';
 
 export interface TelenorEmulatorOptions extends EmulatorStartOptions {
@@ -63,13 +64,10 @@ const patchBody = z.strictObject({
   tags: z.record(z.string(), z.string()).optional(),
 });
 
+/** The body of a request sent as JSON; undefined (refused by the schema check) for any other or a malformed one. */
 function json(request: EmulatorRequest): unknown {
   if (!(request.headers['content-type'] ?? '').startsWith('application/json')) return undefined;
-  try {
-    return JSON.parse(request.body.toString('utf8'));
-  } catch {
-    return undefined;
-  }
+  return jsonBodyValue(request);
 }
 
 /**
@@ -214,13 +212,7 @@ export async function startTelenorEmulator(
   ]);
 
   const seed = (request: EmulatorRequest): EmulatorResponse => {
-    let input: unknown;
-    try {
-      input = JSON.parse(request.body.toString('utf8') || '{}');
-    } catch {
-      input = undefined;
-    }
-    const body = createBody.safeParse(input);
+    const body = createBody.safeParse(jsonBodyValue(request, { whenEmpty: {} }));
     if (!body.success) return { status: 400, body: { error: 'expected {resource, write, tags?}' } };
     return { status: 201, body: view(store.create(body.data)) };
   };

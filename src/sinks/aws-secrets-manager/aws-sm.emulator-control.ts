@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { EmulatorRequest, EmulatorResponse } from '../../emulator-harness/emulator-http.js';
+import { jsonBodyValue } from '../../emulator-harness/json-body.js';
 import { AwsApiError } from './aws-sm.emulator-errors.js';
 import type { SecretsManagerStore } from './aws-sm.emulator-store.js';
 
@@ -11,14 +12,6 @@ const seedBody = z.strictObject({
   kmsKeyId: z.string().min(1).optional(),
   tags: z.record(z.string().min(1).max(128), z.string().max(256)).optional(),
 });
-
-function parseJson(body: Buffer): unknown {
-  try {
-    return JSON.parse(body.toString('utf8'));
-  } catch {
-    return undefined;
-  }
-}
 
 function guarded(action: () => EmulatorResponse): EmulatorResponse {
   try {
@@ -42,7 +35,7 @@ export function awsSecretsManagerControl(
   name: string,
 ): EmulatorResponse | undefined {
   if (name === 'rotation-enabled' && request.method === 'POST') {
-    const body = rotationEnabledBody.safeParse(parseJson(request.body));
+    const body = rotationEnabledBody.safeParse(jsonBodyValue(request));
     if (!body.success) return { status: 400, body: { error: 'expected {secretId, enabled}' } };
     return guarded(() => {
       store.setRotationEnabled(body.data.secretId, body.data.enabled);
@@ -56,7 +49,7 @@ export function awsSecretsManagerControl(
     return { status: 204 };
   }
   if (request.method === 'POST') {
-    const body = seedBody.safeParse(parseJson(request.body));
+    const body = seedBody.safeParse(jsonBodyValue(request));
     if (!body.success)
       return { status: 400, body: { error: 'expected {name, secretString?, kmsKeyId?, tags?}' } };
     const { name: secretName, secretString, kmsKeyId, tags } = body.data;

@@ -635,6 +635,25 @@ describe('AWS Secrets Manager emulator, driven by the official SDK', () => {
       });
     });
 
+    it('answers a signed body that is not JSON with SerializationException, which the SDK throws by name', async () => {
+      const broken = sdkClient({ maxAttempts: 1 });
+      // Ahead of the Content-Length and of signing, so both cover the broken body.
+      broken.middlewareStack.add(
+        (next) => (args) => {
+          (args.request as { body: unknown }).body = '{"SecretId":';
+          return next(args);
+        },
+        { step: 'build', priority: 'high' },
+      );
+      const refused = await failure(broken.send(new DescribeSecretCommand({ SecretId: 'anything' })));
+      broken.destroy();
+      expect(refused).toEqual({
+        name: 'SerializationException',
+        message: 'The request body is not valid JSON.',
+        status: 400,
+      });
+    });
+
     it('answers an unsigned request with MissingAuthenticationTokenException in the AWS JSON error shape', async () => {
       const response = await fetch(`${emulator.client.endpoint}/`, {
         method: 'POST',

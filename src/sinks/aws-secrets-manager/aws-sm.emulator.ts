@@ -2,12 +2,13 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { Emulator, EmulatorStartOptions, RunningEmulator } from '../../emulator-harness/emulator.js';
 import type { EmulatorApi, EmulatorRequest, EmulatorResponse } from '../../emulator-harness/emulator-http.js';
 import { startEmulatorServer } from '../../emulator-harness/emulator-server.js';
+import { readJsonBody } from '../../emulator-harness/json-body.js';
 import { type Clock, systemClock } from '../../lib/clock.js';
 import { awsSecretsManagerControl } from './aws-sm.emulator-control.js';
 import { AwsApiError } from './aws-sm.emulator-errors.js';
 import { operations } from './aws-sm.emulator-operations.js';
+import { createSigV4Verifier } from './aws-sm.emulator-sigv4.js';
 import { SecretsManagerStore } from './aws-sm.emulator-store.js';
-import { createSigV4Verifier } from './sigv4-verifier.js';
 
 const TARGET_PREFIX = 'secretsmanager.';
 const CONTENT_TYPE = 'application/x-amz-json-1.1';
@@ -59,14 +60,6 @@ const awsHeaders = (clock: Clock): Record<string, string> => ({
   date: new Date(clock.now()).toUTCString(),
 });
 
-function parseBody(body: Buffer): unknown {
-  try {
-    return JSON.parse(body.toString('utf8') || '{}');
-  } catch {
-    throw new AwsApiError('SerializationException', 'The request body is not valid JSON.');
-  }
-}
-
 /**
  * AWS Secrets Manager over real HTTP: the AWS JSON 1.1 protocol (`POST /`, `X-Amz-Target`), SigV4 checked
  * against the emulator's own key, and the version and staging-label semantics of the real service.
@@ -92,8 +85,11 @@ export async function startAwsSecretsManagerEmulator(
     if (authFailure) return awsError(authFailure.code, authFailure.message, 400, clock);
     const run = operation === undefined ? undefined : operations[operation];
     if (!run) return awsError('UnknownOperationException', 'Unknown operation', 400, clock);
+    const input = readJsonBody(request, { whenEmpty: {} });
+    if (!input.ok)
+      return awsError('SerializationException', 'The request body is not valid JSON.', 400, clock);
     try {
-      const output = run(store, parseBody(request.body));
+      const output = run(store, input.value);
       return { status: 200, headers: awsHeaders(clock), ...(output === undefined ? {} : { body: output }) };
     } catch (error) {
       if (error instanceof AwsApiError) return awsError(error.code, error.message, error.status, clock);
