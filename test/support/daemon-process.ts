@@ -14,18 +14,29 @@ export interface DaemonProcess {
   stop(): Promise<number | null>;
 }
 
+export interface DaemonProcessOptions {
+  /** `ulimit -n` for the daemon: how many files and sockets it may hold open. */
+  readonly openFileLimit?: number;
+  /** false: return once the process runs, not once it says it started (e.g. while Redis is down). */
+  readonly waitForStart?: boolean;
+  /**
+   * Another way to run rotor than src/cli.ts through tsx: node's arguments up to the command (e.g. the
+   * built dist/cli.js with a loader hook) and variables for this process on top of `env`.
+   */
+  readonly launch?: {
+    readonly nodeArgs: readonly string[];
+    readonly env?: Readonly<Record<string, string>>;
+  };
+}
+
 export async function startDaemonProcess(
   configFile: string,
   env: Readonly<Record<string, string>>,
   collected: string[] = [],
-  options: {
-    /** `ulimit -n` for the daemon: how many files and sockets it may hold open. */
-    readonly openFileLimit?: number;
-    /** false: return once the process runs, not once it says it started (e.g. while Redis is down). */
-    readonly waitForStart?: boolean;
-  } = {},
+  options: DaemonProcessOptions = {},
 ): Promise<DaemonProcess> {
-  const start = ['--import', 'tsx', cli, 'start', '--config', configFile, '--log-level', 'debug'];
+  const rotor = options.launch?.nodeArgs ?? ['--import', 'tsx', cli];
+  const start = [...rotor, 'start', '--config', configFile, '--log-level', 'debug'];
   // `exec` keeps the pid: signals reach the daemon, not a shell.
   const [command, args] =
     options.openFileLimit === undefined
@@ -35,7 +46,7 @@ export async function startDaemonProcess(
           ['-c', `ulimit -n ${options.openFileLimit} && exec "$0" "$@"`, process.execPath, ...start],
         ];
   const child = spawn(command, args, {
-    env: { ...process.env, ...env },
+    env: { ...process.env, ...env, ...options.launch?.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const chunks: string[] = [];

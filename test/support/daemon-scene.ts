@@ -9,7 +9,7 @@ import { systemClock } from '../../src/lib/clock.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { requestRotation } from '../../src/queue/rotation-requests.js';
 import { AwsSecrets, type Stage } from './aws-secrets.js';
-import { type DaemonProcess, startDaemonProcess } from './daemon-process.js';
+import { type DaemonProcess, type DaemonProcessOptions, startDaemonProcess } from './daemon-process.js';
 import { finishedJob } from './finished-job.js';
 import type { ProviderWorld, WorldSections } from './open-provider-world.js';
 import type { ProviderFixture } from './provider-fixture.js';
@@ -88,7 +88,7 @@ export class Scene {
     return fixtureFor(this.world, policy);
   }
 
-  async startDaemon(options: { readonly waitForStart?: boolean } = {}): Promise<void> {
+  async startDaemon(options: DaemonProcessOptions = {}): Promise<void> {
     this.daemon = await startDaemonProcess(join(this.workDir, 'rotor.yaml'), this.env, this.output, options);
   }
 

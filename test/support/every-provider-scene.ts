@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { PolicyConfig } from '../../src/config/rotor-config.js';
 import { providerFixtures } from '../providers/all-fixtures.js';
+import type { DaemonProcessOptions } from './daemon-process.js';
 import { Scene } from './daemon-scene.js';
 import { freePort } from './free-port.js';
 import { openProviderWorld, type PolicyOptions } from './open-provider-world.js';
@@ -23,7 +24,10 @@ export interface EveryProviderScene {
  * Every provider's emulator, AWS's, and a running `rotor start` with its HTTP API and the scene's signed
  * webhook receiver: the whole product, for suites that look at what leaves it.
  */
-export async function openEveryProviderScene(policy: PolicyOptions): Promise<EveryProviderScene> {
+export async function openEveryProviderScene(
+  policy: PolicyOptions,
+  daemon: DaemonProcessOptions = {},
+): Promise<EveryProviderScene> {
   const world = await openProviderWorld(
     testRedis(),
     providerFixtures.map(([, start]) => start),
@@ -39,7 +43,7 @@ export async function openEveryProviderScene(policy: PolicyOptions): Promise<Eve
     { api: `port: ${port}\ntokens: [{ env: ${API_TOKEN_ENV} }]` },
     { [API_TOKEN_ENV]: apiToken },
   );
-  await scene.startDaemon();
+  await scene.startDaemon(daemon);
   return {
     scene,
     policies: world.fixtures.map((fixture) => scene.policy(`every-${fixture.providerId}`)),
