@@ -22,6 +22,12 @@ export function manualRunId(policyId: string, requestedEpochMs: number): string 
   return `${policyId}-m${requestedEpochMs}`;
 }
 
+/** Whether a run id is one of this policy's rotations (`scheduledRunId` or `manualRunId`). */
+export function isRunOfPolicy(policyId: string, runId: string): boolean {
+  const prefix = `${policyId}-`;
+  return runId.startsWith(prefix) && /^m?\d{1,16}$/.test(runId.slice(prefix.length));
+}
+
 /**
  * The AWS ClientRequestToken of the version a run stages: a retry of the same issue attempt is a no-op at
  * AWS, a re-issue (new attempt) gets a new version.

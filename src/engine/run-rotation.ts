@@ -1,13 +1,13 @@
 import type { PolicyConfig } from '../config/rotor-config.js';
 import { isRotationError, RotationError, type Step } from '../domain/errors.js';
-import { fingerprint, versionIdFor } from '../domain/ids.js';
+import { fingerprint, isRunOfPolicy, versionIdFor } from '../domain/ids.js';
 import type { CredentialRef, InFlight, PolicyRecord, RunStep, Trigger } from '../domain/policy-record.js';
 import { Secret } from '../domain/secret.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
 import { logUnexpected } from '../lib/unexpected-error.js';
-import type { ProviderAction, StepContext } from '../providers/provider.js';
-import type { SecretSink, SinkTarget } from '../sinks/sink.js';
+import type { Issued, ProviderAction, StepContext } from '../providers/provider.js';
+import type { SecretSink, SinkTarget, StoredVersion } from '../sinks/sink.js';
 import { decodeCredential, encodeCredential, provenanceOf } from './credential-codec.js';
 import { fromJournalPayload, type IssuedCredential, toJournalPayload } from './journal-payload.js';
 import type {
@@ -111,6 +111,8 @@ class RotationRun {
   #attemptStamped = false;
   /** AWSCURRENT as this attempt's first AWS read saw it (null: none); undefined until read. */
   #currentSeen: string | null | undefined;
+  /** AWSCURRENT's value, when this attempt's first AWS read was of it. */
+  #currentRead: { readonly stored: StoredVersion | undefined } | undefined;
 
   constructor(
     deps: RotationDeps,
@@ -235,9 +237,27 @@ class RotationRun {
     return this.#result(committed, revoke, false);
   }
 
+  /**
+   * The run's one AWS read before it issues: AWSCURRENT's value (GetSecretValue) when the action reads the
+   * current credential, otherwise the secret's description (DescribeSecret). Either gives the version the
+   * promote's compare-and-set starts from. Whether rotor may write the secret is the description's tags
+   * (and no AWS rotation on it); a current value this policy wrote (its provenance names one of the
+   * policy's runs) settles it without one, so a description is read after a value only when that value is
+   * not this policy's: a first rotation, an adopted secret, a hand edit.
+   */
   async #prepareSink(): Promise<void> {
+    this.#step = this.#action.capability === 'extend' ? 'issue' : 'stage';
+    if (this.#action.readsCurrent) {
+      const current = await this.#deps.sink.read(this.#target, 'current', this.#request.signal);
+      this.#currentRead = { stored: current };
+      const provenance = current && provenanceOf(current.value);
+      if (current !== undefined && provenance && isRunOfPolicy(this.#policy.id, provenance.runId)) {
+        this.#secretArn = current.arn;
+        this.#currentSeen = current.versionId;
+        return;
+      }
+    }
     if (this.#action.capability === 'extend') {
-      this.#step = 'issue';
       const state = await this.#deps.sink.inspect(this.#target, this.#request.signal);
       this.#secretArn = state?.arn;
       if (state?.currentVersionId === undefined) {
@@ -249,7 +269,6 @@ class RotationRun {
       this.#currentSeen = state.currentVersionId;
       return;
     }
-    this.#step = 'stage';
     const state = await this.#deps.sink.ensure(this.#target, this.#request.signal);
     this.#secretArn = state.arn;
     this.#currentSeen = state.currentVersionId ?? null;
@@ -313,18 +332,19 @@ class RotationRun {
     const attempt = (previous?.issueAttempt ?? 0) + 1;
     await this.#checkpoint({ ...this.#newInFlight(attempt), step: 'issuing' });
     await this.#requireReplicated('issuing');
-    const current = this.#action.readsCurrent ? await this.#currentCredential() : undefined;
     const provider = this.#policy.connection.provider;
-    const result = await this.#action.issue(
-      {
-        connection: this.#policy.connection.settings,
-        target: this.#policy.target,
-        current,
-        gracePeriodMs: this.#policy.gracePeriodMs,
-        earlierAttemptMayHaveIssued: previous?.step === 'issuing' && previous.runId === this.#runId,
-      },
-      this.#context(),
-    );
+    const earlierAttemptMayHaveIssued = previous?.step === 'issuing' && previous.runId === this.#runId;
+    const result =
+      (earlierAttemptMayHaveIssued ? await this.#madeByThisRun() : undefined) ??
+      (await this.#action.issue(
+        {
+          connection: this.#policy.connection.settings,
+          target: this.#policy.target,
+          current: this.#action.readsCurrent ? await this.#currentCredential() : undefined,
+          gracePeriodMs: this.#policy.gracePeriodMs,
+        },
+        this.#context(),
+      ));
     const parsed = provider.schemas.credential.safeParse(result.credential.reveal());
     if (!parsed.success) {
       throw new RotationError(
@@ -353,6 +373,32 @@ class RotationRun {
     await this.#requireReplicated('journal');
     this.#done('journal');
     return { issued, inFlight };
+  }
+
+  /**
+   * What an earlier attempt of this run made but never handed over (its answer was lost, or the daemon died
+   * before the journal), as the vendor lists it under this run: adopted, so a retried issue leaves no live
+   * orphan. Only providers that can list what rotor made can find it; the others issue again.
+   */
+  async #madeByThisRun(): Promise<Issued<unknown> | undefined> {
+    const provider = this.#policy.connection.provider;
+    if (!provider.listIssued) return undefined;
+    const listed = await provider.listIssued(
+      { connection: this.#policy.connection.settings, target: this.#policy.target },
+      this.#context(),
+    );
+    const now = this.#deps.clock.now();
+    const [adopted, ...others] = listed.filter((made) => {
+      if (made.runId !== this.#runId) return false;
+      const expiresAt = provider.expiresAt(made.credential.reveal());
+      return expiresAt === undefined || expiresAt.getTime() > now;
+    });
+    if (!adopted) return undefined;
+    this.#log.warn(
+      { runId: this.#runId, handle: adopted.handle, othersOfThisRun: others.map((made) => made.handle) },
+      'an earlier attempt of this run issued a credential that never reached the journal; using it',
+    );
+    return { credential: adopted.credential, handle: adopted.handle };
   }
 
   async #stage(issued: IssuedCredential, inFlight: InFlight): Promise<InFlight> {
@@ -494,9 +540,14 @@ class RotationRun {
     };
   }
 
-  /** The credential now current in the sink. Only an extend action insists on a readable one. */
+  /**
+   * The credential current in the sink, as this attempt's first read saw it (read now if it did not read it).
+   * Only an extend action insists on a readable one.
+   */
   async #currentCredential(): Promise<Secret<unknown> | undefined> {
-    const stored = await this.#deps.sink.read(this.#target, 'current', this.#request.signal);
+    const stored = this.#currentRead
+      ? this.#currentRead.stored
+      : await this.#deps.sink.read(this.#target, 'current', this.#request.signal);
     if (!stored) return undefined;
     try {
       return decodeCredential(stored.value, this.#policy.connection.provider.schemas.credential, {

@@ -37,12 +37,6 @@ export interface IssueInput<Conn, Target, Cred> extends PolicyInput<Conn, Target
   readonly current: Secret<Cred> | undefined;
   /** For native-grace: how long the displaced secret must keep working after issue. */
   readonly gracePeriodMs: number;
-  /**
-   * True when an earlier attempt of this run called issue and its answer never reached the journal (the
-   * response was lost, or the daemon died): a provider that can find what it made for the run adopts that
-   * instead of issuing a second credential. False on a run's first issue, so it costs no lookup then.
-   */
-  readonly earlierAttemptMayHaveIssued: boolean;
 }
 
 export interface Issued<Cred> {
@@ -126,7 +120,10 @@ type Actions<ConnConfig, Target, Cred, Cap extends Capability> = Readonly<
 type Listing<ConnConfig, Target, Cred> =
   | {
       readonly canList: true;
-      /** The credentials rotor made for this policy (known by their names or tags) that the vendor holds. */
+      /**
+       * The credentials rotor made for this policy (known by their names or tags) that the vendor holds. The
+       * orphan sweep deletes the unheld ones; a run whose earlier attempt's answer was lost adopts its own.
+       */
       listIssued(
         input: PolicyInput<Resolved<ConnConfig>, Target>,
         ctx: StepContext,

@@ -31,6 +31,8 @@ export interface SinkSecretState {
 
 /** One version of a secret as read back: its value and the staging labels it carries right now. */
 export interface StoredVersion {
+  /** The secret's ARN, when the store says. */
+  readonly arn?: string;
   readonly versionId: string;
   readonly value: Secret<string>;
   /** Empty for a deprecated version (one no label points at any more). */
@@ -63,7 +65,10 @@ export interface SecretSink {
   inspectMany(targets: readonly SinkTarget[], signal: AbortSignal): Promise<InspectOutcome[]>;
   /** Creates the secret (tagged as rotor's) when missing; refuses one rotor may not write. */
   ensure(target: SinkTarget, signal: AbortSignal): Promise<SinkSecretState>;
-  /** Writes `value` as a pending version with `versionId` as its idempotency token. */
+  /**
+   * Writes `value` as a pending version with `versionId` as its idempotency token. It trusts the caller's
+   * `ensure` (or a read of a version this policy wrote) for the right to write: it reads nothing first.
+   */
   stage(target: SinkTarget, versionId: string, value: Secret<string>, signal: AbortSignal): Promise<void>;
   /** A version by id, or the current one, with its labels; undefined when it does not exist. */
   read(
@@ -72,9 +77,10 @@ export interface SecretSink {
     signal: AbortSignal,
   ): Promise<StoredVersion | undefined>;
   /**
-   * Makes `versionId` current if `expectedCurrent` still is (undefined: the secret has no current version) —
-   * a compare-and-set the store itself enforces. The displaced current becomes previous and the pending
-   * label is removed. Promoting a version that is already current again is a no-op `promoted`.
+   * Makes `versionId` current if `expectedCurrent` still is (undefined: the secret had no current version) —
+   * a compare-and-set the store itself enforces, so nothing is read first. The displaced current becomes
+   * previous and the pending label is removed. Promoting a version that is already current again is a no-op
+   * `promoted`.
    */
   promote(
     target: SinkTarget,

@@ -54,7 +54,6 @@ describe.each([
         target: { serviceTokenId: seeded.id },
         current: undefined,
         gracePeriodMs: 3_600_000,
-        earlierAttemptMayHaveIssued: false,
       },
       stepContext(clock),
     );
@@ -93,7 +92,6 @@ describe('refresh', () => {
         target: { serviceTokenId: seeded.id },
         current: currentFor(seeded),
         gracePeriodMs: 0,
-        earlierAttemptMayHaveIssued: false,
       },
       stepContext(clock),
     );
@@ -113,7 +111,6 @@ describe('refresh', () => {
           target: { serviceTokenId: seeded.id },
           current: undefined,
           gracePeriodMs: 0,
-          earlierAttemptMayHaveIssued: false,
         },
         stepContext(clock),
       ),
@@ -133,7 +130,6 @@ describe('refresh', () => {
           target: { serviceTokenId: seeded.id },
           current: currentFor(other),
           gracePeriodMs: 0,
-          earlierAttemptMayHaveIssued: false,
         },
         stepContext(clock),
       ),

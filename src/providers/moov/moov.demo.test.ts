@@ -39,7 +39,6 @@ describe('the Moov demo', () => {
         target: payments,
         current: undefined,
         gracePeriodMs: 0,
-        earlierAttemptMayHaveIssued: false,
       };
       const minted = await issueWithClientCredentials(input, ctx);
       expect(minted.credential.reveal().scope).toBe(payments.scope);

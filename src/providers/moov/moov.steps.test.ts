@@ -65,7 +65,6 @@ const issue = (action: typeof issueWithClientCredentials, options: IssueOptions 
       target: targetOf(options.target),
       current: options.current === undefined ? undefined : Secret.of(options.current),
       gracePeriodMs: 0,
-      earlierAttemptMayHaveIssued: false,
     },
     options.ctx ?? stepContext(clock),
   );

@@ -35,14 +35,13 @@ const target = (extra: Partial<TagoioTarget> = {}): TagoioTarget => ({
   expireTime: 'never',
   ...extra,
 });
-const issue = (t: TagoioTarget, current?: TagoioCredential, context = ctx(), retry = false) =>
+const issue = (t: TagoioTarget, current?: TagoioCredential, context = ctx()) =>
   createServiceToken(
     {
       connection,
       target: t,
       current: current && Secret.of(current),
       gracePeriodMs: 0,
-      earlierAttemptMayHaveIssued: retry,
     },
     context,
   );
@@ -109,26 +108,6 @@ describe('TagoIO issue', () => {
     expect(log).toContain(fingerprint(current.token));
     expect(log).not.toContain(current.token);
     expect(log).not.toContain(credential.token);
-  });
-
-  it('adopts the token an earlier attempt of the same run created, and lists nothing on a first issue', async () => {
-    emulator.server.calls.clear();
-    const first = await issue(target({ expireTime: 86_400_000 }));
-    expect(emulator.server.calls.all().map((call) => call.routeId)).toEqual(['createServiceAuth']);
-
-    // The first attempt's answer never reached the journal; the run issues again.
-    const context = ctx();
-    const again = await issue(target({ expireTime: 86_400_000 }), undefined, context, true);
-
-    expect(again.credential.reveal()).toEqual(first.credential.reveal());
-    expect(again.expiresAt).toEqual(first.expiresAt);
-    expect(emulator.server.calls.handled('createServiceAuth')).toHaveLength(1);
-    expect(context.logText()).toMatch(/earlier attempt of this run/);
-    expect(context.logText()).not.toContain(first.credential.reveal().token);
-    // When TagoIO holds nothing of the run, the retry creates a token.
-    emulator.store.delete(first.credential.reveal().token);
-    expect((await issue(target(), undefined, ctx(), true)).handle).not.toBe(first.handle);
-    expect(emulator.server.calls.handled('createServiceAuth')).toHaveLength(2);
   });
 
   it('creates nothing when TagoIO refuses, and says why without token values', async () => {

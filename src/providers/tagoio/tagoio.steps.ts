@@ -21,45 +21,8 @@ import { TAGOIO } from './tagoio.wire.js';
 type Conn = Resolved<TagoioConnectionConfig>;
 
 /**
- * A token an earlier attempt of this run created but never handed over (its answer was lost, or the daemon
- * died before the journal), found by its name (which holds the run id): adopted, so a retried issue leaves
- * no live orphan behind.
- */
-async function madeByThisRun(
-  api: TagoioServiceAuthApi,
-  name: string,
-  target: TagoioTarget,
-  ctx: StepContext,
-): Promise<TagoioCredential | undefined> {
-  const made = (await api.list(name)).filter(
-    (token) =>
-      token.name === name &&
-      (token.permission === undefined || token.permission === target.permission) &&
-      !hasExpired(token.expire_time, ctx.clock.now()),
-  );
-  const [adopted, ...others] = made;
-  if (!adopted) return undefined;
-  ctx.log.warn(
-    {
-      system: TAGOIO,
-      handle: fingerprint(adopted.token),
-      othersOfThisRun: others.map((token) => fingerprint(token.token)),
-    },
-    'an earlier attempt of this run created a TagoIO token that never reached the journal; using it',
-  );
-  const expireTime = adopted.expire_time;
-  return {
-    token: adopted.token,
-    name: adopted.name,
-    permission: target.permission,
-    expireTime: expireTime && expireTime !== 'never' ? expireTime : null,
-  };
-}
-
-/**
  * Creates the new token, named so rotor can recognise it later (policy and run in the name). The current
  * token, when there is one, is left alone: both work until the revoke step deletes it after the grace period.
- * When an earlier attempt of the run may have created one already, that one is used instead.
  */
 export async function createServiceToken(
   input: IssueInput<Conn, TagoioTarget, TagoioCredential>,
@@ -68,8 +31,6 @@ export async function createServiceToken(
   const { target } = input;
   const api = new TagoioServiceAuthApi(input.connection, ctx);
   const name = rotorTokenName(target.name, ctx.policyId, ctx.runId);
-  const adopted = input.earlierAttemptMayHaveIssued ? await madeByThisRun(api, name, target, ctx) : undefined;
-  if (adopted) return issuedOf(adopted);
   const expireTime =
     target.expireTime === 'never' ? 'never' : new Date(ctx.clock.now() + target.expireTime).toISOString();
   const created = await api.create({

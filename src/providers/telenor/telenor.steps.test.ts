@@ -21,14 +21,13 @@ let runs = 0;
 const ctx = () => ({ ...stepContext(systemClock), runId: `test-policy-${++runs}` });
 const creates = () => emulator.server.calls.handled('createToken').length;
 
-const issue = (target: TelenorTarget, current?: TelenorCredential, context = ctx(), retry = false) =>
+const issue = (target: TelenorTarget, current?: TelenorCredential, context = ctx()) =>
   createToken(
     {
       connection,
       target,
       current: current === undefined ? undefined : Secret.of(current),
       gracePeriodMs: 0,
-      earlierAttemptMayHaveIssued: retry,
     },
     context,
   );
@@ -122,28 +121,6 @@ describe('Telenor issue', () => {
     expect(error.kind).toBe('invalid-config');
     expect(error.message).toMatch(/current Telenor token no longer exists/);
     expect(error.message).toMatch(/set target\.resource and target\.write/);
-  });
-
-  it('adopts the token an earlier attempt of the same run created instead of creating another', async () => {
-    const context = ctx();
-    const first = await issue({ resource: '/collections/8', write: false }, undefined, context);
-    const before = creates();
-
-    // The first attempt's answer never reached the journal; the run issues again.
-    const again = await issue({ resource: '/collections/8', write: false }, undefined, context, true);
-
-    expect(again.credential.reveal()).toEqual(first.credential.reveal());
-    expect(again.handle).toBe(first.handle);
-    expect(creates()).toBe(before);
-    expect(context.logText()).toMatch(/earlier attempt of this run/);
-    expect(context.logText()).not.toContain(first.credential.reveal().token);
-    // Another run, or another resource in the same run, gets a token of its own.
-    expect(
-      (await issue({ resource: '/collections/8', write: false }, undefined, ctx(), true)).handle,
-    ).not.toBe(first.handle);
-    expect(
-      (await issue({ resource: '/collections/80', write: false }, undefined, context, true)).handle,
-    ).not.toBe(first.handle);
   });
 
   it('on a run’s first issue creates without listing the tokens first', async () => {

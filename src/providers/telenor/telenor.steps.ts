@@ -86,40 +86,9 @@ async function specOf(
 }
 
 /**
- * A token an earlier attempt of this run created but never handed over (its response was lost, or the
- * daemon stopped before the journal): adopted, so a retried issue does not leave a live orphan behind.
- */
-async function madeByThisRun(
-  api: TelenorTokensApi,
-  spec: TokenSpec,
-  ctx: StepContext,
-): Promise<WireToken | undefined> {
-  const made = (await api.list()).filter(
-    (token) =>
-      token.tags?.['managed-by'] === 'rotor' &&
-      token.tags.policy === ctx.policyId &&
-      token.tags.run === ctx.runId &&
-      token.resource === spec.resource &&
-      token.write === spec.write,
-  );
-  const [adopted, ...others] = made;
-  if (adopted) {
-    ctx.log.warn(
-      {
-        handle: fingerprint(adopted.token),
-        othersOfThisRun: others.map((token) => fingerprint(token.token)),
-      },
-      'an earlier attempt of this run created a Telenor token that never reached the journal; using it',
-    );
-  }
-  return adopted;
-}
-
-/**
  * Creates the new token (`POST /tokens`) with the target's resource, write and tags, each copied from the
  * current token (`GET /tokens/{current}`) when the policy does not set it, tagged as rotor's. A first run
- * (no current token) needs resource and write in the policy. Tokens do not expire. When an earlier attempt
- * of the run may have created one (`GET /tokens`, found by its run tag), that one is used instead.
+ * (no current token) needs resource and write in the policy. Tokens do not expire.
  */
 export async function createToken(
   input: IssueInput<Conn, TelenorTarget, TelenorCredential>,
@@ -127,8 +96,7 @@ export async function createToken(
 ): Promise<Issued<TelenorCredential>> {
   const api = new TelenorTokensApi(input.connection, ctx);
   const spec = await specOf(api, input, ctx);
-  const adopted = input.earlierAttemptMayHaveIssued ? await madeByThisRun(api, spec, ctx) : undefined;
-  const made = adopted ?? (await api.create(spec));
+  const made = await api.create(spec);
   const credential: TelenorCredential = {
     token: made.token,
     resource: made.resource,

@@ -191,16 +191,15 @@ describe('AWS Secrets Manager sink', () => {
       const refused = await rejection(sink.ensure(target, signal));
       expect(refused.kind).toBe('invalid-config');
       expect(refused.message).toContain("under AWS's own rotation");
-      expect((await rejection(sink.stage(target, V1, credential('rotating'), signal))).kind).toBe(
-        'invalid-config',
-      );
+      expect((await rejection(sink.inspect(target, signal))).kind).toBe('invalid-config');
     });
   });
 
   describe('stage, read and promote', () => {
-    it('stages a version as AWSPENDING, and a retry of the same stage changes nothing', async () => {
+    it('stages a version as AWSPENDING with one PutSecretValue, reading nothing, and a retry of the same stage changes nothing', async () => {
       const target = newTarget();
       await sink.ensure(target, signal);
+      const reads = emulator.server.calls.all().filter((call) => call.routeId !== 'PutSecretValue').length;
       await sink.stage(target, V1, credential('first'), signal);
       const value = credential('second');
       await sink.stage(target, V2, value, signal);
@@ -208,6 +207,9 @@ describe('AWS Secrets Manager sink', () => {
       // The first version got AWSCURRENT too; AWSPENDING moved from it to V2.
       expect(stagesOf(target.secretId)).toEqual({ [V1]: ['AWSCURRENT'], [V2]: ['AWSPENDING'] });
       expect(emulator.server.calls.handled('PutSecretValue').length).toBeGreaterThanOrEqual(3);
+      expect(emulator.server.calls.all().filter((call) => call.routeId !== 'PutSecretValue')).toHaveLength(
+        reads,
+      );
     });
 
     it('refuses to stage a different value under a version id already used, as a rotor bug', async () => {
@@ -236,13 +238,15 @@ describe('AWS Secrets Manager sink', () => {
       expect(await sink.read(target, { versionId: V3 }, signal)).toBeUndefined();
     });
 
-    it('promotes the first staged version (already AWSCURRENT) by removing AWSPENDING only', async () => {
+    it('promotes the first staged version (AWSCURRENT already, by AWS) with the label moves alone, reading nothing', async () => {
       const target = newTarget();
       await sink.ensure(target, signal);
       await sink.stage(target, V1, credential('first'), signal);
       const labelMoves = emulator.server.calls.handled('UpdateSecretVersionStage').length;
+      const reads = emulator.server.calls.handled('DescribeSecret').length;
       expect(await sink.promote(target, V1, undefined, signal)).toEqual({ kind: 'promoted' });
-      expect(emulator.server.calls.handled('UpdateSecretVersionStage')).toHaveLength(labelMoves + 1);
+      expect(emulator.server.calls.handled('UpdateSecretVersionStage')).toHaveLength(labelMoves + 2);
+      expect(emulator.server.calls.handled('DescribeSecret')).toHaveLength(reads);
       expect(await sink.inspect(target, signal)).toMatchObject({
         currentVersionId: V1,
         pendingVersionId: undefined,

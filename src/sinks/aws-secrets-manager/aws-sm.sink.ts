@@ -163,7 +163,6 @@ export function createAwsSecretsManagerSink(
     },
 
     async stage(target, versionId, value, signal) {
-      await describeWritable(target, 'PutSecretValue', signal);
       await aws.call('PutSecretValue', signal, (client, send) =>
         client.send(
           new PutSecretValueCommand({
@@ -196,6 +195,7 @@ export function createAwsSecretsManagerSink(
           throw protocolFailure(AWS_SM_SYSTEM, 'GetSecretValue', 'the response has no VersionId');
         }
         return {
+          ...(output.ARN === undefined ? {} : { arn: output.ARN }),
           versionId,
           value: Secret.of(output.SecretString),
           stages: output.VersionStages ?? [],
@@ -229,23 +229,11 @@ export function createAwsSecretsManagerSink(
         }
         return { kind: 'promoted' };
       };
-      if (expectedCurrent === undefined) {
-        // The secret had no current version: its first PutSecretValue made the staged version AWSCURRENT
-        // already, and one read (not a write against the quota) saves moving the label onto itself.
-        const state = stateOf(
-          'DescribeSecret',
-          await describeWritable(target, 'UpdateSecretVersionStage', signal),
-        );
-        if (state.currentVersionId !== undefined && state.currentVersionId !== versionId) {
-          return { kind: 'superseded', currentVersionId: state.currentVersionId };
-        }
-        if (state.currentVersionId === versionId) {
-          return state.pendingVersionId === versionId ? removePending() : { kind: 'promoted' };
-        }
-      }
       try {
-        // AWS checks RemoveFromVersionId holds AWSCURRENT (and, without it, that no version does): the
-        // compare-and-set that keeps a superseded run from demoting a newer credential.
+        // AWS checks RemoveFromVersionId holds AWSCURRENT (and, without it, that no other version does — the
+        // first PutSecretValue of a secret makes its version AWSCURRENT by itself, and moving the label onto
+        // the version that holds it is allowed): the compare-and-set that keeps a superseded run from
+        // demoting a newer credential.
         await moveLabel(AWSCURRENT, versionId, expectedCurrent);
       } catch (error) {
         if (!isInvalidParameter(error)) throw error;
