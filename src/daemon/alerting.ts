@@ -10,7 +10,7 @@ import type { RotorMetrics } from '../metrics/rotor-metrics.js';
 import { SWEEP_EVERY_MS, SWEEP_SCHEDULER_ID } from '../queue/alert-sweep.js';
 import { JOB } from '../queue/job-payloads.js';
 import type { RedisInfrastructure } from './redis-infrastructure.js';
-import { isConnectionError } from './redis-reachability.js';
+import { reportWorkerErrors } from './worker-errors.js';
 
 /**
  * The alert sweep's Job Scheduler (expiring credentials, stalled schedules), every 10 minutes; removed when
@@ -76,11 +76,7 @@ export function startAlerting(
       dead ? 'alert delivery is dead after its last attempt' : 'alert delivery failed; retrying',
     );
   });
-  worker.on('error', (error) =>
-    isConnectionError(error)
-      ? infra.reachability.failed(error)
-      : log.error({ err: error }, 'alert worker error'),
-  );
+  reportWorkerErrors(worker, 'alert worker', { log, reachability: infra.reachability });
   queue.on('error', (error) => infra.reachability.failed(error));
   return {
     publisher,

@@ -19,10 +19,11 @@ import { startApi } from './api-listener.js';
 import { Closers } from './closers.js';
 import { connectRedis } from './redis-infrastructure.js';
 import { redisLocation } from './redis-location.js';
-import { isConnectionError, RedisReachability } from './redis-reachability.js';
+import { RedisReachability } from './redis-reachability.js';
 import { wireRotations } from './rotation-deps.js';
 import { type RebuildCandidate, rebuildFromAws, startupRuns } from './startup-runs.js';
 import { StateWatch } from './state-watch.js';
+import { reportWorkerErrors } from './worker-errors.js';
 
 export interface DaemonOptions {
   readonly log: Logger;
@@ -189,9 +190,7 @@ async function openDaemon(config: RotorConfig, options: DaemonOptions, opened: C
     log,
   );
   opened.add('the rotation worker', () => worker.close());
-  worker.on('error', (error) =>
-    isConnectionError(error) ? infra.reachability.failed(error) : log.error({ err: error }, 'worker error'),
-  );
+  reportWorkerErrors(worker, 'rotation worker', { log, reachability: infra.reachability });
 
   // Behind Sentinel, a failover may have promoted a replica that missed the last writes (while rotor ran, or
   // while it was down): records older than AWS are rebuilt from AWS.
