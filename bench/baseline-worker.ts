@@ -1,101 +1,151 @@
 import { randomUUID } from 'node:crypto';
+import {
+  CreateSecretCommand,
+  PutSecretValueCommand,
+  SecretsManagerClient,
+  UpdateSecretVersionStageCommand,
+} from '@aws-sdk/client-secrets-manager';
 import { type Job, Queue, Worker } from 'bullmq';
-import { pino } from 'pino';
-import type { PolicyConfig, RotorConfig } from '../src/config/rotor-config.js';
-import { openRedis } from '../src/daemon/redis-infrastructure.js';
-import { decodeCredential, encodeCredential } from '../src/engine/credential-codec.js';
-import { systemClock } from '../src/lib/clock.js';
-import { createHttpClientFactory } from '../src/lib/http-client.js';
-import { createLogger } from '../src/lib/logger.js';
-import { connectionHttp } from '../src/rate-limit/connection-http.js';
-import { RedisRateLimiter } from '../src/rate-limit/redis-rate-limiter.js';
-import { createAwsSecretsManagerSink } from '../src/sinks/aws-secrets-manager/aws-sm.sink.js';
-
-export const BASELINE_QUEUE = 'baseline-rotations';
+import { Redis } from 'ioredis';
+import { type VendorIssue, VendorIssuer } from './baseline-issue.js';
 
 /**
- * The overhead benchmark's baseline: a minimal BullMQ worker making exactly the HTTP calls a rotation makes
- * (the sink's ensure, the current secret where the action reads it, issue, stage, verify, promote) with the
- * same provider code, HTTP clients and sink, but no engine: no checkpoints, no journal, no history.
+ * How the baseline writes the new credential:
+ * - `staged`: PutSecretValue as AWSPENDING, UpdateSecretVersionStage moving AWSCURRENT to it (removing it from
+ *   the version the worker last made current), UpdateSecretVersionStage dropping AWSPENDING: 3 AWS calls.
+ * - `floor`: PutSecretValue with no stages, which moves AWSCURRENT (and AWSPREVIOUS) by itself: 1 AWS call.
  */
+export type BaselineWrite = 'staged' | 'floor';
+
+export interface BaselineSecret {
+  readonly secretId: string;
+  readonly issue: VendorIssue;
+}
+
+export interface BaselineSettings {
+  readonly redisUrl: string;
+  /** Key prefix of the worker's queue. */
+  readonly prefix: string;
+  readonly queueName: string;
+  readonly concurrency: number;
+  readonly write: BaselineWrite;
+  readonly aws: {
+    readonly endpoint: string;
+    readonly region: string;
+    readonly accessKeyId: string;
+    readonly secretAccessKey: string;
+  };
+  /** How long the vendor keeps the displaced credential valid (Cloudflare's rotate takes it). */
+  readonly gracePeriodMs: number;
+}
+
+/** The minimal baseline: a BullMQ queue and its worker; each job `{ secretId }` rotates one secret. */
 export interface Baseline {
   readonly queue: Queue;
-  /** The queue's key prefix (under the config's, so the world's cleanup deletes it). */
-  readonly prefix: string;
+  /** Creates each secret at AWS (outside any measured window), remembering the version it made current. */
+  createSecrets(secrets: readonly BaselineSecret[]): Promise<void>;
   close(): Promise<void>;
 }
 
-export async function startBaseline(config: RotorConfig, concurrency: number): Promise<Baseline> {
-  const redis = openRedis(config.redis);
-  const prefix = `${config.redis.prefix}-baseline`;
-  const policies = new Map(config.policies.map((policy) => [policy.id, policy]));
-  const limiter = new RedisRateLimiter(redis, { prefix });
-  const http = connectionHttp((timeoutMs) => createHttpClientFactory({ timeoutMs }), limiter);
-  const sink = createAwsSecretsManagerSink(config.sink, { clock: systemClock, limiter });
-  const log = createLogger({
-    level: 'info',
-    destination: pino.destination({ dest: '/dev/null', sync: true }),
-  });
+const SETUP_CONCURRENCY = 32;
 
-  const rotate = async (job: Job<{ policyId: string }>): Promise<void> => {
-    const policy = policies.get(job.data.policyId) as PolicyConfig;
-    const provider = policy.connection.provider;
-    const action = provider.actions[policy.action];
-    if (!action) throw new Error(`no action ${policy.action}`);
-    const target = { secretId: policy.secret.id, policyId: policy.id, adopt: policy.secret.adopt };
-    const signal = AbortSignal.timeout(60_000);
-    const runId = `${policy.id}-b${job.id}`;
-    const ctx = {
-      http: http(policy.connection),
-      log,
-      signal,
-      clock: systemClock,
-      policyId: policy.id,
-      runId,
-    };
-    const { currentVersionId } = await sink.ensure(target, signal);
-    const stored = action.readsCurrent ? await sink.read(target, 'current', signal) : undefined;
-    const current = stored
-      ? decodeCredential(stored.value, provider.schemas.credential, {
-          policyId: policy.id,
-          secretId: target.secretId,
-          version: 'current',
-        })
-      : undefined;
-    const issued = await action.issue(
-      {
-        connection: policy.connection.settings,
-        target: policy.target,
-        current,
-        gracePeriodMs: policy.gracePeriodMs,
-        earlierAttemptMayHaveIssued: false,
-      },
-      ctx,
-    );
+/**
+ * The least a worker can do to rotate a credential into Secrets Manager, with BullMQ, undici and the AWS SDK
+ * and nothing from src/: the vendor's issue call, then the writes of `settings.write`. No verification, no
+ * journal, no checkpoint, no revoke (the displaced credential would be revoked after the grace period, which
+ * no measured round reaches). The version that holds AWSCURRENT is kept in this process's memory, per secret:
+ * that is what makes it minimal (no AWS read), and what a crash or a second worker would lose.
+ */
+export async function startBaseline(settings: BaselineSettings): Promise<Baseline> {
+  const redis = new Redis(settings.redisUrl, { maxRetriesPerRequest: null });
+  const aws = new SecretsManagerClient({
+    region: settings.aws.region,
+    endpoint: settings.aws.endpoint,
+    credentials: { accessKeyId: settings.aws.accessKeyId, secretAccessKey: settings.aws.secretAccessKey },
+  });
+  const vendors = new VendorIssuer();
+  const secrets = new Map<string, BaselineSecret>();
+  /** Secret id → the version id holding AWSCURRENT, as this worker last set it. */
+  const currentVersion = new Map<string, string>();
+
+  const stagedWrite = async (secretId: string, value: string): Promise<void> => {
+    const previous = currentVersion.get(secretId);
+    if (previous === undefined) throw new Error(`no current version known for ${secretId}`);
     const versionId = randomUUID();
-    await sink.stage(target, versionId, encodeCredential(issued.credential, { runId }), signal);
-    await provider.verify?.(
-      {
-        connection: policy.connection.settings,
-        target: policy.target,
-        credential: issued.credential,
-        handle: issued.handle,
-        settings: policy.verify,
-      },
-      ctx,
+    await aws.send(
+      new PutSecretValueCommand({
+        SecretId: secretId,
+        ClientRequestToken: versionId,
+        SecretString: value,
+        VersionStages: ['AWSPENDING'],
+      }),
     );
-    await sink.promote(target, versionId, currentVersionId, signal);
+    await aws.send(
+      new UpdateSecretVersionStageCommand({
+        SecretId: secretId,
+        VersionStage: 'AWSCURRENT',
+        MoveToVersionId: versionId,
+        RemoveFromVersionId: previous,
+      }),
+    );
+    await aws.send(
+      new UpdateSecretVersionStageCommand({
+        SecretId: secretId,
+        VersionStage: 'AWSPENDING',
+        RemoveFromVersionId: versionId,
+      }),
+    );
+    currentVersion.set(secretId, versionId);
+  };
+  const floorWrite = async (secretId: string, value: string): Promise<void> => {
+    await aws.send(
+      new PutSecretValueCommand({
+        SecretId: secretId,
+        ClientRequestToken: randomUUID(),
+        SecretString: value,
+      }),
+    );
+  };
+  const write = settings.write === 'staged' ? stagedWrite : floorWrite;
+
+  const rotate = async (job: Job<{ secretId: string }>): Promise<void> => {
+    const secret = secrets.get(job.data.secretId);
+    if (!secret) throw new Error(`unknown secret ${job.data.secretId}`);
+    const value = await vendors.issue(secret.issue, new Date(Date.now() + settings.gracePeriodMs));
+    await write(secret.secretId, value);
   };
 
-  const worker = new Worker(BASELINE_QUEUE, rotate, { connection: redis.duplicate(), prefix, concurrency });
-  const queue = new Queue(BASELINE_QUEUE, { connection: redis, prefix });
+  const create = async (secret: BaselineSecret): Promise<void> => {
+    const created = await aws.send(
+      new CreateSecretCommand({
+        Name: secret.secretId,
+        ClientRequestToken: randomUUID(),
+        SecretString: '{}',
+      }),
+    );
+    if (created.VersionId === undefined)
+      throw new Error(`CreateSecret returned no version for ${secret.secretId}`);
+    secrets.set(secret.secretId, secret);
+    currentVersion.set(secret.secretId, created.VersionId);
+  };
+
+  const worker = new Worker(settings.queueName, rotate, {
+    connection: redis.duplicate(),
+    prefix: settings.prefix,
+    concurrency: settings.concurrency,
+  });
+  const queue = new Queue(settings.queueName, { connection: redis, prefix: settings.prefix });
   return {
     queue,
-    prefix,
+    createSecrets: async (all) => {
+      for (let start = 0; start < all.length; start += SETUP_CONCURRENCY)
+        await Promise.all(all.slice(start, start + SETUP_CONCURRENCY).map(create));
+    },
     close: async () => {
       await worker.close();
       await queue.close();
-      sink.close();
+      await vendors.close();
+      aws.destroy();
       redis.disconnect();
     },
   };

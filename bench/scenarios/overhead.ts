@@ -1,89 +1,177 @@
+import { randomBytes } from 'node:crypto';
+import type { Queue } from 'bullmq';
 import { connectRedis } from '../../src/daemon/redis-infrastructure.js';
-import { providerFixtures } from '../../test/providers/all-fixtures.js';
-import { startCloudflareFixture } from '../../test/providers/cloudflare.fixture.js';
-import type { ProviderFixture } from '../../test/support/provider-fixture.js';
-import { BASELINE_QUEUE, startBaseline } from '../baseline-worker.js';
+import { indentBlock, loadWorldConfig, worldConfigYaml } from '../../test/support/world-config.js';
+import { type BaselineSecret, type BaselineWrite, startBaseline } from '../baseline-worker.js';
 import type { BenchContext } from '../bench-context.js';
-import { redisCounters } from '../bench-redis.js';
-import {
-  CompletionWatch,
-  openBenchWorld,
-  type ProviderWorld,
-  requestAll,
-  startRotor,
-} from '../bench-world.js';
+import { benchRedis, redisCounters } from '../bench-redis.js';
+import { CompletionWatch, requestAll, startRotor } from '../bench-world.js';
+import { type CallsPerRotation, callsPerRotation, medianCalls } from '../call-count.js';
+import { spawnEmulators } from '../emulator-process.js';
+import { REMOTE_VENDORS, type RemoteTarget, type RemoteVendor, remoteVendor } from '../remote-vendors.js';
 import { type Figure, figure } from '../stats.js';
+
+/** What one side (rotor, the baseline, the floor) did per rotation, medians over the measured rounds. */
+export interface SideResult {
+  /** Rotations per second, from the first request to the last completion. */
+  readonly rate: Figure;
+  /** HTTP calls per rotation by service, from the emulators' call logs. */
+  readonly calls: CallsPerRotation;
+  /** Redis commands per rotation (BullMQ's included, and those run inside scripts). */
+  readonly redisCommandsPerRotation: number;
+  /**
+   * Reads Redis made from client sockets per rotation: the round trips, each one socket write and one reply
+   * on the client's side (pipelined commands share one).
+   */
+  readonly redisRequestsPerRotation: number;
+  /** CPU milliseconds of the bench process per rotation: the worker under test (the other two idle). */
+  readonly cpuMsPerRotation: number;
+  /** CPU milliseconds of the emulator process per rotation: what the side's calls cost the vendors and AWS. */
+  readonly emulatorCpuMsPerRotation: number;
+}
 
 export interface OverheadResult {
   readonly providers: string;
   readonly rotations: number;
   readonly concurrency: number;
-  /** Rotations per second. */
-  readonly rotor: Figure;
-  readonly baseline: Figure;
-  /** rotor ÷ baseline, of the medians. */
-  readonly ratio: number;
-  /** HTTP calls the emulators answered per rotation: the two must make the same ones. */
-  readonly callsPerRotation: { readonly rotor: number; readonly baseline: number };
-  /** Redis commands per rotation (BullMQ's included, and those run inside scripts). */
-  readonly redisCommandsPerRotation: { readonly rotor: number; readonly baseline: number };
-  /**
-   * Reads Redis made from client sockets per rotation: the round trips, each one socket write and one reply
-   * on the client's side (pipelined commands share one). Where rotor's durability costs show.
-   */
-  readonly redisRequestsPerRotation: { readonly rotor: number; readonly baseline: number };
-  /** CPU milliseconds of the bench process (the worker under test and the emulators) per rotation. */
-  readonly cpuMsPerRotation: { readonly rotor: number; readonly baseline: number };
+  readonly rotor: SideResult;
+  /** The minimal staged rotation: vendor issue, PutSecretValue (AWSPENDING), two UpdateSecretVersionStage. */
+  readonly baseline: SideResult;
+  /** The least a rotation can take: vendor issue, PutSecretValue with no stages. */
+  readonly floor: SideResult;
+  /** rotor's rate ÷ the baseline's and ÷ the floor's, of the medians. */
+  readonly ratio: { readonly baseline: number; readonly floor: number };
 }
 
 interface RoundCost {
-  /** Rotations per second. */
   readonly rate: number;
-  readonly httpCalls: number;
+  readonly calls: CallsPerRotation;
   readonly redisCommands: number;
   readonly redisRequests: number;
   readonly cpuMs: number;
+  readonly emulatorCpuMs: number;
 }
 
-const emulators = (world: ProviderWorld) => [
-  world.aws.server,
-  ...world.fixtures.map((fixture) => fixture.server),
-];
-const totalCalls = (world: ProviderWorld): number =>
-  emulators(world).reduce((sum, server) => sum + server.calls.all().length, 0);
-const clearCalls = (world: ProviderWorld): void => {
-  for (const server of emulators(world)) server.calls.clear();
-};
+/** The displaced credential's grace: its revoke (rotor's, at overlap vendors) falls an hour after any round. */
+const GRACE_PERIOD = '1h';
+const GRACE_PERIOD_MS = 3_600_000;
+
+function policyEntry(id: string, vendor: RemoteVendor, target: RemoteTarget): string {
+  return [
+    `- id: ${id}`,
+    `  connection: ${vendor.providerId}`,
+    `  action: ${vendor.action}`,
+    `  target: ${target.targetYaml}`,
+    '  schedule: { manualOnly: true }',
+    `  gracePeriod: ${GRACE_PERIOD}`,
+    ...(target.extraPolicyYaml ? indentBlock(target.extraPolicyYaml, '  ') : []),
+    `  secret: { id: ${vendor.providerId}/${id}, adopt: false }`,
+  ].join('\n');
+}
+
+function sideResult(rounds: readonly RoundCost[]): SideResult {
+  const median = (of: (round: RoundCost) => number) => figure(rounds.map(of)).median;
+  return {
+    rate: figure(rounds.map((round) => round.rate)),
+    calls: medianCalls(rounds.map((round) => round.calls)),
+    redisCommandsPerRotation: median((round) => round.redisCommands),
+    redisRequestsPerRotation: median((round) => round.redisRequests),
+    cpuMsPerRotation: median((round) => round.cpuMs),
+    emulatorCpuMsPerRotation: median((round) => round.emulatorCpuMs),
+  };
+}
 
 /**
- * On-demand rotations of every policy at once, through rotor and through the baseline worker, alternating,
- * with rate limits off for both; rotations per second from the first request to the last completion.
+ * On-demand rotations of every policy at once, through rotor, the minimal baseline and the floor, alternating,
+ * rate limits off, against the emulators in a process of their own. Each side rotates its own vendor targets
+ * and secrets (the baseline keeps the current version of its own in memory; rotor's would move under it).
  */
 export async function overhead(ctx: BenchContext, mix: boolean): Promise<OverheadResult> {
   const count = ctx.quick ? 300 : 2_000;
-  const starts: (() => Promise<ProviderFixture>)[] = mix
-    ? providerFixtures.map(([, start]) => start)
-    : [startCloudflareFixture];
-  const world = await openBenchWorld(ctx.redisUrl, starts);
+  const label = mix ? 'provider mix' : 'cloudflare';
+  const emulators = await spawnEmulators();
+  const scope = benchRedis(ctx.redisUrl);
+  const closers: (() => Promise<void>)[] = [];
   try {
+    const vendors = (mix ? REMOTE_VENDORS : (['cloudflare'] as const)).map((id) =>
+      remoteVendor(id, emulators),
+    );
+    ctx.progress(`overhead (${label}): ${count} targets per side at the emulator process`);
+    const rotationsAt = new Map<string, number>();
     const entries: string[] = [];
+    const own = { staged: [] as BaselineSecret[], floor: [] as BaselineSecret[] };
     for (let index = 0; index < count; index++) {
-      const fixture = world.fixtures[index % world.fixtures.length] as ProviderFixture;
-      entries.push(await world.policy(`bench-${index}`, { gracePeriod: '1h' }, fixture));
+      const vendor = vendors[index % vendors.length] as RemoteVendor;
+      rotationsAt.set(vendor.providerId, (rotationsAt.get(vendor.providerId) ?? 0) + 1);
+      entries.push(policyEntry(`bench-${index}`, vendor, await vendor.newTarget(`bench-${index}`)));
+      for (const write of ['staged', 'floor'] as const) {
+        const { issue } = await vendor.newTarget(`${write}-${index}`);
+        own[write].push({ secretId: `${write}/${vendor.providerId}/bench-${index}`, issue });
+      }
     }
-    const config = await world.config(entries, {
-      worker: `concurrency: ${ctx.concurrency}`,
-      sinkRateLimit: 'false',
-      connectionRateLimit: 'false',
-    });
+
+    const aws = {
+      endpoint: emulators.client('aws', 'endpoint'),
+      region: emulators.client('aws', 'region'),
+      accessKeyId: emulators.client('aws', 'accessKeyId'),
+      secretAccessKey: emulators.client('aws', 'secretAccessKey'),
+    };
+    const env = {
+      ...Object.fromEntries(vendors.flatMap((vendor) => Object.entries(vendor.env))),
+      BENCH_AWS_KEY_ID: aws.accessKeyId,
+      BENCH_AWS_SECRET_KEY: aws.secretAccessKey,
+      BENCH_JOURNAL_KEY: randomBytes(32).toString('base64'),
+    };
+    const config = await loadWorldConfig(
+      worldConfigYaml({
+        redisUrl: scope.url,
+        prefix: scope.prefix,
+        aws,
+        envNames: {
+          journalKey: 'BENCH_JOURNAL_KEY',
+          awsKeyId: 'BENCH_AWS_KEY_ID',
+          awsSecretKey: 'BENCH_AWS_SECRET_KEY',
+        },
+        connections: vendors
+          .flatMap((vendor) => [
+            `${vendor.providerId}:`,
+            `  provider: ${vendor.providerId}`,
+            ...indentBlock(vendor.connectionYaml, '  '),
+            '  rateLimit: false',
+          ])
+          .join('\n'),
+        policies: entries,
+        sections: { worker: `concurrency: ${ctx.concurrency}`, sinkRateLimit: 'false' },
+      }),
+      env,
+    );
+
     const infra = connectRedis(config);
+    closers.push(() => infra.close());
     const daemon = await startRotor(config);
-    const baseline = await startBaseline(config, ctx.concurrency);
+    closers.push(() => daemon.stop());
     const rotorWatch = await CompletionWatch.open(config);
-    const baselineWatch = await CompletionWatch.open(config, {
-      name: BASELINE_QUEUE,
-      prefix: baseline.prefix,
-    });
+    closers.push(() => rotorWatch.close());
+    const baselineSide = async (write: BaselineWrite) => {
+      const prefix = `${scope.prefix}-${write}`;
+      const queueName = `${write}-rotations`;
+      const worker = await startBaseline({
+        redisUrl: scope.url,
+        prefix,
+        queueName,
+        concurrency: ctx.concurrency,
+        write,
+        aws,
+        gracePeriodMs: GRACE_PERIOD_MS,
+      });
+      closers.push(() => worker.close());
+      const watch = await CompletionWatch.open(config, { name: queueName, prefix });
+      closers.push(() => watch.close());
+      await worker.createSecrets(own[write]);
+      return { queue: worker.queue, watch, secrets: own[write] };
+    };
+    const staged = await baselineSide('staged');
+    const floor = await baselineSide('floor');
 
     const rotorRound = async (): Promise<number> => {
       const startedAt = Date.now();
@@ -92,70 +180,74 @@ export async function overhead(ctx: BenchContext, mix: boolean): Promise<Overhea
       if (failed.length > 0) throw new Error(`rotor rotations failed: ${failed.slice(0, 3).join('; ')}`);
       return (count * 1000) / (lastCompletedMs - startedAt);
     };
-    const baselineRound = async (): Promise<number> => {
-      const startedAt = Date.now();
-      const jobs = await Promise.all(
-        config.policies.map((policy) => baseline.queue.add('rotate', { policyId: policy.id })),
-      );
-      const { lastCompletedMs, failed } = await baselineWatch.all(jobs.map((job) => job.id ?? ''));
-      if (failed.length > 0) throw new Error(`baseline rotations failed: ${failed.slice(0, 3).join('; ')}`);
-      return (count * 1000) / (lastCompletedMs - startedAt);
-    };
+    const workerRound =
+      (side: { queue: Queue; watch: CompletionWatch; secrets: readonly BaselineSecret[] }) =>
+      async (): Promise<number> => {
+        const startedAt = Date.now();
+        const jobs = await Promise.all(
+          side.secrets.map((secret) => side.queue.add('rotate', { secretId: secret.secretId })),
+        );
+        const { lastCompletedMs, failed } = await side.watch.all(jobs.map((job) => job.id ?? ''));
+        if (failed.length > 0) throw new Error(`baseline rotations failed: ${failed.slice(0, 3).join('; ')}`);
+        return (count * 1000) / (lastCompletedMs - startedAt);
+      };
+    const stagedRound = workerRound(staged);
+    const floorRound = workerRound(floor);
     /** One round, with what it cost per rotation. */
     const measured = async (round: () => Promise<number>): Promise<RoundCost> => {
-      clearCalls(world);
+      await emulators.clearCalls();
       const before = await redisCounters(infra.redis);
+      const emulatorCpuBefore = await emulators.cpuMs();
       const cpuBefore = process.cpuUsage();
       const rate = await round();
       const cpu = process.cpuUsage(cpuBefore);
+      const emulatorCpu = (await emulators.cpuMs()) - emulatorCpuBefore;
       const after = await redisCounters(infra.redis);
       return {
         rate,
-        httpCalls: totalCalls(world) / count,
+        calls: callsPerRotation(await emulators.calls(), rotationsAt),
         redisCommands: (after.commands - before.commands) / count,
         redisRequests: (after.reads - before.reads) / count,
         cpuMs: (cpu.user + cpu.system) / 1000 / count,
+        emulatorCpuMs: emulatorCpu / count,
       };
     };
 
-    ctx.progress(`overhead (${mix ? 'provider mix' : 'cloudflare'}): warm-up, ${count} policies`);
-    // The first round creates the secrets; every measured round then rotates existing ones.
+    ctx.progress(`overhead (${label}): warm-up, one round per side`);
+    // rotor's first round also creates its secrets; the baseline's and the floor's were created above.
     await rotorRound();
-    const rotorRounds: RoundCost[] = [];
-    const baselineRounds: RoundCost[] = [];
+    await stagedRound();
+    await floorRound();
+    const rounds = { rotor: [] as RoundCost[], baseline: [] as RoundCost[], floor: [] as RoundCost[] };
     for (let run = 0; run < ctx.runs; run++) {
       const r = await measured(rotorRound);
-      const b = await measured(baselineRound);
-      rotorRounds.push(r);
-      baselineRounds.push(b);
-      ctx.progress(
-        `  run ${run + 1}: rotor ${r.rate.toFixed(0)}/s (${r.cpuMs.toFixed(2)} ms CPU), baseline ${b.rate.toFixed(0)}/s (${b.cpuMs.toFixed(2)} ms CPU)`,
-      );
+      const b = await measured(stagedRound);
+      const f = await measured(floorRound);
+      rounds.rotor.push(r);
+      rounds.baseline.push(b);
+      rounds.floor.push(f);
+      const shown = (cost: RoundCost) =>
+        `${cost.rate.toFixed(0)}/s (${cost.calls.total.toFixed(1)} calls, ${cost.cpuMs.toFixed(2)} ms CPU)`;
+      ctx.progress(`  run ${run + 1}: rotor ${shown(r)}, baseline ${shown(b)}, floor ${shown(f)}`);
     }
-    await Promise.all([rotorWatch.close(), baselineWatch.close()]);
-    await baseline.close();
-    await daemon.stop();
-    await infra.close();
-    const rotor = figure(rotorRounds.map((round) => round.rate));
-    const base = figure(baselineRounds.map((round) => round.rate));
-    const median = (rounds: RoundCost[], of: (round: RoundCost) => number) => figure(rounds.map(of)).median;
-    const perRotation = (of: (round: RoundCost) => number) => ({
-      rotor: median(rotorRounds, of),
-      baseline: median(baselineRounds, of),
-    });
+    const rotor = sideResult(rounds.rotor);
+    const baseline = sideResult(rounds.baseline);
+    const least = sideResult(rounds.floor);
     return {
-      providers: mix ? world.fixtures.map((fixture) => fixture.providerId).join('+') : 'cloudflare',
+      providers: vendors.map((vendor) => vendor.providerId).join('+'),
       rotations: count,
       concurrency: ctx.concurrency,
       rotor,
-      baseline: base,
-      ratio: rotor.median / base.median,
-      callsPerRotation: perRotation((round) => round.httpCalls),
-      redisCommandsPerRotation: perRotation((round) => round.redisCommands),
-      redisRequestsPerRotation: perRotation((round) => round.redisRequests),
-      cpuMsPerRotation: perRotation((round) => round.cpuMs),
+      baseline,
+      floor: least,
+      ratio: {
+        baseline: rotor.rate.median / baseline.rate.median,
+        floor: rotor.rate.median / least.rate.median,
+      },
     };
   } finally {
-    await world.close();
+    for (const close of closers.reverse()) await close();
+    await emulators.stop();
+    await scope.cleanup();
   }
 }
