@@ -1,4 +1,5 @@
-import { Resources } from '@tago-io/sdk';
+// The SDK is CommonJS: Node's own ESM loader (the benchmark runs fixtures under tsx) sees no named exports.
+import tagoSdk from '@tago-io/sdk';
 import { fingerprint } from '../../src/domain/ids.js';
 import { startTagoioEmulator } from '../../src/providers/tagoio/tagoio.emulator.js';
 import { type TagoioCredential, tagoioCredentialSchema } from '../../src/providers/tagoio/tagoio.schemas.js';
@@ -17,7 +18,7 @@ export async function startTagoioFixture(): Promise<ProviderFixture> {
   const emulator = await startTagoioEmulator();
   const origin = emulator.server.origin;
   // The official SDK with the profile token, as the operator would list the profile's tokens.
-  const tagoio = new Resources({ token: emulator.token, region: { api: origin, sse: origin } });
+  const tagoio = new tagoSdk.Resources({ token: emulator.token, region: { api: origin, sse: origin } });
   const liveCredentials = () =>
     emulator.store
       .list()
