@@ -1,41 +1,27 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RotorConfig } from '../../src/config/rotor-config.js';
-import { connectRedis, type RedisInfrastructure } from '../../src/daemon/redis-infrastructure.js';
-import { type RotationWiring, wireRotations } from '../../src/daemon/rotation-deps.js';
 import { manualRunId } from '../../src/domain/ids.js';
-import { runRotation } from '../../src/engine/run-rotation.js';
-import { systemClock } from '../../src/lib/clock.js';
 import { providerFixtures } from '../providers/all-fixtures.js';
 import { AwsSecrets } from '../support/aws-secrets.js';
-import { policyNamed } from '../support/emulated-world.js';
+import { type EngineWorld, openEngineWorld } from '../support/engine-world.js';
 import { eventually } from '../support/eventually.js';
 import { memoryLogger } from '../support/memory-log.js';
-import { type ProviderWorld, startProviderWorld } from '../support/provider-world.js';
 
 describe.each(providerFixtures)('%s: a run whose first issue answer never arrived', (_name, start) => {
-  let world: ProviderWorld;
-  let config: RotorConfig;
-  let infra: RedisInfrastructure;
-  let wiring: RotationWiring;
+  let engine: EngineWorld;
   const logged = memoryLogger();
 
   beforeAll(async () => {
-    world = await startProviderWorld(start);
-    config = await world.config([await world.policy('adopting')]);
-    infra = connectRedis(config);
-    wiring = wireRotations(config, infra, { clock: systemClock, log: logged.log });
+    engine = await openEngineWorld(start, [{ id: 'adopting' }], logged.log);
   });
 
   afterAll(async () => {
-    wiring?.close();
-    await infra?.close();
-    await world?.close();
+    await engine?.close();
   });
 
   it('is retried under the same run: a vendor that lists what rotor made has its credential adopted and issues once; one that cannot issues again', async () => {
-    const { fixture } = world;
+    const { fixture } = engine.world;
     const listable = fixture.plantRotorCredential !== undefined;
-    const policy = policyNamed(config, 'adopting');
+    const policy = engine.policy('adopting');
     const runId = manualRunId(policy.id, Date.now());
     const issues = () => fixture.server.calls.handled(fixture.issueRoute).length;
     const before = new Set(fixture.liveCredentials());
@@ -47,7 +33,7 @@ describe.each(providerFixtures)('%s: a run whose first issue answer never arrive
 
     // The vendor makes the credential; its answer is held until the attempt gives up.
     const attempt = new AbortController();
-    const first = runRotation(wiring.deps, { policy, runId, trigger: 'manual', signal: attempt.signal });
+    const first = engine.rotate(policy.id, runId, attempt.signal);
     const madeSoFar = () => fixture.liveCredentials().filter((id) => !before.has(id));
     await eventually(
       'the vendor to have issued for the first attempt',
@@ -58,14 +44,9 @@ describe.each(providerFixtures)('%s: a run whose first issue answer never arrive
     const madeByFirstAttempt = madeSoFar();
     expect(issues()).toBe(1);
 
-    await runRotation(wiring.deps, {
-      policy,
-      runId,
-      trigger: 'manual',
-      signal: new AbortController().signal,
-    });
+    await engine.rotate(policy.id, runId);
 
-    const current = await new AwsSecrets(world.aws.client).version(policy.secret.id, 'AWSCURRENT');
+    const current = await new AwsSecrets(engine.world.aws.client).version(policy.secret.id, 'AWSCURRENT');
     const currentId = fixture.credentialId(current?.credential);
     expect(issues()).toBe(listable ? 1 : 2);
     if (listable) {
