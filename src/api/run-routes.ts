@@ -21,7 +21,12 @@ function fromHistory(entry: RunHistoryEntry) {
   };
 }
 
-/** When a delayed job is due: BullMQ keeps it in the delayed set, scored by due time × 4096 + a counter. */
+/**
+ * When a delayed job is due. A job moved to the delayed set (throttled, or its policy busy) keeps only its
+ * delay, not since when, so the delayed set's score (due time × 4096 + a counter) is the one place BullMQ
+ * holds it: bullmq is pinned to an exact version, and test/api/http-api.test.ts checks this reading against a
+ * delayed job's public timestamp + delay.
+ */
 async function delayedUntil(deps: ApiDeps, jobId: string): Promise<number | undefined> {
   const score = await deps.redis.zscore(deps.queue.keys.delayed ?? '', jobId);
   return score === null ? undefined : Math.floor(Number(score) / 0x1000);

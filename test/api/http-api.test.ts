@@ -232,6 +232,35 @@ describe('policies and runs', () => {
     }
   });
 
+  it('reports a delayed run with the moment BullMQ will start it', async () => {
+    const policy = config.policies.find((candidate) => candidate.id === 'api-managed');
+    if (!policy) throw new Error('no policy api-managed');
+    const queue = new Queue(ROTATION_QUEUE, { connection: world.redis, prefix: config.redis.prefix });
+    try {
+      const dueMs = Date.now();
+      const { jobId } = await requestRotation(queue, policy, 'schedule', {
+        dueMs,
+        nowMs: dueMs,
+        delayMs: 3_600_000,
+      });
+      const job = await queue.getJob(jobId);
+      expect(await job?.getState()).toBe('delayed');
+
+      const run = await call('GET', `/v1/runs/${jobId}`);
+
+      // BullMQ starts a delayed job at its timestamp plus its delay (its public fields).
+      expect(run.body).toMatchObject({
+        runId: jobId,
+        state: 'delayed',
+        dueAt: (job?.timestamp ?? 0) + 3_600_000,
+      });
+      expect(run.body.dueAt).toBe(dueMs + 3_600_000);
+      await queue.remove(jobId);
+    } finally {
+      await queue.close();
+    }
+  });
+
   it('exposes Prometheus metrics behind the token, labelled by policy and provider', async () => {
     expect((await call('GET', '/metrics', { token: null })).status).toBe(401);
     const response = await fetch(`${base}/metrics`, {
