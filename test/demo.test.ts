@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,11 +11,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load-config.js';
 import type { RotorConfig } from '../src/config/rotor-config.js';
 import { generateDemoSecrets } from '../src/demo/demo-secrets.js';
+import { startRotor } from './support/cli-run.js';
 import { eventually } from './support/eventually.js';
 import { freePort } from './support/free-port.js';
 import { leaksIn, testRedis } from './support/redis.js';
 
-const cli = new URL('../src/cli.ts', import.meta.url).pathname;
 const bundled = new URL('../config/demo.yaml', import.meta.url);
 
 let workDir: string;
@@ -104,10 +103,7 @@ afterAll(async () => {
 
 describe('rotor demo', () => {
   it('rotates, refreshes and revokes against the bundled emulators, one line per step, never a secret value of any of its providers, and stops cleanly on Ctrl-C', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', cli, 'demo', '--config', configFile], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, ...adminSecrets },
-    });
+    const child = startRotor(['demo', '--config', configFile], { env: { ...process.env, ...adminSecrets } });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => {
       output += chunk.toString('utf8');

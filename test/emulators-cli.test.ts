@@ -1,4 +1,4 @@
-import { type ChildProcessByStdio, spawn } from 'node:child_process';
+import type { ChildProcessByStdio } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import {
@@ -10,8 +10,8 @@ import { Moov } from '@moovio/sdk';
 import { Resources } from '@tago-io/sdk';
 import Cloudflare from 'cloudflare';
 import { afterAll, describe, expect, it } from 'vitest';
+import { startRotor } from './support/cli-run.js';
 
-const cli = new URL('../src/cli.ts', import.meta.url).pathname;
 let child: ChildProcessByStdio<null, Readable, Readable> | undefined;
 
 afterAll(() => {
@@ -20,9 +20,7 @@ afterAll(() => {
 
 async function firstLine(...extra: string[]): Promise<string> {
   child?.kill('SIGTERM');
-  child = spawn(process.execPath, ['--import', 'tsx', cli, 'emulators', '--port', '0', ...extra], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  child = startRotor(['emulators', '--port', '0', ...extra]);
   const lines = createInterface({ input: child.stdout });
   for await (const line of lines) return line;
   throw new Error('rotor emulators printed nothing');

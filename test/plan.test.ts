@@ -1,16 +1,12 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatDuration } from '../src/domain/duration.js';
 import { jitterOffsetMs } from '../src/domain/jitter-offset.js';
 import { formatInZone, nextRuns } from '../src/plan/next-runs.js';
+import { runCli } from './support/cli-run.js';
 import { type EmulatedWorld, startEmulatedWorld } from './support/emulated-world.js';
-
-const run = promisify(execFile);
-const cli = new URL('../src/cli.ts', import.meta.url).pathname;
 
 describe('next run times', () => {
   const from = Date.parse('2026-11-24T12:00:00Z');
@@ -57,16 +53,7 @@ describe('rotor plan', () => {
   async function plan(policies: string) {
     const file = join(workDir, `plan-${Math.random().toString(36).slice(2)}.yaml`);
     await writeFile(file, world.yaml(policies));
-    return run(process.execPath, ['--import', 'tsx', cli, 'plan', '--config', file], {
-      env: { ...process.env, ...world.env },
-    }).then(
-      ({ stdout }) => ({ code: 0, stdout, stderr: '' }),
-      (error: { code?: number; stdout?: string; stderr?: string }) => ({
-        code: error.code ?? -1,
-        stdout: error.stdout ?? '',
-        stderr: error.stderr ?? '',
-      }),
-    );
+    return runCli(file, world.env, 'plan');
   }
 
   it('shows what each policy does and when, runs read-only checks, and changes nothing', async () => {

@@ -1,8 +1,6 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ALERT_QUEUE } from '../../src/alerts/alert-jobs.js';
@@ -12,14 +10,12 @@ import { connectRedis, type RedisInfrastructure } from '../../src/daemon/redis-i
 import { type Daemon, startDaemon } from '../../src/daemon/start-daemon.js';
 import { JOB } from '../../src/queue/job-payloads.js';
 import { requestRotation } from '../../src/queue/rotation-requests.js';
+import { runCli } from '../support/cli-run.js';
 import { type EmulatedWorld, policyNamed, startEmulatedWorld } from '../support/emulated-world.js';
 import { eventually } from '../support/eventually.js';
 import { finishedJob } from '../support/finished-job.js';
 import { memoryLogger } from '../support/memory-log.js';
 import { startWebhookReceiver } from '../support/webhook-receiver.js';
-
-const run = promisify(execFile);
-const cli = new URL('../../src/cli.ts', import.meta.url).pathname;
 
 type Receiver = Awaited<ReturnType<typeof startWebhookReceiver>>;
 interface Delivered {
@@ -191,13 +187,8 @@ describe('alert webhooks', () => {
       30_000,
     );
 
-    const { stdout } = await run(
-      process.execPath,
-      ['--import', 'tsx', cli, 'status', '--json', '--config', configFile],
-      {
-        env: { ...process.env, ...world.env },
-      },
-    );
+    const { code, stdout } = await runCli(configFile, world.env, 'status', '--json');
+    expect(code).toBe(0);
     const status = JSON.parse(stdout) as {
       alerts: {
         deadDeliveries: { count: number; recent: { endpoint: string; eventType: string; reason: string }[] };

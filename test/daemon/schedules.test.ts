@@ -1,20 +1,17 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RotorConfig } from '../../src/config/rotor-config.js';
 import { connectRedis, type RedisInfrastructure } from '../../src/daemon/redis-infrastructure.js';
 import { type Daemon, startDaemon } from '../../src/daemon/start-daemon.js';
 import { systemClock } from '../../src/lib/clock.js';
 import { expiryJobIdFor } from '../../src/queue/job-payloads.js';
+import { runCli } from '../support/cli-run.js';
 import { type EmulatedWorld, startEmulatedWorld } from '../support/emulated-world.js';
 import { eventually } from '../support/eventually.js';
 import { memoryLogger } from '../support/memory-log.js';
 
-const run = promisify(execFile);
-const cli = new URL('../../src/cli.ts', import.meta.url).pathname;
 const LEAD_MS = 8000 * 3_600_000;
 
 let world: EmulatedWorld;
@@ -117,13 +114,8 @@ describe('schedules', () => {
 describe('rotor status', () => {
   it('shows each policy’s state, next run, AWS version and expiry', async () => {
     await eventually('the expiry timer', () => infra.queue.getJob(expiryJobIdFor('expiring')));
-    const { stdout } = await run(
-      process.execPath,
-      ['--import', 'tsx', cli, 'status', '--json', '--config', configFile],
-      {
-        env: { ...process.env, ...world.env },
-      },
-    );
+    const { code, stdout } = await runCli(configFile, world.env, 'status', '--json');
+    expect(code).toBe(0);
 
     const { policies } = JSON.parse(stdout) as {
       policies: { policyId: string; state: string; nextRunAt?: number }[];

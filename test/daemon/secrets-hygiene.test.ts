@@ -1,13 +1,12 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RotorConfig } from '../../src/config/rotor-config.js';
 import { connectRedis, type RedisInfrastructure } from '../../src/daemon/redis-infrastructure.js';
 import { providerFixtures } from '../providers/all-fixtures.js';
 import { AwsSecrets } from '../support/aws-secrets.js';
+import { runCli } from '../support/cli-run.js';
 import { type DaemonProcess, startDaemonProcess } from '../support/daemon-process.js';
 import { recordFaultOutcome } from '../support/fault-ledger.js';
 import { type ProviderWorld, startProviderWorld } from '../support/provider-world.js';
@@ -15,8 +14,6 @@ import { dumpKeys } from '../support/redis.js';
 import { revokesSettled } from '../support/revokes-settled.js';
 import { measureOutcome } from '../support/suite-outcome.js';
 
-const run = promisify(execFile);
-const cli = new URL('../../src/cli.ts', import.meta.url).pathname;
 const GRACE_MS = 500;
 
 describe.each(providerFixtures)('%s: secret values', { timeout: 120_000 }, (_providerId, startFixture) => {
@@ -55,26 +52,7 @@ describe.each(providerFixtures)('%s: secret values', { timeout: 120_000 }, (_pro
   });
 
   async function rotateAndWait(): Promise<number> {
-    const args = [
-      '--import',
-      'tsx',
-      cli,
-      'rotate',
-      'hygiene',
-      '--wait',
-      '--timeout',
-      '30s',
-      '--config',
-      configFile,
-    ];
-    const result = await run(process.execPath, args, { env: { ...process.env, ...world.env } }).then(
-      ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-      (error: { code?: number; stdout?: string; stderr?: string }) => ({
-        code: error.code ?? -1,
-        stdout: error.stdout ?? '',
-        stderr: error.stderr ?? '',
-      }),
-    );
+    const result = await runCli(configFile, world.env, 'rotate', 'hygiene', '--wait', '--timeout', '30s');
     output.push(result.stdout, result.stderr);
     exitCodes.push(result.code);
     return result.code;

@@ -1,8 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { rotorFromSources } from './cli-run.js';
 import { eventually } from './eventually.js';
-
-const cli = new URL('../../src/cli.ts', import.meta.url).pathname;
 
 /** `rotor start` in a child process, as an operator would run it; everything it prints is kept. */
 export interface DaemonProcess {
@@ -35,7 +34,7 @@ export async function startDaemonProcess(
   collected: string[] = [],
   options: DaemonProcessOptions = {},
 ): Promise<DaemonProcess> {
-  const rotor = options.launch?.nodeArgs ?? ['--import', 'tsx', cli];
+  const rotor = options.launch?.nodeArgs ?? rotorFromSources;
   const start = [...rotor, 'start', '--config', configFile, '--log-level', 'debug'];
   // `exec` keeps the pid: signals reach the daemon, not a shell.
   const [command, args] =
