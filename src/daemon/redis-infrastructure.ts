@@ -5,6 +5,7 @@ import { systemClock } from '../lib/clock.js';
 import { createLogger } from '../lib/logger.js';
 import { firingRepeatStrategy } from '../queue/jittered-firing.js';
 import { ROTATION_QUEUE } from '../queue/queue-name.js';
+import { Journal } from '../state/journal.js';
 import { RedisStateStore } from '../state/redis-state-store.js';
 import { RunHistory } from '../state/run-history.js';
 import { redisLocation } from './redis-location.js';
@@ -29,7 +30,10 @@ export interface RedisInfrastructure {
   blockingConnection(): Redis;
   /** A new connection of rotor's own (e.g. the runs' writes), disconnected by `close()` too. */
   connection(extra?: RedisOptions): Redis;
-  /** The records as seen through another connection (the runs' own, which may block on WAIT). */
+  /**
+   * The records (with the journal slots and run history their writes carry) as seen through another connection
+   * (the runs' own, which may block on WAIT).
+   */
   recordsOn(connection: Redis): RedisStateStore;
   close(): Promise<void>;
 }
@@ -96,8 +100,12 @@ export function connectRedis(
   const recordsOn = (connection: Redis) =>
     new RedisStateStore(connection, config.redis.prefix, {
       // BullMQ's job lock key: a run's owner (a job id) holds the policy while this key exists.
-      before: `${config.redis.prefix}:${ROTATION_QUEUE}:`,
-      after: ':lock',
+      ownerLock: { before: `${config.redis.prefix}:${ROTATION_QUEUE}:`, after: ':lock' },
+      journal: new Journal(connection, {
+        prefix: config.redis.prefix,
+        keys: config.journal.keys,
+        activeKeyId: config.journal.activeKeyId,
+      }),
     });
   return {
     redis,

@@ -12,7 +12,6 @@ import type { ProcessorDeps } from '../queue/rotation-processor.js';
 import { connectionHttp } from '../rate-limit/connection-http.js';
 import { RedisRateLimiter } from '../rate-limit/redis-rate-limiter.js';
 import { createAwsSecretsManagerSink } from '../sinks/aws-secrets-manager/aws-sm.sink.js';
-import { Journal } from '../state/journal.js';
 import { ReplicaWait } from '../state/replica-wait.js';
 import type { RedisInfrastructure } from './redis-infrastructure.js';
 
@@ -41,8 +40,9 @@ export function wireRotations(
   });
   const sink = createAwsSecretsManagerSink(config.sink, { clock: options.clock, limiter });
   const policies = new Map<string, PolicyConfig>(config.policies.map((policy) => [policy.id, policy]));
-  // The runs' records and journal on a connection of their own: a WAIT for a replica holds the connection it
-  // is sent on, and must not hold the API's, the metrics' or the rate limiter's commands meanwhile.
+  // The runs' records (with the journal slots and history their writes carry) on a connection of their own: a
+  // WAIT for a replica holds the connection it is sent on, and must not hold the API's, the metrics' or the
+  // rate limiter's commands meanwhile.
   const runWrites = infra.connection({ enableAutoPipelining: true });
   const records = infra.recordsOn(runWrites);
   const replicaWait = config.redis.replicaWait;
@@ -60,7 +60,6 @@ export function wireRotations(
       policies,
       sink,
       records,
-      history: infra.history,
       ...(replicaWait === undefined || replicaWait.mode === 'off'
         ? {}
         : {
@@ -73,11 +72,6 @@ export function wireRotations(
                 : { onTimeout: (what: string) => metrics.replicaWaitTimedOut(what) }),
             }),
           }),
-      journal: new Journal(runWrites, {
-        prefix: config.redis.prefix,
-        keys: config.journal.keys,
-        activeKeyId: config.journal.activeKeyId,
-      }),
       http: connectionHttp(
         (timeoutMs) =>
           createHttpClientFactory({
@@ -88,7 +82,6 @@ export function wireRotations(
       ),
       clock: options.clock,
       log: options.log,
-      lockDurationMs: config.worker.lockDurationMs,
       corruptJobs: new CorruptJobLog(options.log),
       ...(options.observe === undefined ? {} : { observe: options.observe }),
       ...(metrics === undefined ? {} : { metrics }),

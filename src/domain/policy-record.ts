@@ -94,3 +94,6 @@ export const runHistoryEntrySchema = z.strictObject({
   apiTokenName: z.string().optional(),
 });
 export type RunHistoryEntry = z.infer<typeof runHistoryEntrySchema>;
+
+/** Who asked for a run and why, as its history entry keeps it. */
+export type RunAudit = Pick<RunHistoryEntry, 'reason' | 'requestedBy' | 'apiTokenName'>;

@@ -6,14 +6,28 @@ import type { HttpClientFactory } from '../lib/http-client.js';
 /** What the engine needs of the state layer; the Redis implementations live in src/state. */
 export interface RecordStore {
   get(policyId: string): Promise<PolicyRecord>;
+  /** The record and the policy's journal slot, read together (where a run starts). */
+  getRun(policyId: string): Promise<RunState>;
   /** Many records in a few round trips; one that cannot be read is left out (`get` names its problem). */
   getMany(policyIds: readonly string[]): Promise<Map<string, PolicyRecord>>;
-  /** Applies `change` atomically (see UpdateOptions for the read it saves and the fence it checks). */
+  /**
+   * Applies `change` atomically (see UpdateOptions for the read it saves, the fences it checks and what it
+   * writes in the same step).
+   */
   update(
     policyId: string,
     change: (record: PolicyRecord) => PolicyRecord,
     options?: UpdateOptions,
   ): Promise<PolicyRecord>;
+}
+
+export interface RunState {
+  readonly record: PolicyRecord;
+  /**
+   * The credential an earlier run issued but never staged, if the slot holds one. Decoded when asked: an
+   * unreadable slot throws (a `protocol` RotationError) only for a caller that needs it.
+   */
+  journaled(): JournalEntry | undefined;
 }
 
 export interface UpdateOptions {
@@ -27,6 +41,19 @@ export interface UpdateOptions {
    * while the record's in-flight run belongs to another job that still holds its job lock.
    */
   readonly owner?: string;
+  /**
+   * With `owner`: the token of that job's own lock. The write is refused with a `transient` RotationError
+   * unless the job still holds it (it expired, and another worker may have taken the run over).
+   */
+  readonly lockToken?: string;
+  /**
+   * The policy's journal slot, changed in the same atomic write: the run's issued credential put (refused
+   * with a `protocol` RotationError while the slot holds another run's or attempt's), or the run's entry
+   * cleared (another run's is left alone).
+   */
+  readonly journal?: { readonly put: JournalEntry } | { readonly clearRun: string };
+  /** A run history entry, appended in the same atomic write. */
+  readonly history?: RunHistoryEntry;
 }
 
 export interface JournalEntry {
@@ -35,22 +62,12 @@ export interface JournalEntry {
   readonly credential: Secret<string>;
 }
 
-export interface CredentialJournal {
-  put(policyId: string, entry: JournalEntry): Promise<void>;
-  get(policyId: string): Promise<JournalEntry | undefined>;
-  delete(policyId: string, runId: string): Promise<void>;
-}
-
 /**
  * Whether a replica of Redis holds the writes made so far (Redis `WAIT`), so that a failover to it keeps
  * them. True at once where no replica is expected. A wait that times out is logged and counted here.
  */
 export interface ReplicaAcknowledgement {
   acknowledged(what: string): Promise<boolean>;
-}
-
-export interface RunHistoryLog {
-  append(policyId: string, entry: RunHistoryEntry): Promise<void>;
 }
 
 /** One completed step of a run, for the demo's step lines, logs and (later) metrics and alerts. */

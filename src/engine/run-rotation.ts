@@ -1,7 +1,14 @@
 import type { PolicyConfig } from '../config/rotor-config.js';
 import { isRotationError, RotationError, type Step } from '../domain/errors.js';
 import { fingerprint, isRunOfPolicy, versionIdFor } from '../domain/ids.js';
-import type { CredentialRef, InFlight, PolicyRecord, RunStep, Trigger } from '../domain/policy-record.js';
+import type {
+  CredentialRef,
+  InFlight,
+  PolicyRecord,
+  RunAudit,
+  RunStep,
+  Trigger,
+} from '../domain/policy-record.js';
 import { Secret } from '../domain/secret.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
@@ -12,20 +19,18 @@ import { decodeCredential, encodeCredential, provenanceOf } from './credential-c
 import { fromJournalPayload, type IssuedCredential, toJournalPayload } from './journal-payload.js';
 import type {
   ConnectionHttp,
-  CredentialJournal,
   RecordRebuilder,
   RecordStore,
   ReplicaAcknowledgement,
-  RunHistoryLog,
   StepObserver,
+  UpdateOptions,
 } from './ports.js';
 import { credentialRefOf } from './rebuild-record.js';
 
 export interface RotationDeps {
   readonly sink: SecretSink;
+  /** The policies' records, with the journal slots and run history their checkpoints write. */
   readonly records: RecordStore;
-  readonly journal: CredentialJournal;
-  readonly history: RunHistoryLog;
   readonly http: ConnectionHttp;
   readonly clock: Clock;
   readonly log: Logger;
@@ -42,15 +47,18 @@ export interface RotationRequest {
   readonly trigger: Trigger;
   readonly signal: AbortSignal;
   /**
-   * Whether this worker still owns the run (its job lock). Asked right before issuing: a worker whose run
-   * was taken over (it stalled past its lock) must not issue a second credential for it.
-   */
-  readonly stillOwned?: () => Promise<boolean>;
-  /**
    * The job running this request: the run's fencing token. While another job that still holds its lock owns
    * the policy's in-flight run, this run's writes are refused (`busy`), so it never issues or promotes.
    */
   readonly owner?: string;
+  /**
+   * The token `owner`'s job lock holds while this worker owns the job. The run's start (the checkpoint right
+   * before issuing) is written only while the lock still holds it: a worker whose run was taken over (it
+   * stalled past its lock) must not issue a second credential for it.
+   */
+  readonly lockToken?: string;
+  /** Who asked for the run and why, kept with its history entry. */
+  readonly audit?: RunAudit;
 }
 
 export interface RotationResult {
@@ -67,6 +75,9 @@ export interface RotationResult {
   /** The AWS secret's ARN, when this attempt looked the secret up. */
   readonly secretArn?: string | undefined;
 }
+
+/** What a checkpoint writes beside the record, in the same step. */
+type CarriedWrites = Pick<UpdateOptions, 'journal' | 'history' | 'lockToken'>;
 
 const stepOrder: readonly RunStep[] = ['issuing', 'journaled', 'staged', 'verified', 'promoted'];
 const reached = (inFlight: InFlight | undefined, step: RunStep): boolean =>
@@ -159,11 +170,9 @@ class RotationRun {
   }
 
   async #run(startedAt: number): Promise<RotationResult> {
-    // Both reads leave together (one round trip on a pipelining connection); the journal's answer, or its
-    // failure, only counts if the run is not already committed.
-    const journalRead = this.#deps.journal.get(this.#policy.id);
-    journalRead.catch(() => undefined);
-    const read = await this.#deps.records.get(this.#policy.id);
+    // The record and the journal slot in one read; the slot's entry, or its corruption, only counts if the run
+    // is not already committed.
+    const { record: read, journaled: journalSlot } = await this.#deps.records.getRun(this.#policy.id);
     const record =
       read.revision === 0 && this.#deps.rebuild
         ? (await this.#deps.rebuild(this.#policy, this.#request.signal)).record
@@ -174,7 +183,7 @@ class RotationRun {
       const committedAt = record.lastSuccessAt ?? this.#deps.clock.now();
       return this.#result(record.current, this.#revokeOf(record.previous, record.current, committedAt), true);
     }
-    const journaled = await journalRead;
+    const journaled = journalSlot();
     // An unfinished earlier run is finished first, under its own run id, so its version ids stay stable.
     this.#runId = journaled?.runId ?? record.inFlight?.runId ?? this.#request.runId;
     const displaced = record.current;
@@ -323,14 +332,12 @@ class RotationRun {
         'an earlier issue attempt of this run did not reach the journal; issuing again',
       );
     }
-    if (this.#request.stillOwned && !(await this.#request.stillOwned())) {
-      throw new RotationError(
-        'transient',
-        'this worker lost the run (its job lock expired and another worker may own it); stopped before issuing',
-      );
-    }
     const attempt = (previous?.issueAttempt ?? 0) + 1;
-    await this.#checkpoint({ ...this.#newInFlight(attempt), step: 'issuing' });
+    // Refused, with nothing issued, once this worker's job lock is gone (another worker may own the run).
+    await this.#checkpoint(
+      { ...this.#newInFlight(attempt), step: 'issuing' },
+      this.#request.lockToken === undefined ? {} : { lockToken: this.#request.lockToken },
+    );
     await this.#requireReplicated('issuing');
     const provider = this.#policy.connection.provider;
     const earlierAttemptMayHaveIssued = previous?.step === 'issuing' && previous.runId === this.#runId;
@@ -360,16 +367,15 @@ class RotationRun {
     };
     this.#done('issue');
     this.#step = 'journal';
-    await this.#deps.journal.put(this.#policy.id, {
-      runId: this.#runId,
-      issueAttempt: attempt,
-      credential: toJournalPayload(issued),
-    });
-    const inFlight = await this.#checkpoint({
-      ...this.#newInFlight(attempt),
-      ...facts(issued),
-      step: 'journaled',
-    });
+    // The credential and the checkpoint that names it are one write.
+    const inFlight = await this.#checkpoint(
+      { ...this.#newInFlight(attempt), ...facts(issued), step: 'journaled' },
+      {
+        journal: {
+          put: { runId: this.#runId, issueAttempt: attempt, credential: toJournalPayload(issued) },
+        },
+      },
+    );
     await this.#requireReplicated('journal');
     this.#done('journal');
     return { issued, inFlight };
@@ -405,8 +411,11 @@ class RotationRun {
     this.#step = 'stage';
     const versionId = versionIdFor(this.#runId, inFlight.issueAttempt);
     await this.#deps.sink.stage(this.#target, versionId, issued.document, this.#request.signal);
-    const staged = await this.#checkpoint({ ...inFlight, versionId, step: 'staged' });
-    await this.#deps.journal.delete(this.#policy.id, this.#runId);
+    // The checkpoint and the journal entry's removal are one write: AWS holds the credential now.
+    const staged = await this.#checkpoint(
+      { ...inFlight, versionId, step: 'staged' },
+      { journal: { clearRun: this.#runId } },
+    );
     this.#done('stage', versionId);
     return staged;
   }
@@ -488,30 +497,35 @@ class RotationRun {
       ...(inFlight.fingerprint === undefined ? {} : { fingerprint: inFlight.fingerprint }),
       ...(inFlight.expiresAt === undefined ? {} : { expiresAt: inFlight.expiresAt }),
     };
-    await this.#update((record) => {
-      const { inFlight: _finished, lastError: _cleared, needsAttentionSince: _resolved, ...rest } = record;
-      return {
-        ...rest,
-        ...(displaced === undefined ? {} : { previous: displaced }),
-        current: committed,
-        lastSuccessAt: now,
-        consecutiveFailures: 0,
-      };
-    });
-    // AWS already holds what the commit records: a commit a failover loses is rebuilt from AWS, so the run
-    // goes on either way (the wait only makes that rebuild rare).
-    await this.#deps.replicas?.acknowledged('commit');
-    this.#done('commit', versionId);
-    await this.#deps.history.append(this.#policy.id, {
+    // The run's history entry is part of the commit's write.
+    const history = {
       runId: this.#runId,
       trigger: inFlight.trigger,
       startedAt,
       finishedAt: now,
       durationMs: now - startedAt,
-      outcome: 'succeeded',
-      steps: [...this.#steps],
+      outcome: 'succeeded' as const,
+      steps: [...this.#steps, 'commit'],
       versionId,
-    });
+      ...this.#request.audit,
+    };
+    await this.#update(
+      (record) => {
+        const { inFlight: _finished, lastError: _cleared, needsAttentionSince: _resolved, ...rest } = record;
+        return {
+          ...rest,
+          ...(displaced === undefined ? {} : { previous: displaced }),
+          current: committed,
+          lastSuccessAt: now,
+          consecutiveFailures: 0,
+        };
+      },
+      { history },
+    );
+    // AWS already holds what the commit records: a commit a failover loses is rebuilt from AWS, so the run
+    // goes on either way (the wait only makes that rebuild rare).
+    await this.#deps.replicas?.acknowledged('commit');
+    this.#done('commit', versionId);
     this.#log.info(
       {
         runId: this.#runId,
@@ -600,17 +614,25 @@ class RotationRun {
     );
   }
 
-  async #checkpoint<T extends InFlight>(inFlight: T): Promise<T> {
-    await this.#update((record) => ({ ...record, inFlight }));
+  async #checkpoint<T extends InFlight>(inFlight: T, carried: CarriedWrites = {}): Promise<T> {
+    await this.#update((record) => ({ ...record, inFlight }), carried);
     return inFlight;
   }
 
-  /** Every write of the attempt goes through here; the first also stamps `lastAttemptAt` (no write of its own). */
-  async #update(change: (record: PolicyRecord) => PolicyRecord): Promise<PolicyRecord> {
+  /**
+   * Every write of the attempt goes through here, each one compare-and-set fenced by the run's owner, with what
+   * it carries (the journal slot, the history entry, the lock check) in the same atomic step; the first also
+   * stamps `lastAttemptAt` (no write of its own).
+   */
+  async #update(
+    change: (record: PolicyRecord) => PolicyRecord,
+    carried: CarriedWrites = {},
+  ): Promise<PolicyRecord> {
     const stamp = this.#attemptStamped ? undefined : this.#deps.clock.now();
     const stamped =
       stamp === undefined ? change : (record: PolicyRecord) => ({ ...change(record), lastAttemptAt: stamp });
     this.#record = await this.#deps.records.update(this.#policy.id, stamped, {
+      ...carried,
       ...(this.#record === undefined ? {} : { known: this.#record }),
       ...(this.#request.owner === undefined ? {} : { owner: this.#request.owner }),
     });

@@ -14,8 +14,6 @@ export interface ProcessorDeps extends RotationDeps {
   readonly policies: ReadonlyMap<string, PolicyConfig>;
   readonly metrics?: RunMetrics;
   readonly alerts?: AlertSink;
-  /** The worker's lock duration, for renewing a job's lock when checking ownership. */
-  readonly lockDurationMs: number;
   /** Logs each corrupt job a fleet read (the alert sweep) skipped, once. */
   readonly corruptJobs: CorruptJobLog;
   /** Removes secret values from what jobs store, alert and throw; each job holds its credentials there. */

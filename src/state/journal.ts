@@ -1,8 +1,7 @@
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { RotationError } from '../domain/errors.js';
-import type { CredentialJournal, JournalEntry } from '../engine/ports.js';
-import { LuaScript } from '../lib/lua-script.js';
+import type { JournalEntry } from '../engine/ports.js';
 import { decryptJournal, encryptJournal, type JournalKeys } from './journal-cipher.js';
 import { stateKeys } from './redis-keys.js';
 
@@ -12,30 +11,16 @@ const storedSchema = z.strictObject({
   envelope: z.string(),
 });
 
-// Writes unless the slot holds another run's (or attempt's) credential; returns 0 in that case.
-const PUT_UNLESS_OTHER = new LuaScript(`
-local stored = redis.call('GET', KEYS[1])
-if stored then
-  local entry = cjson.decode(stored)
-  if entry.runId ~= ARGV[1] or entry.issueAttempt ~= tonumber(ARGV[2]) then return 0 end
-end
-redis.call('SET', KEYS[1], ARGV[3])
-return 1`);
-
-// Deletes only the entry of the given run.
-const DELETE_IF_RUN = new LuaScript(`
-local stored = redis.call('GET', KEYS[1])
-if stored and cjson.decode(stored).runId == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0`);
-
 const aadFor = (policyId: string, runId: string, issueAttempt: number) =>
   `${policyId}#${runId}#${issueAttempt}`;
 
 /**
  * Issued credentials between `issue` and `stage`, encrypted, one slot per policy: any later run of the policy
- * finds a credential an earlier run issued but never staged, and stages it instead of issuing again.
+ * finds a credential an earlier run issued but never staged, and stages it instead of issuing again. The slot
+ * is written and cleared by the policy's record writes (RedisStateStore), in the same atomic step as the run's
+ * checkpoint; this says what a slot holds.
  */
-export class Journal implements CredentialJournal {
+export class Journal {
   readonly #redis: Redis;
   readonly #prefix: string;
   readonly #keys: JournalKeys;
@@ -48,34 +33,23 @@ export class Journal implements CredentialJournal {
     this.#activeKeyId = options.activeKeyId;
   }
 
-  async put(policyId: string, entry: JournalEntry): Promise<void> {
+  key(policyId: string): string {
+    return stateKeys.journal(this.#prefix, policyId);
+  }
+
+  /** The slot's text for an entry: its run and attempt in the clear (the write's guard reads them), the credential encrypted. */
+  encode(policyId: string, entry: JournalEntry): string {
     const envelope = encryptJournal(
       entry.credential,
       aadFor(policyId, entry.runId, entry.issueAttempt),
       this.#keys,
       this.#activeKeyId,
     );
-    const stored = JSON.stringify({ runId: entry.runId, issueAttempt: entry.issueAttempt, envelope });
-    const written = await PUT_UNLESS_OTHER.run(
-      this.#redis,
-      [stateKeys.journal(this.#prefix, policyId)],
-      [entry.runId, String(entry.issueAttempt), stored],
-    );
-    if (written !== 1) {
-      throw new RotationError(
-        'protocol',
-        `policy ${policyId}: the journal already holds another run's unstaged credential`,
-        {
-          policyId,
-          step: 'journal',
-        },
-      );
-    }
+    return JSON.stringify({ runId: entry.runId, issueAttempt: entry.issueAttempt, envelope });
   }
 
-  async get(policyId: string): Promise<JournalEntry | undefined> {
-    const text = await this.#redis.get(stateKeys.journal(this.#prefix, policyId));
-    if (text === null) return undefined;
+  /** A slot's text as its entry; a `protocol` RotationError when it is not one rotor wrote. */
+  decode(policyId: string, text: string): JournalEntry {
     let stored: z.infer<typeof storedSchema>;
     try {
       stored = storedSchema.parse(JSON.parse(text));
@@ -93,7 +67,8 @@ export class Journal implements CredentialJournal {
     return { runId: stored.runId, issueAttempt: stored.issueAttempt, credential };
   }
 
-  async delete(policyId: string, runId: string): Promise<void> {
-    await DELETE_IF_RUN.run(this.#redis, [stateKeys.journal(this.#prefix, policyId)], [runId]);
+  async get(policyId: string): Promise<JournalEntry | undefined> {
+    const text = await this.#redis.get(this.key(policyId));
+    return text === null ? undefined : this.decode(policyId, text);
   }
 }

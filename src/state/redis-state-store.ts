@@ -1,57 +1,56 @@
 import type { Redis } from 'ioredis';
 import { RotationError } from '../domain/errors.js';
 import { emptyRecord, type PolicyRecord, policyRecordSchema } from '../domain/policy-record.js';
-import type { RecordStore, UpdateOptions } from '../engine/ports.js';
-import { LuaScript } from '../lib/lua-script.js';
+import type { RecordStore, RunState, UpdateOptions } from '../engine/ports.js';
+import type { Journal } from './journal.js';
+import { type OwnerLockKeys, type RecordWrite, writeRecord } from './record-write.js';
 import { stateKeys } from './redis-keys.js';
+import { DEFAULT_HISTORY_CAP } from './run-history.js';
 
 const MAX_CONFLICT_RETRIES = 10;
 const MGET_BATCH = 1_000;
 
-// Writes the record only if the stored revision is still the one the change was computed from, and — when the
-// writer names itself (ARGV[3]) — only if the record's in-flight run is the writer's or its owner's job lock is
-// gone (the fence: two jobs never work on one policy's run at once). 0: conflict, -1: fenced.
-const COMPARE_AND_SET = new LuaScript(`
-local stored = redis.call('GET', KEYS[1])
-local revision = 0
-if stored then
-  local record = cjson.decode(stored)
-  revision = record.revision
-  local inFlight = record.inFlight
-  if ARGV[3] ~= '' and type(inFlight) == 'table' and type(inFlight.owner) == 'string'
-    and inFlight.owner ~= ARGV[3]
-    and redis.call('EXISTS', ARGV[4] .. inFlight.owner .. ARGV[5]) == 1 then
-    return -1
-  end
-end
-if revision ~= tonumber(ARGV[1]) then return 0 end
-redis.call('SET', KEYS[1], ARGV[2])
-return 1`);
-
-/** Where the job lock of a run's owner lives: `<before><job id><after>` (BullMQ's `<prefix>:<queue>:<id>:lock`). */
-export interface OwnerLockKeys {
-  readonly before: string;
-  readonly after: string;
+export interface StateStoreOptions {
+  /** Where a run owner's job lock lives (the fence). */
+  readonly ownerLock: OwnerLockKeys;
+  /** The journal slot's format (encrypted): the store fills and clears it with the run's checkpoints. */
+  readonly journal: Journal;
+  readonly historyCap?: number;
 }
 
 /**
- * Per-policy rotation records, one JSON string per policy. Updates are optimistic: a change is computed from the
- * record read, and written only if nobody wrote in between (else recomputed from the fresh record).
+ * Per-policy rotation records, one JSON string per policy, with the policy's journal slot and run history
+ * written in the same atomic step as the record when a checkpoint carries them. Updates are optimistic: a
+ * change is computed from the record read, and written only if nobody wrote in between (else recomputed from
+ * the fresh record).
  */
 export class RedisStateStore implements RecordStore {
   readonly #redis: Redis;
   readonly #prefix: string;
-  readonly #ownerLock: OwnerLockKeys;
+  readonly #options: StateStoreOptions;
 
-  constructor(redis: Redis, prefix: string, ownerLock: OwnerLockKeys) {
+  constructor(redis: Redis, prefix: string, options: StateStoreOptions) {
     this.#redis = redis;
     this.#prefix = prefix;
-    this.#ownerLock = ownerLock;
+    this.#options = options;
   }
 
   async get(policyId: string): Promise<PolicyRecord> {
     const stored = await this.#redis.get(stateKeys.record(this.#prefix, policyId));
     return stored === null ? emptyRecord(policyId) : parseRecord(policyId, stored);
+  }
+
+  /** The record and the journal slot in one command (MGET): one consistent view. */
+  async getRun(policyId: string): Promise<RunState> {
+    const { journal } = this.#options;
+    const [record, slot] = await this.#redis.mget(
+      stateKeys.record(this.#prefix, policyId),
+      journal.key(policyId),
+    );
+    return {
+      record: typeof record === 'string' ? parseRecord(policyId, record) : emptyRecord(policyId),
+      journaled: () => (typeof slot === 'string' ? journal.decode(policyId, slot) : undefined),
+    };
   }
 
   /**
@@ -84,30 +83,38 @@ export class RedisStateStore implements RecordStore {
     change: (record: PolicyRecord) => PolicyRecord,
     options: UpdateOptions = {},
   ): Promise<PolicyRecord> {
-    const key = stateKeys.record(this.#prefix, policyId);
-    const { known, owner } = options;
+    const { known } = options;
+    const companions = this.#companions(policyId, options);
     let assumed = known?.policyId === policyId ? known : undefined;
     for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt++) {
       const record = assumed ?? (await this.get(policyId));
       assumed = undefined;
       const next: PolicyRecord = { ...change(record), policyId, revision: record.revision + 1 };
-      const written = await COMPARE_AND_SET.run(
-        this.#redis,
-        [key],
-        [
-          String(record.revision),
-          JSON.stringify(next),
-          owner ?? '',
-          this.#ownerLock.before,
-          this.#ownerLock.after,
-        ],
-      );
-      if (written === 1) return next;
-      if (written === -1) {
+      const outcome = await writeRecord(this.#redis, {
+        ...companions,
+        expectedRevision: record.revision,
+        record: JSON.stringify(next),
+      });
+      if (outcome === 'written') return next;
+      if (outcome === 'fenced') {
         throw new RotationError(
           'busy',
           `policy ${policyId}: another job is working on its run (it holds its job lock); this one waits`,
           { policyId },
+        );
+      }
+      if (outcome === 'lock-lost') {
+        throw new RotationError(
+          'transient',
+          `policy ${policyId}: this job no longer holds its job lock (it expired, and another worker may own the run); nothing was written`,
+          { policyId },
+        );
+      }
+      if (outcome === 'journal-taken') {
+        throw new RotationError(
+          'protocol',
+          `policy ${policyId}: the journal already holds another run's unstaged credential`,
+          { policyId, step: 'journal' },
         );
       }
     }
@@ -116,6 +123,38 @@ export class RedisStateStore implements RecordStore {
       `policy ${policyId}: its record kept changing under concurrent updates`,
       { policyId },
     );
+  }
+
+  /** What a write carries beside the record: its keys, fences, journal slot change and history entry. */
+  #companions(policyId: string, options: UpdateOptions): Omit<RecordWrite, 'expectedRevision' | 'record'> {
+    const { journal, ownerLock, historyCap = DEFAULT_HISTORY_CAP } = this.#options;
+    const change = options.journal;
+    return {
+      keys: {
+        record: stateKeys.record(this.#prefix, policyId),
+        journal: journal.key(policyId),
+        history: stateKeys.history(this.#prefix, policyId),
+      },
+      owner: options.owner,
+      ownerLock,
+      lockToken: options.lockToken,
+      journal:
+        change === undefined
+          ? undefined
+          : 'put' in change
+            ? {
+                put: {
+                  runId: change.put.runId,
+                  issueAttempt: change.put.issueAttempt,
+                  stored: journal.encode(policyId, change.put),
+                },
+              }
+            : { clearRun: change.clearRun },
+      history:
+        options.history === undefined
+          ? undefined
+          : { entry: JSON.stringify(options.history), cap: historyCap },
+    };
   }
 
   async remove(policyId: string): Promise<void> {

@@ -1,19 +1,14 @@
 import type { Redis } from 'ioredis';
 import { type RunHistoryEntry, runHistoryEntrySchema } from '../domain/policy-record.js';
-import type { RunHistoryLog } from '../engine/ports.js';
-import { LuaScript } from '../lib/lua-script.js';
 import { stateKeys } from './redis-keys.js';
 
 export const DEFAULT_HISTORY_CAP = 50;
 
-// One command instead of MULTI/LPUSH/LTRIM/EXEC: the same atomic append, a quarter of the client's work.
-const APPEND_CAPPED = new LuaScript(`
-redis.call('LPUSH', KEYS[1], ARGV[1])
-redis.call('LTRIM', KEYS[1], 0, tonumber(ARGV[2]) - 1)
-return 1`);
-
-/** A capped, newest-first list of a policy's finished runs. */
-export class RunHistory implements RunHistoryLog {
+/**
+ * A capped, newest-first list of a policy's finished runs. Entries are appended by the record write that ends
+ * the run (RedisStateStore: the commit, or the final failure), in the same atomic step.
+ */
+export class RunHistory {
   readonly #redis: Redis;
   readonly #prefix: string;
   readonly #cap: number;
@@ -22,14 +17,6 @@ export class RunHistory implements RunHistoryLog {
     this.#redis = redis;
     this.#prefix = prefix;
     this.#cap = cap;
-  }
-
-  async append(policyId: string, entry: RunHistoryEntry): Promise<void> {
-    await APPEND_CAPPED.run(
-      this.#redis,
-      [stateKeys.history(this.#prefix, policyId)],
-      [JSON.stringify(entry), String(this.#cap)],
-    );
   }
 
   /** Newest first; entries rotor cannot read are skipped. */

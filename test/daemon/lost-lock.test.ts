@@ -72,7 +72,7 @@ describe('a worker that lost its job lock', () => {
 
     await eventually(
       'the worker that lost the lock to stop',
-      () => (logged.text().includes('stopped before issuing') ? true : undefined),
+      () => (logged.text().includes('no longer holds its job lock') ? true : undefined),
       60_000,
     );
     expect(issues()).toBe(0);

@@ -1,6 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RunHistoryEntry } from '../../src/domain/policy-record.js';
+import { Secret } from '../../src/domain/secret.js';
+import { Journal } from '../../src/state/journal.js';
 import { stateKeys } from '../../src/state/redis-keys.js';
 import { RedisStateStore } from '../../src/state/redis-state-store.js';
 import { RunHistory } from '../../src/state/run-history.js';
@@ -8,10 +11,17 @@ import { testRedis } from '../support/redis.js';
 
 const { redis, prefix, url, cleanup } = testRedis();
 const lockKeys = { before: `${prefix}:jobs:`, after: ':lock' };
+const journalKeys = new Map([['k1', Secret.of(randomBytes(32))]]);
+const storeOn = (client: Redis, historyCap?: number) =>
+  new RedisStateStore(client, prefix, {
+    ownerLock: lockKeys,
+    journal: new Journal(client, { prefix, keys: journalKeys, activeKeyId: 'k1' }),
+    ...(historyCap === undefined ? {} : { historyCap }),
+  });
 afterAll(cleanup);
 
 describe('policy records', () => {
-  const store = new RedisStateStore(redis, prefix, lockKeys);
+  const store = storeOn(redis);
 
   it('starts from an empty record', async () => {
     expect(await store.get('fresh')).toEqual({ policyId: 'fresh', revision: 0, consecutiveFailures: 0 });
@@ -25,7 +35,7 @@ describe('policy records', () => {
 
   it('lands concurrent updates from two clients without losing one', async () => {
     const other = new Redis(url, { maxRetriesPerRequest: null });
-    const otherStore = new RedisStateStore(other, prefix, lockKeys);
+    const otherStore = storeOn(other);
     const bump = (s: RedisStateStore) =>
       s.update('counted', (record) => ({ ...record, consecutiveFailures: record.consecutiveFailures + 1 }));
     await Promise.all(Array.from({ length: 10 }, (_, i) => bump(i % 2 ? store : otherStore)));
@@ -109,6 +119,27 @@ describe('policy records', () => {
       await redis.del(`${lockKeys.before}job-a${lockKeys.after}`);
       expect((await claim('job-b')).inFlight?.owner).toBe('job-b');
     });
+
+    it('writes a job’s checkpoint that names its lock token only while its own job lock holds that token', async () => {
+      const ownLock = `${lockKeys.before}job-c${lockKeys.after}`;
+      await redis.set(ownLock, 'token-c', 'PX', 60_000);
+      const start = () =>
+        store.update('locked', (record) => ({ ...record, inFlight: inFlight('job-c') }), {
+          owner: 'job-c',
+          lockToken: 'token-c',
+        });
+      expect((await start()).inFlight?.owner).toBe('job-c');
+
+      await redis.set(ownLock, 'token-of-another-worker', 'PX', 60_000);
+      const before = await store.get('locked');
+      await expect(start()).rejects.toMatchObject({
+        kind: 'transient',
+        message: expect.stringContaining('no longer holds its job lock'),
+      });
+      await redis.del(ownLock);
+      await expect(start()).rejects.toMatchObject({ kind: 'transient' });
+      expect(await store.get('locked')).toEqual(before);
+    });
   });
 
   it('reports a corrupt record as a protocol error naming the policy', async () => {
@@ -131,16 +162,39 @@ describe('run history', () => {
     steps: ['issue'],
   });
 
-  it('keeps the newest entries up to its cap, newest first', async () => {
-    const history = new RunHistory(redis, prefix, 3);
-    for (const n of [1, 2, 3, 4, 5]) await history.append('capped', entry(n));
-    expect((await history.recent('capped')).map((e) => e.runId)).toEqual(['p-5', 'p-4', 'p-3']);
+  it('keeps the newest entries, appended by the record writes that carry them, up to its cap, newest first', async () => {
+    const capped = storeOn(redis, 3);
+    for (const n of [1, 2, 3, 4, 5]) {
+      await capped.update('capped', (record) => ({ ...record, lastAttemptAt: n }), { history: entry(n) });
+    }
+    expect((await new RunHistory(redis, prefix, 3).recent('capped')).map((e) => e.runId)).toEqual([
+      'p-5',
+      'p-4',
+      'p-3',
+    ]);
+  });
+
+  it('appends nothing when the record write carrying the entry is refused', async () => {
+    const store = storeOn(redis);
+    const claimed = {
+      runId: 'refused-1',
+      trigger: 'manual' as const,
+      issueAttempt: 1,
+      step: 'issuing' as const,
+      startedAt: 1,
+      owner: 'job-x',
+    };
+    await store.update('refused', (record) => ({ ...record, inFlight: claimed }), { owner: 'job-x' });
+    await redis.set(`${lockKeys.before}job-x${lockKeys.after}`, 'token', 'PX', 60_000);
+    await expect(
+      store.update('refused', (record) => record, { owner: 'job-y', history: entry(1) }),
+    ).rejects.toMatchObject({ kind: 'busy' });
+    expect(await new RunHistory(redis, prefix).recent('refused')).toEqual([]);
   });
 
   it('skips entries it cannot read', async () => {
-    const history = new RunHistory(redis, prefix);
-    await history.append('mixed', entry(1));
+    await storeOn(redis).update('mixed', (record) => record, { history: entry(1) });
     await redis.lpush(stateKeys.history(prefix, 'mixed'), 'not json', '{"runId":1}');
-    expect((await history.recent('mixed')).map((e) => e.runId)).toEqual(['p-1']);
+    expect((await new RunHistory(redis, prefix).recent('mixed')).map((e) => e.runId)).toEqual(['p-1']);
   });
 });

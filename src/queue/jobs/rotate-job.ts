@@ -16,7 +16,7 @@ import {
 import { type RotateJobResult, type RotatePayload, rotatePayloadSchema } from '../job-payloads.js';
 import { type ProcessorDeps, parse, policyFor } from '../processor-deps.js';
 import { scheduleRevoke } from '../revoke-scheduling.js';
-import { auditedHistory, auditOf } from '../run-audit.js';
+import { auditOf } from '../run-audit.js';
 import { startLatenessMs } from '../trigger-timing.js';
 
 /** Tells the metrics how late a scheduled run's first attempt started (a retry starts later on purpose). */
@@ -66,19 +66,19 @@ export async function rotate(
   const startedAt = deps.clock.now();
   observeStart(deps, job, policy, payload, startedAt);
   const controller = new AbortController();
-  // Who asked and why reaches the run history with the entry the run appends, whatever the run's outcome.
-  const recording = { ...deps, history: auditedHistory(deps.history, auditOf(payload)) };
+  // Who asked and why reaches the run history with the entry the run appends, whatever the run's outcome. A
+  // job that finishes an earlier unfinished run records that run with this job's request.
+  const audit = auditOf(payload);
   try {
-    const result = await runRotation(recording, {
+    const result = await runRotation(deps, {
       policy,
       runId: payload.runId,
       trigger: payload.trigger,
       signal: controller.signal,
+      audit,
       ...(job.id === undefined ? {} : { owner: job.id }),
-      // Renewing the lock proves ownership: BullMQ answers 0 when the lock is gone or another worker holds it.
-      ...(token === undefined
-        ? {}
-        : { stillOwned: async () => (await job.extendLock(token, deps.lockDurationMs)) === 1 }),
+      // BullMQ's lock holds the token while this worker owns the job; the run's start checks it.
+      ...(token === undefined ? {} : { lockToken: token }),
     });
     if (result.revoke) await scheduleRevoke(deps.queue, policy, result.revoke, deps.clock.now());
     await armExpiryTimer(deps.queue, policy, result.expiresAt, deps.clock.now());
@@ -101,8 +101,9 @@ export async function rotate(
     const nowMs = deps.clock.now();
     const final = isFinalFailure(error, job.attemptsMade, job.opts.attempts ?? 1, nowMs);
     const before = await deps.records.get(policy.id);
-    const record = await recordFailure(recording, {
+    const record = await recordFailure(deps, {
       policyId: policy.id,
+      audit,
       runId: payload.runId,
       trigger: payload.trigger,
       startedAt,
