@@ -1,18 +1,10 @@
 import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
 import { durationSchema } from '../domain/duration-schema.js';
+import { isTimeZone } from '../domain/zoned-time.js';
 
 const MIN_EVERY_MS = 1000;
 const CRON_GAP_SAMPLES = 8;
-
-export function isTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 // A fleet repeats a few patterns many times; parsing each once keeps large configs quick to load.
 const checkedCrons = new Map<string, string | undefined>();
