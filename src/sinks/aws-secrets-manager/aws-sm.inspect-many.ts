@@ -85,8 +85,8 @@ async function listEach(
 ): Promise<void> {
   let nextToken: string | undefined;
   do {
-    const page = await aws.call('ListSecrets', signal, (client, send) =>
-      client.send(new ListSecretsCommand({ MaxResults: 100, NextToken: nextToken }), send),
+    const page = await aws.call('ListSecrets', signal, (client, thisCall) =>
+      client.send(thisCall(new ListSecretsCommand({ MaxResults: 100, NextToken: nextToken }))),
     );
     for (const entry of page.SecretList ?? []) visit(entry);
     nextToken = page.NextToken || undefined;

@@ -48,8 +48,10 @@ export function createAwsSecretReader(
         });
       let text: string | undefined;
       try {
-        const output = await aws.call('GetSecretValue', signal, (client, send) =>
-          client.send(new GetSecretValueCommand({ SecretId: secretId, VersionStage: 'AWSCURRENT' }), send),
+        const output = await aws.call('GetSecretValue', signal, (client, thisCall) =>
+          client.send(
+            thisCall(new GetSecretValueCommand({ SecretId: secretId, VersionStage: 'AWSCURRENT' })),
+          ),
         );
         text = output.SecretString;
       } catch (error) {

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { inspect as utilInspect } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { eventually } from '../../../test/support/eventually.js';
 import { isRotationError, type RotationError } from '../../domain/errors.js';
 import { Secret } from '../../domain/secret.js';
 import type { Resolved } from '../../domain/secret-reference.js';
@@ -436,6 +437,30 @@ describe('AWS Secrets Manager sink', () => {
       const inspecting = sink.inspect(target, aborting.signal);
       aborting.abort();
       expect((await rejection(inspecting)).kind).toBe('transient');
+    });
+
+    it('abandons a call AWS is still answering when the caller aborts', async () => {
+      // A deadline no test waits for: only the abort can end the call.
+      const patient = createAwsSecretsManagerSink(settingsFor({ timeout: 600_000 }));
+      try {
+        const target = newTarget();
+        await patient.ensure(target, signal);
+        emulator.server.calls.clear();
+        emulator.server.faults.add({
+          route: 'DescribeSecret',
+          fault: { kind: 'hold-response', delayMs: 600_000 },
+          times: 1,
+        });
+        const aborting = new AbortController();
+        const inspecting = patient.inspect(target, aborting.signal);
+        await eventually('AWS to have the DescribeSecret', () =>
+          emulator.server.calls.handled('DescribeSecret').length > 0 ? true : undefined,
+        );
+        aborting.abort();
+        expect((await rejection(inspecting)).kind).toBe('transient');
+      } finally {
+        patient.close();
+      }
     });
   });
 });

@@ -56,8 +56,8 @@ export function createAwsSecretsManagerSink(
     signal: AbortSignal,
   ): Promise<DescribeSecretResponse | undefined> {
     try {
-      return await aws.call('DescribeSecret', signal, (client, send) =>
-        client.send(new DescribeSecretCommand({ SecretId: secretId }), send),
+      return await aws.call('DescribeSecret', signal, (client, thisCall) =>
+        client.send(thisCall(new DescribeSecretCommand({ SecretId: secretId }))),
       );
     } catch (error) {
       if (isNotFound(error)) return undefined;
@@ -105,17 +105,18 @@ export function createAwsSecretsManagerSink(
       .filter(([key]) => !ownTags.some((tag) => tag.Key === key))
       .map(([Key, Value]) => ({ Key, Value }));
     try {
-      const created = await aws.call('CreateSecret', signal, (client, send) =>
+      const created = await aws.call('CreateSecret', signal, (client, thisCall) =>
         client.send(
-          new CreateSecretCommand({
-            Name: target.secretId,
-            // Deterministic, so a create retried after a lost response is recognised as the same request.
-            ClientRequestToken: uuidV5(`create#${target.secretId}`, CREATE_TOKEN_NAMESPACE),
-            Description: `Rotated by rotor (policy ${target.policyId})`,
-            Tags: [...ownTags, ...extraTags],
-            ...(settings.kmsKeyId === undefined ? {} : { KmsKeyId: settings.kmsKeyId }),
-          }),
-          send,
+          thisCall(
+            new CreateSecretCommand({
+              Name: target.secretId,
+              // Deterministic, so a create retried after a lost response is recognised as the same request.
+              ClientRequestToken: uuidV5(`create#${target.secretId}`, CREATE_TOKEN_NAMESPACE),
+              Description: `Rotated by rotor (policy ${target.policyId})`,
+              Tags: [...ownTags, ...extraTags],
+              ...(settings.kmsKeyId === undefined ? {} : { KmsKeyId: settings.kmsKeyId }),
+            }),
+          ),
         ),
       );
       if (created.ARN === undefined) {
@@ -152,10 +153,9 @@ export function createAwsSecretsManagerSink(
       const refusal = refusalFor(target, description);
       if (refusal) throw refusal;
       if (ownershipOf(description.Tags, target.policyId) === 'unowned') {
-        await aws.call('TagResource', signal, (client, send) =>
+        await aws.call('TagResource', signal, (client, thisCall) =>
           client.send(
-            new TagResourceCommand({ SecretId: target.secretId, Tags: rotorTags(target.policyId) }),
-            send,
+            thisCall(new TagResourceCommand({ SecretId: target.secretId, Tags: rotorTags(target.policyId) })),
           ),
         );
       }
@@ -163,15 +163,16 @@ export function createAwsSecretsManagerSink(
     },
 
     async stage(target, versionId, value, signal) {
-      await aws.call('PutSecretValue', signal, (client, send) =>
+      await aws.call('PutSecretValue', signal, (client, thisCall) =>
         client.send(
-          new PutSecretValueCommand({
-            SecretId: target.secretId,
-            ClientRequestToken: versionId,
-            SecretString: value.reveal(),
-            VersionStages: [AWSPENDING],
-          }),
-          send,
+          thisCall(
+            new PutSecretValueCommand({
+              SecretId: target.secretId,
+              ClientRequestToken: versionId,
+              SecretString: value.reveal(),
+              VersionStages: [AWSPENDING],
+            }),
+          ),
         ),
       );
     },
@@ -180,8 +181,8 @@ export function createAwsSecretsManagerSink(
       const selector =
         version === 'current' ? { VersionStage: AWSCURRENT } : { VersionId: version.versionId };
       try {
-        const output = await aws.call('GetSecretValue', signal, (client, send) =>
-          client.send(new GetSecretValueCommand({ SecretId: target.secretId, ...selector }), send),
+        const output = await aws.call('GetSecretValue', signal, (client, thisCall) =>
+          client.send(thisCall(new GetSecretValueCommand({ SecretId: target.secretId, ...selector }))),
         );
         if (output.SecretString === undefined) {
           throw new RotationError(
@@ -209,15 +210,16 @@ export function createAwsSecretsManagerSink(
 
     async promote(target, versionId, expectedCurrent, signal) {
       const moveLabel = (stage: string, moveTo: string | undefined, removeFrom: string | undefined) =>
-        aws.call('UpdateSecretVersionStage', signal, (client, send) =>
+        aws.call('UpdateSecretVersionStage', signal, (client, thisCall) =>
           client.send(
-            new UpdateSecretVersionStageCommand({
-              SecretId: target.secretId,
-              VersionStage: stage,
-              ...(moveTo === undefined ? {} : { MoveToVersionId: moveTo }),
-              ...(removeFrom === undefined ? {} : { RemoveFromVersionId: removeFrom }),
-            }),
-            send,
+            thisCall(
+              new UpdateSecretVersionStageCommand({
+                SecretId: target.secretId,
+                VersionStage: stage,
+                ...(moveTo === undefined ? {} : { MoveToVersionId: moveTo }),
+                ...(removeFrom === undefined ? {} : { RemoveFromVersionId: removeFrom }),
+              }),
+            ),
           ),
         );
       const removePending = async (): Promise<PromoteOutcome> => {
