@@ -1,42 +1,14 @@
-import { type DestinationStream, type Logger as PinoLogger, pino } from 'pino';
+import {
+  type Bindings,
+  type ChildLoggerOptions,
+  type DestinationStream,
+  type Logger as PinoLogger,
+  pino,
+} from 'pino';
 import type { Redactor } from '../domain/secret-redactor.js';
+import { redactSecretNames } from './log-redaction.js';
 
 export type Logger = PinoLogger;
-
-// A safety net only: secret values are never handed to the logger in the first place.
-const redactPaths = [
-  'secret',
-  'password',
-  'token',
-  'apiToken',
-  'apiKey',
-  'authorization',
-  'clientSecret',
-  'client_secret',
-  'accessToken',
-  'access_token',
-  'refreshToken',
-  'refresh_token',
-  'SecretString',
-  'secretAccessKey',
-  '*.secret',
-  '*.password',
-  '*.token',
-  '*.apiToken',
-  '*.apiKey',
-  '*.authorization',
-  '*.clientSecret',
-  '*.client_secret',
-  '*.accessToken',
-  '*.access_token',
-  '*.refreshToken',
-  '*.refresh_token',
-  '*.SecretString',
-  '*.secretAccessKey',
-  'headers["authorization"]',
-  'headers["x-auth-key"]',
-  'headers["cf-access-client-secret"]',
-];
 
 interface LoggableError {
   name?: unknown;
@@ -71,21 +43,49 @@ function redactWith(redactor: Redactor): (line: string) => string {
   return (line) => redactor.redact(line);
 }
 
+const serializers = { err: serializeError, error: serializeError };
+const serialized: ReadonlySet<string> = new Set(Object.keys(serializers));
+/** Members named like a secret are censored in every line and every child's bindings (see log-redaction.ts). */
+const censorSecretNames = (logged: Record<string, unknown>) => redactSecretNames(logged, serialized);
+
+/**
+ * pino formats a child's bindings with the root's `formatters.bindings` only at the root (children reset it):
+ * every logger descending from this one (children are made from their parent by Object.create) censors the
+ * bindings it is given before pino sees them.
+ */
+function censoringChildBindings(logger: Logger): Logger {
+  const pinoChild = logger.child;
+  logger.child = function child<ChildCustomLevels extends string = never>(
+    this: Logger,
+    bindings: Bindings,
+    childOptions?: ChildLoggerOptions<ChildCustomLevels>,
+  ) {
+    return pinoChild.call<
+      Logger,
+      [Bindings, ChildLoggerOptions<ChildCustomLevels>?],
+      PinoLogger<ChildCustomLevels>
+    >(this, censorSecretNames(bindings), childOptions);
+  };
+  return logger;
+}
+
 export function createLogger(options: LoggerOptions = {}): Logger {
   const settings = {
     level: options.level ?? 'info',
     base: options.base ?? { service: 'rotor' },
-    redact: { paths: redactPaths, censor: '[redacted]' },
-    serializers: { err: serializeError, error: serializeError },
+    formatters: { log: censorSecretNames, bindings: censorSecretNames },
+    serializers,
     timestamp: pino.stdTimeFunctions.isoTime,
     ...(options.redactor === undefined ? {} : { hooks: { streamWrite: redactWith(options.redactor) } }),
   };
-  if (options.destination) return pino(settings, options.destination);
+  if (options.destination) return censoringChildBindings(pino(settings, options.destination));
   if (options.pretty) {
-    return pino(
-      settings,
-      pino.transport({ target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss' } }),
+    return censoringChildBindings(
+      pino(
+        settings,
+        pino.transport({ target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss' } }),
+      ),
     );
   }
-  return pino(settings);
+  return censoringChildBindings(pino(settings));
 }

@@ -28,6 +28,26 @@ describe('logger', () => {
     expect(text()).toContain('[redacted]');
   });
 
+  it.each(['authorization', 'x-auth-key', 'cf-access-client-secret'])(
+    'redacts the %s header of a logged headers object',
+    (header) => {
+      const { log, text } = memoryLogger();
+      log.info({ headers: { [header]: value, accept: 'application/json' } }, 'request');
+      expect(text()).not.toContain(value);
+      expect(text()).toContain('application/json');
+    },
+  );
+
+  it("redacts a child logger's bindings as it redacts a line, in the child's children too", () => {
+    const { log, text } = memoryLogger();
+    const child = log.child({ token: value, call: { apiKey: value, operation: 'rotate' } });
+    child.info('from the child');
+    child.child({ step: 'issue', clientSecret: value }).info('from its child');
+    expect(text()).not.toContain(value);
+    expect(text()).toContain('"operation":"rotate"');
+    expect(text()).toContain('"step":"issue"');
+  });
+
   it('logs an error as name, message, kind and details only', () => {
     const { log, lines } = memoryLogger();
     const error = Object.assign(httpFailure({ system: 'cloudflare', operation: 'rotate', status: 500 }), {
