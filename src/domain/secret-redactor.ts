@@ -73,7 +73,15 @@ function isSpace(code: number): boolean {
   );
 }
 
+const ASCII_ONLY = /^[\0-\x7f]*$/;
+const ASCII_SPACES = /[\t-\r ]/g;
+
 function normalised(form: string): string {
+  // Most forms (hex, base64, a random token) are ASCII, where toLowerCase folds exactly A–Z and the only
+  // spaces are \t–\r and ' ': native string operations instead of a loop over every character.
+  if (ASCII_ONLY.test(form)) {
+    return form.toLowerCase().replaceAll('-', '+').replaceAll('_', '/').replace(ASCII_SPACES, '');
+  }
   const codes: number[] = [];
   for (let i = 0; i < form.length; i++) {
     const code = form.charCodeAt(i);
