@@ -6,5 +6,7 @@ export interface BenchContext {
   readonly runs: number;
   /** Worker concurrency for rotor and the baseline alike. */
   readonly concurrency: number;
+  /** `--cpu-prof DIR`: scenarios that support it write V8 CPU profiles of their measured rounds there. */
+  readonly cpuProfileDir?: string;
   progress(message: string): void;
 }

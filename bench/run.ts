@@ -22,6 +22,9 @@ const { values } = parseArgs({
     only: { type: 'string', multiple: true },
     runs: { type: 'string' },
     concurrency: { type: 'string', default: '16' },
+    'cpu-prof': { type: 'string' },
+    /** The overhead scenario's variants to run: `cloudflare`, `mix` (both when absent). */
+    overhead: { type: 'string', multiple: true },
     out: { type: 'string', default: new URL('./results.json', import.meta.url).pathname },
   },
 });
@@ -35,8 +38,12 @@ const ctx: BenchContext = {
   quick: values.quick,
   runs: Number(values.runs ?? (values.quick ? 3 : 5)),
   concurrency: Number(values.concurrency),
+  ...(values['cpu-prof'] === undefined ? {} : { cpuProfileDir: values['cpu-prof'] }),
   progress: (message) => process.stderr.write(`${message}\n`),
 };
+
+// Before any scenario's code loads: a profile then shows JSON.parse/stringify as frames of their own.
+if (ctx.cpuProfileDir !== undefined) (await import('./json-frames.js')).exposeJsonFrames();
 
 const startedAt = Date.now();
 const results: {
@@ -45,7 +52,14 @@ const results: {
 // Each scenario is loaded only when it runs: one's imports cannot stop another from running.
 if (only.includes('overhead')) {
   const { overhead } = await import('./scenarios/overhead.js');
-  results.overhead = [await overhead(ctx, false), await overhead(ctx, true)];
+  const variants = values.overhead ?? ['cloudflare', 'mix'];
+  for (const variant of variants) {
+    if (variant !== 'cloudflare' && variant !== 'mix')
+      throw new Error(`unknown overhead variant ${variant}; expected cloudflare, mix`);
+  }
+  results.overhead = [];
+  for (const variant of variants)
+    results.overhead = [...results.overhead, await overhead(ctx, variant === 'mix')];
 }
 if (only.includes('scale')) results.scale = await (await import('./scenarios/scale.js')).scale(ctx);
 if (only.includes('punctuality'))

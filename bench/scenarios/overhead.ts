@@ -7,6 +7,7 @@ import type { BenchContext } from '../bench-context.js';
 import { benchRedis, redisCounters } from '../bench-redis.js';
 import { CompletionWatch, requestAll, startRotor } from '../bench-world.js';
 import { type CallsPerRotation, callsPerRotation, medianCalls } from '../call-count.js';
+import { profiled } from '../cpu-profile.js';
 import { spawnEmulators } from '../emulator-process.js';
 import { REMOTE_VENDORS, type RemoteTarget, type RemoteVendor, remoteVendor } from '../remote-vendors.js';
 import { type Figure, figure } from '../stats.js';
@@ -193,13 +194,18 @@ export async function overhead(ctx: BenchContext, mix: boolean): Promise<Overhea
       };
     const stagedRound = workerRound(staged);
     const floorRound = workerRound(floor);
-    /** One round, with what it cost per rotation. */
-    const measured = async (round: () => Promise<number>): Promise<RoundCost> => {
+    /** One round, with what it cost per rotation (profiled with `--cpu-prof`, as `overhead-<vendors>-<side>-<run>`). */
+    const measured = async (round: () => Promise<number>, profileName: string): Promise<RoundCost> => {
       await emulators.clearCalls();
       const before = await redisCounters(infra.redis);
       const emulatorCpuBefore = await emulators.cpuMs();
       const cpuBefore = process.cpuUsage();
-      const rate = await round();
+      const rate = await profiled(
+        ctx.cpuProfileDir,
+        `overhead-${mix ? 'mix' : 'cloudflare'}-${profileName}`,
+        count,
+        round,
+      );
       const cpu = process.cpuUsage(cpuBefore);
       const emulatorCpu = (await emulators.cpuMs()) - emulatorCpuBefore;
       const after = await redisCounters(infra.redis);
@@ -220,9 +226,9 @@ export async function overhead(ctx: BenchContext, mix: boolean): Promise<Overhea
     await floorRound();
     const rounds = { rotor: [] as RoundCost[], baseline: [] as RoundCost[], floor: [] as RoundCost[] };
     for (let run = 0; run < ctx.runs; run++) {
-      const r = await measured(rotorRound);
-      const b = await measured(stagedRound);
-      const f = await measured(floorRound);
+      const r = await measured(rotorRound, `rotor-${run + 1}`);
+      const b = await measured(stagedRound, `baseline-${run + 1}`);
+      const f = await measured(floorRound, `floor-${run + 1}`);
       rounds.rotor.push(r);
       rounds.baseline.push(b);
       rounds.floor.push(f);
