@@ -1,6 +1,6 @@
 import type { PolicyConfig } from '../config/rotor-config.js';
 import type { RotationError } from '../domain/errors.js';
-import type { PolicyRecord } from '../domain/policy-record.js';
+import type { PolicyRecord, WindowOverride } from '../domain/policy-record.js';
 import type { AlertSink } from './alert-publisher.js';
 
 const about = (policy: PolicyConfig) => ({
@@ -92,5 +92,25 @@ export function alertRevocationRefused(
     versionId: refusal.versionId,
     error: { kind: 'refused', message: refusal.reason },
     details: { handle: refusal.handle },
+  });
+}
+
+/** A before-expiry run starts outside the policy's windows because its credential would lapse first. */
+export function alertWindowOverridden(
+  alerts: AlertSink,
+  policy: PolicyConfig,
+  runId: string,
+  override: WindowOverride,
+): Promise<void> {
+  return alerts.publish({
+    ...about(policy),
+    type: 'rotation.window_overridden',
+    runId,
+    details: {
+      expiresAt: new Date(override.expiresAt).toISOString(),
+      allowedAt: new Date(override.allowedAt).toISOString(),
+      closedBy: override.kind,
+      ...(override.freezeReason === undefined ? {} : { freezeReason: override.freezeReason }),
+    },
   });
 }

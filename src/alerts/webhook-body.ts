@@ -4,6 +4,8 @@ const headline: Record<AlertEvent['type'], string> = {
   'rotation.succeeded': 'rotated',
   'rotation.failed': 'rotation FAILED',
   'rotation.retrying': 'rotation failed, retrying',
+  'rotation.window_overridden':
+    'rotating OUTSIDE its windows: the credential would expire before they allow a start',
   'revocation.failed': 'revocation FAILED: the displaced credential is still live',
   'revocation.refused': 'revocation REFUSED: the job named a credential still in use (nothing was revoked)',
   'credential.expiring': 'credential expires soon and no rotation is due before it',

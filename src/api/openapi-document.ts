@@ -15,6 +15,26 @@ const errorResponse = (description: string) => ({
 });
 const policyIdParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
 
+const startBlock = {
+  kind: { type: 'string', enum: ['window', 'freeze'], description: 'a closed window, or a freeze' },
+  freezeReason: { type: 'string', description: 'the freeze’s reason, as configured' },
+};
+const startDeferral = {
+  type: 'object',
+  required: ['askedAt', 'startsAt', 'kind'],
+  properties: {
+    askedAt: {
+      type: 'integer',
+      description: 'epoch ms; when the run was asked to start (due time plus jitter, or the request)',
+    },
+    startsAt: {
+      type: 'integer',
+      description: 'epoch ms; the first moment the policy’s windows and freezes allow',
+    },
+    ...startBlock,
+  },
+};
+
 const policyStatus = {
   type: 'object',
   required: ['policyId', 'state', 'provider', 'action', 'secretId', 'consecutiveFailures'],
@@ -29,8 +49,10 @@ const policyStatus = {
     lastAttemptAt: { type: 'integer', description: 'epoch ms' },
     nextRunAt: {
       type: 'integer',
-      description: 'epoch ms; when the next run is due (a jittered run starts its offset later)',
+      description:
+        'epoch ms; when the next run is due (a jittered run starts its offset later), or, when the policy’s windows or a freeze defer it, when it may start',
     },
+    nextRunDeferred: { ...startDeferral, description: 'why the next run starts later than due' },
     currentVersionId: { type: 'string', description: 'AWS version id holding AWSCURRENT' },
     expiresAt: { type: 'integer', description: 'epoch ms; the credential expiry, when it has one' },
     consecutiveFailures: { type: 'integer' },
@@ -62,6 +84,23 @@ const runEntry = {
     apiTokenName: {
       type: 'string',
       description: 'the API token that asked for the run: its configured name, or `sha256:…` fingerprint',
+    },
+    forced: {
+      type: 'boolean',
+      enum: [true],
+      description: 'the requester started the run although the policy’s windows or a freeze did not allow it',
+    },
+    deferred: { ...startDeferral, description: 'the run waited for the policy’s windows' },
+    windowOverride: {
+      type: 'object',
+      description:
+        'a before-expiry run started outside the policy’s windows: the credential expired before they allowed a start',
+      required: ['expiresAt', 'allowedAt', 'kind'],
+      properties: {
+        expiresAt: { type: 'integer', description: 'epoch ms' },
+        allowedAt: { type: 'integer', description: 'epoch ms; the next start the windows allowed' },
+        ...startBlock,
+      },
     },
   },
 };
@@ -197,13 +236,21 @@ export const openApiDocument = {
                 properties: {
                   reason: { type: 'string', maxLength: 500 },
                   requestedBy: { type: 'string', maxLength: 200 },
+                  force: {
+                    type: 'boolean',
+                    description:
+                      'start now even where the policy’s windows or a freeze do not allow it (kept in the run history); replaces a run waiting for them',
+                  },
                 },
               },
             },
           },
         },
         responses: {
-          '202': { description: 'a new run is queued; `runId` names it' },
+          '202': {
+            description:
+              'a new run is queued; `runId` names it; `deferred` ({startsAt, closedBy, freezeReason?}) says when it starts when the policy’s windows or a freeze hold it back',
+          },
           '200': { description: 'a run was already pending or running; `runId` names that run' },
           '400': errorResponse('invalid body'),
           '401': errorResponse('missing or wrong bearer token'),

@@ -14,6 +14,8 @@ const rotationRequestSchema = z
   .strictObject({
     reason: z.string().min(1).max(500).optional(),
     requestedBy: z.string().min(1).max(200).optional(),
+    /** Start now even outside the policy's windows and freezes (recorded in the run history). */
+    force: z.boolean().optional(),
   })
   .default({});
 
@@ -68,13 +70,33 @@ export function registerPolicyRoutes(app: FastifyInstance, deps: ApiDeps): void 
       requestedBy,
       ...(body.data.reason === undefined ? {} : { reason: body.data.reason }),
       ...(apiTokenName === undefined ? {} : { apiTokenName }),
+      ...(body.data.force === true ? { force: true } : {}),
     });
+    const { deferral } = requested;
     request.log.info(
-      { policyId: policy.id, jobId: requested.jobId, joined: requested.joined, requestedBy, apiTokenName },
+      {
+        policyId: policy.id,
+        jobId: requested.jobId,
+        joined: requested.joined,
+        requestedBy,
+        apiTokenName,
+        force: body.data.force,
+        startsAt: deferral && new Date(deferral.startsAt).toISOString(),
+      },
       'rotation requested through the API',
     );
-    return reply
-      .code(requested.joined ? 200 : 202)
-      .send({ runId: requested.jobId, status: requested.joined ? 'already-pending' : 'queued' });
+    return reply.code(requested.joined ? 200 : 202).send({
+      runId: requested.jobId,
+      status: requested.joined ? 'already-pending' : 'queued',
+      ...(deferral === undefined
+        ? {}
+        : {
+            deferred: {
+              startsAt: new Date(deferral.startsAt).toISOString(),
+              closedBy: deferral.kind,
+              ...(deferral.freezeReason === undefined ? {} : { freezeReason: deferral.freezeReason }),
+            },
+          }),
+    });
   });
 }

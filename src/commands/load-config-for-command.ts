@@ -1,4 +1,4 @@
-import { formatProblem } from '../config/config-problem.js';
+import { type ConfigProblem, formatProblem } from '../config/config-problem.js';
 import { type LoadResult, loadConfig } from '../config/load-config.js';
 import type { RotorConfig } from '../config/rotor-config.js';
 import { createAwsSecretReader } from '../sinks/aws-secrets-manager/aws-sm.reference-reader.js';
@@ -33,7 +33,15 @@ export async function loadConfigForCommand(
   file: string,
   extraEnv: Readonly<Record<string, string>> = {},
 ): Promise<RotorConfig> {
+  return (await loadCheckedConfig(file, extraEnv)).config;
+}
+
+/** The config with its warnings, for the commands that report them; problems end the command (exit 2). */
+export async function loadCheckedConfig(
+  file: string,
+  extraEnv: Readonly<Record<string, string>> = {},
+): Promise<{ readonly config: RotorConfig; readonly warnings: readonly ConfigProblem[] }> {
   const result = await loadConfigFromProcess(file, extraEnv);
-  if (result.ok) return result.config;
+  if (result.ok) return result;
   throw new CommandFailure(result.problems.map(formatProblem).join('\n'), 2);
 }

@@ -5,12 +5,15 @@ import { connectRedis } from '../daemon/redis-infrastructure.js';
 import { redisLocation } from '../daemon/redis-location.js';
 import { formatDuration } from '../domain/duration.js';
 import { jitterOffsetMs } from '../domain/jitter-offset.js';
+import type { AllowedWindow, RotationWindows } from '../domain/rotation-windows.js';
 import { systemClock } from '../lib/clock.js';
 import { createHttpClientFactory } from '../lib/http-client.js';
 import { createLogger } from '../lib/logger.js';
 import { connectedServer } from '../lib/redis-peer.js';
 import { formatInZone, nextRuns } from '../plan/next-runs.js';
+import { plannedRuns } from '../plan/planned-runs.js';
 import { type CheckResult, preflightChecks } from '../plan/preflight-checks.js';
+import { deferralReason } from '../queue/rotation-start.js';
 import { connectionHttp } from '../rate-limit/connection-http.js';
 import { RedisRateLimiter } from '../rate-limit/redis-rate-limiter.js';
 import { createAwsSecretsManagerSink } from '../sinks/aws-secrets-manager/aws-sm.sink.js';
@@ -22,10 +25,12 @@ const PLAN_MAX_WAIT_MS = 10 * 60_000;
 function scheduleLines(policy: PolicyConfig, nowMs: number): string {
   const { schedule } = policy;
   if (policy.paused) return 'paused: nothing runs';
-  if (schedule.kind === 'manual') return 'on demand only (rotor rotate, the API, the queue)';
+  if (schedule.kind === 'manual')
+    return `on demand only (rotor rotate, the API, the queue)${policy.windows ? '; within the windows below unless forced' : ''}`;
   if (schedule.kind === 'beforeExpiry')
-    return `${formatDuration(schedule.leadMs)} before the current credential expires`;
+    return `${formatDuration(schedule.leadMs)} before the current credential expires${policy.windows ? '; within the windows below, unless the credential would expire first' : ''}`;
   const tz = schedule.kind === 'cron' ? schedule.tz : 'UTC';
+  if (policy.windows) return windowedRunLines(policy, nowMs, tz);
   // The policy's offset is fixed (drawn from its id); shown to the second.
   const offsetToTheSecondMs = Math.floor(jitterOffsetMs(policy) / 1000) * 1000;
   const jitter =
@@ -37,6 +42,39 @@ function scheduleLines(policy: PolicyConfig, nowMs: number): string {
     .join(', ')}${jitter}`;
 }
 
+/** The next runs as the windows and freezes let them start (jitter included), with why any moved. */
+function windowedRunLines(policy: PolicyConfig, nowMs: number, tz: string): string {
+  const runs = plannedRuns(policy, nowMs, RUNS_SHOWN);
+  if (runs.length === 0) return 'none within 3 years: the windows and freezes allow no start';
+  return runs
+    .map(({ dueMs, atMs, shift }) =>
+      shift === undefined
+        ? formatInZone(atMs, tz)
+        : `${formatInZone(atMs, tz)} (due ${formatInZone(dueMs, tz)}, ${deferralReason(shift)})`,
+    )
+    .join(', ');
+}
+
+const hhmm = (window: AllowedWindow) => `${window.from}–${window.to}`;
+
+/** The policy's windows and freezes as configured (after the config-wide default). */
+function windowLines(windows: RotationWindows): string[] {
+  const allowed =
+    windows.allowed === undefined
+      ? 'any time'
+      : windows.allowed
+          .map((window) => `${window.days.join(',')} ${hhmm(window)} ${window.timeZone}`)
+          .join('; ');
+  const freezes = windows.freezes.map(
+    (freeze) =>
+      `${new Date(freeze.fromMs).toISOString()} until ${new Date(freeze.toMs).toISOString()}${freeze.reason ? ` (${freeze.reason})` : ''}`,
+  );
+  return [
+    `  windows      ${allowed}`,
+    ...freezes.map((freeze, index) => `  ${index === 0 ? 'freezes' : ''.padEnd(7)}      ${freeze}`),
+  ];
+}
+
 function render(policy: PolicyConfig, checks: readonly CheckResult[], nowMs: number): string {
   const action = policy.connection.provider.actions[policy.action];
   return [
@@ -46,6 +84,7 @@ function render(policy: PolicyConfig, checks: readonly CheckResult[], nowMs: num
     `  AWS secret   ${policy.secret.id}${policy.secret.adopt ? ' (adopt)' : ''}`,
     ...(policy.capability === 'extend' ? [] : [`  grace        ${formatDuration(policy.gracePeriodMs)}`]),
     `  next runs    ${scheduleLines(policy, nowMs)}`,
+    ...(policy.windows ? windowLines(policy.windows) : []),
     ...checks.map((check) => `  ${(check.ok ? 'ok' : 'FAIL').padEnd(13)}${check.name}: ${check.detail}`),
   ].join('\n');
 }

@@ -6,6 +6,7 @@ import { connectRedis } from '../daemon/redis-infrastructure.js';
 import { parseDuration } from '../domain/duration.js';
 import { ROTATION_QUEUE } from '../queue/queue-name.js';
 import { requestRotation } from '../queue/rotation-requests.js';
+import { deferralText } from '../queue/rotation-start.js';
 import { CommandFailure, loadConfigForCommand } from './load-config-for-command.js';
 
 interface RotateOptions {
@@ -13,6 +14,7 @@ interface RotateOptions {
   readonly wait?: boolean;
   readonly timeout: string;
   readonly reason?: string;
+  readonly force?: boolean;
 }
 
 /** Who runs `rotor rotate`, for the run history: `cli:<os user>` (`cli:uid-<n>` where the uid has no name). */
@@ -32,9 +34,16 @@ export function register(program: Command): void {
     .description('rotate a policy now (the running daemon does the work)')
     .argument('<policy>', 'policy id')
     .requiredOption('--config <file>', 'rotor config file (YAML)')
-    .option('--wait', 'wait for the outcome; exit 0 on success, 1 on failure')
+    .option(
+      '--wait',
+      'wait for the outcome; exit 0 on success, 1 on failure, 3 when the windows defer it past --timeout',
+    )
     .option('--timeout <duration>', 'how long --wait waits', '60s')
     .option('--reason <text>', 'why (kept in the run history, for audit)')
+    .option(
+      '--force',
+      'rotate now even outside the policy’s windows or in a freeze (recorded in the run history)',
+    )
     .action(async (policyId: string, options: RotateOptions) => {
       const timeoutMs = parseDuration(options.timeout);
       if (timeoutMs === undefined)
@@ -55,11 +64,18 @@ export function register(program: Command): void {
           nowMs: Date.now(),
           requestedBy: cliRequester(),
           ...(options.reason === undefined ? {} : { reason: options.reason }),
+          ...(options.force ? { force: true } : {}),
         });
+        const { deferral } = requested;
         process.stdout.write(
-          `${policy.id}: rotation ${requested.jobId} ${requested.joined ? 'already pending or running; joined it' : 'requested'}\n`,
+          `${policy.id}: rotation ${requested.jobId} ${requested.joined ? 'already pending or running; joined it' : 'requested'}${deferral ? `; ${deferralText(deferral)} (--force rotates now)` : ''}\n`,
         );
         if (!events) return;
+        if (deferral && deferral.startsAt - Date.now() > timeoutMs)
+          throw new CommandFailure(
+            `${policy.id}: not waited for: the rotation starts after --timeout (${options.timeout})`,
+            3,
+          );
         const job = await infra.queue.getJob(requested.jobId);
         if (!job) throw new CommandFailure(`rotation ${requested.jobId} disappeared before it finished`, 1);
         try {

@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
-import { formatProblem } from '../config/config-problem.js';
+import { type ConfigProblem, formatProblem } from '../config/config-problem.js';
 import type { RotorConfig } from '../config/rotor-config.js';
 import { type Daemon, startDaemon } from '../daemon/start-daemon.js';
 import { SecretRedactor } from '../domain/secret-redactor.js';
 import { listenProblem } from '../lib/listen-problem.js';
 import { createLogger, type Logger } from '../lib/logger.js';
-import { loadConfigForCommand, loadConfigFromProcess } from './load-config-for-command.js';
+import { loadCheckedConfig, loadConfigFromProcess } from './load-config-for-command.js';
 
 /**
  * Re-reads the config on SIGHUP. An invalid file, or one whose new API address cannot be listened on, is
@@ -29,6 +29,7 @@ function reloader(
       );
       return;
     }
+    logWarnings(log, result.warnings);
     const listen = result.config.api;
     const previous = running.config.api;
     if (listen && listen.port !== 0 && (listen.host !== previous?.host || listen.port !== previous.port)) {
@@ -53,6 +54,10 @@ function reloader(
   };
 }
 
+function logWarnings(log: Logger, warnings: readonly ConfigProblem[]): void {
+  for (const warning of warnings) log.warn({ config: formatProblem(warning) }, 'config warning');
+}
+
 /** `rotor start --config FILE`: the daemon. Stops cleanly on SIGTERM or SIGINT; reloads on SIGHUP. */
 export function register(program: Command): void {
   program
@@ -62,10 +67,11 @@ export function register(program: Command): void {
     .option('--log-level <level>', 'pino log level', 'info')
     .option('--pretty', 'human-readable logs (pino-pretty) instead of JSON lines')
     .action(async (options: { config: string; logLevel: string; pretty?: boolean }) => {
-      const config = await loadConfigForCommand(options.config);
+      const { config, warnings } = await loadCheckedConfig(options.config);
       // One redactor for the daemon and its log: every line is written without the secret values it holds.
       const redactor = new SecretRedactor();
       const log = createLogger({ level: options.logLevel, pretty: options.pretty === true, redactor });
+      logWarnings(log, warnings);
       const running = { daemon: await startDaemon(config, { log, redactor }), config };
       let pending: Promise<void> = Promise.resolve();
       const reload = reloader(options.config, { log, redactor }, running);

@@ -7,6 +7,7 @@ import { connectRedis } from '../daemon/redis-infrastructure.js';
 import type { CorruptJob } from '../queue/corrupt-jobs.js';
 import { fleetStatuses } from '../queue/fleet-view.js';
 import type { PolicyStatus } from '../queue/policy-status.js';
+import { deferralReason } from '../queue/rotation-start.js';
 import { loadConfigForCommand } from './load-config-for-command.js';
 
 const iso = (ms: number | undefined) => (ms === undefined ? '-' : new Date(ms).toISOString());
@@ -16,7 +17,7 @@ function render(status: PolicyStatus): string {
     `${status.policyId}: ${status.state}`,
     `  last success   ${iso(status.lastSuccessAt)}`,
     `  last attempt   ${iso(status.lastAttemptAt)}`,
-    `  next run       ${iso(status.nextRunAt)}`,
+    `  next run       ${iso(status.nextRunAt)}${status.nextRunDeferred ? ` (${deferralReason(status.nextRunDeferred)})` : ''}`,
     `  AWS version    ${status.currentVersionId ?? '-'}`,
     `  expires        ${iso(status.expiresAt)}`,
     ...(status.lastError

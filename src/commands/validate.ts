@@ -12,6 +12,7 @@ export interface ValidateIo {
 export function reportValidation(file: string, result: LoadResult, io: ValidateIo): number {
   if (result.ok) {
     const { connections, policies } = result.config;
+    for (const warning of result.warnings) io.stderr(`warning: ${formatProblem(warning)}\n`);
     io.stdout(
       `${file}: valid (${connections.size} connection${connections.size === 1 ? '' : 's'}, ${policies.length} polic${policies.length === 1 ? 'y' : 'ies'})\n`,
     );

@@ -1,10 +1,12 @@
 import type { z } from 'zod';
+import { formatDuration } from '../domain/duration.js';
 import { durationSchema } from '../domain/duration-schema.js';
 import type { AnyProvider } from '../providers/provider.js';
 import { findProvider, providers } from '../providers/registry.js';
 import { type RateLimit, rateLimitSchema } from '../rate-limit/rate-limit.js';
 import { configSchema, type PolicyInput, policySchema } from './config.schema.js';
 import type { ConfigProblem } from './config-problem.js';
+import { type PolicyWindowsCheck, policyWindows } from './policy-windows.js';
 import { takePrototypeKeys } from './prototype-keys.js';
 import type { PolicyConfig, Schedule } from './rotor-config.js';
 import { shortestCronGapMs } from './schedule.schema.js';
@@ -35,9 +37,11 @@ export interface ParsedPolicy extends Omit<PolicyConfig, 'connection'> {
 }
 
 export interface ParsedConfig {
-  readonly sections: Omit<Sections, 'connections' | 'policies'>;
+  readonly sections: Omit<Sections, 'connections' | 'policies' | 'rotationWindows'>;
   readonly connections: ReadonlyMap<string, ParsedConnection>;
   readonly policies: readonly ParsedPolicy[];
+  /** What is allowed but likely unwise (`rotor validate` prints them; the daemon logs them). */
+  readonly warnings: readonly ConfigProblem[];
 }
 
 const sectionNames = Object.keys(configSchema.shape) as (keyof Sections)[];
@@ -76,6 +80,7 @@ export function buildConfig(
   const alerts = parseSection('alerts');
   const sink = parseSection('sink');
   const connectionInputs = parseSection('connections');
+  const rotationWindows = parseSection('rotationWindows');
   if (journal && !Object.hasOwn(journal.keys, journal.active)) {
     problems.push(
       source.problem(
@@ -120,7 +125,15 @@ export function buildConfig(
     }
   }
 
-  const policies = parsePolicies(source, document.policies, connections, connectionInputs, nowMs, problems);
+  const windowsCheck = policyWindows(source, rotationWindows, problems);
+  const warnings: ConfigProblem[] = [];
+  const policies = parsePolicies(
+    source,
+    document.policies,
+    { connections, connectionInputs, windowsCheck, realAws: sink !== undefined && isRealAws(sink.endpoint) },
+    nowMs,
+    { problems, warnings },
+  );
   if (!redis || !journal || !worker || !sink || !connectionInputs || problems.length > 0) return { problems };
   const sections = {
     redis,
@@ -130,16 +143,36 @@ export function buildConfig(
     ...(api === undefined ? {} : { api }),
     ...(alerts === undefined ? {} : { alerts }),
   };
-  return { config: { sections, connections, policies }, problems };
+  return { config: { sections, connections, policies, warnings }, problems };
+}
+
+/** What policies are checked against: the connections as parsed and as written, and the default windows. */
+interface PolicyContext {
+  readonly connections: ReadonlyMap<string, ParsedConnection>;
+  readonly connectionInputs: Sections['connections'] | undefined;
+  readonly windowsCheck: PolicyWindowsCheck;
+  /** The sink writes to AWS itself (no endpoint, or an amazonaws.com one), not to an emulator. */
+  readonly realAws: boolean;
+}
+
+/** AWS's guidance: versions written faster than this pile up faster than AWS removes deprecated ones. */
+const MIN_AWS_WRITE_INTERVAL_MS = 10 * 60_000;
+
+function isRealAws(endpoint: string | undefined): boolean {
+  if (endpoint === undefined) return true;
+  return /(^|\.)amazonaws\.com(\.cn)?$/.test(new URL(endpoint).hostname);
+}
+
+function frequentWriteWarning(secretId: string, intervalMs: number): string {
+  return `writes a new version of AWS secret "${secretId}" every ${formatDuration(intervalMs)} or more often; AWS advises at most one every 10 minutes: it removes versions beyond 100 only once they are a day old, so faster writes accumulate versions until the secret reaches its version quota. Rotate less often; for short-lived tokens such as Moov access tokens (minutes), rotate the long-lived credential they are minted from and let consumers mint the short-lived token themselves`;
 }
 
 function parsePolicies(
   source: YamlSource,
   input: unknown,
-  connections: ReadonlyMap<string, ParsedConnection>,
-  connectionInputs: Sections['connections'] | undefined,
+  { connections, connectionInputs, windowsCheck, realAws }: PolicyContext,
   nowMs: number,
-  problems: ConfigProblem[],
+  { problems, warnings }: { problems: ConfigProblem[]; warnings: ConfigProblem[] },
 ): ParsedPolicy[] {
   if (!Array.isArray(input)) {
     problems.push(source.problem(['policies'], 'expected a list of policies'));
@@ -241,6 +274,14 @@ function parsePolicies(
         ),
       );
     }
+    if (
+      realAws &&
+      intervalMs !== undefined &&
+      intervalMs < MIN_AWS_WRITE_INTERVAL_MS &&
+      !policy.schedule.paused
+    )
+      warnings.push(source.problem(at('schedule'), frequentWriteWarning(policy.secret.id, intervalMs)));
+    const windows = windowsCheck(policy.windows, at('windows'));
     // Fresh literals of one shape each: the parser's output dies young instead of outliving the load.
     policies.push({
       id: policy.id,
@@ -250,6 +291,7 @@ function parsePolicies(
       target: target.data,
       schedule: scheduleOf(policy.schedule),
       jitterMs: policy.schedule.jitter,
+      ...(windows === undefined ? {} : { windows }),
       paused: policy.schedule.paused,
       // Default: an hour for consumers to pick up the new secret, but never beyond the next rotation.
       gracePeriodMs: policy.gracePeriod ?? Math.min(DEFAULT_GRACE_MS, intervalMs ?? DEFAULT_GRACE_MS),

@@ -6,6 +6,7 @@ import { urlUserInfo } from '../domain/url-schema.js';
 import { awsSecretsManagerSettingsSchema } from '../sinks/aws-secrets-manager/aws-sm.settings.js';
 import { alertsSchema } from './alerts.schema.js';
 import { scheduleSchema } from './schedule.schema.js';
+import { windowsSchema } from './windows.schema.js';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
 const nameSchema = z.string().regex(NAME, 'expected letters, digits, "-" and "_" (at most 63)');
@@ -169,6 +170,8 @@ export const policySchema = z.strictObject({
   /** Checked by the connection's provider. */
   target: z.unknown(),
   schedule: scheduleSchema,
+  /** When this policy's rotations may start; each of `allowed` and `freezes` given here replaces the default's. */
+  windows: windowsSchema.optional(),
   gracePeriod: durationSchema.optional(),
   verify: z.unknown().optional(),
   secret: z.strictObject({
@@ -194,6 +197,8 @@ export const configSchema = z.strictObject({
   api: apiSchema.optional(),
   alerts: alertsSchema.optional(),
   sink: awsSecretsManagerSettingsSchema,
+  /** When rotations may start, for every policy that does not say otherwise. */
+  rotationWindows: windowsSchema.optional(),
   connections: z.record(
     nameSchema,
     z.looseObject({ provider: z.string({ error: 'expected a provider id' }) }),

@@ -20,7 +20,12 @@ import { parseYaml, type YamlSource } from './yaml-source.js';
 const MIN_API_TOKEN_LENGTH = 24;
 
 export type LoadResult =
-  | { readonly ok: true; readonly config: RotorConfig }
+  | {
+      readonly ok: true;
+      readonly config: RotorConfig;
+      /** Allowed but likely unwise: printed by `rotor validate`, logged by the daemon. */
+      readonly warnings: readonly ConfigProblem[];
+    }
   | { readonly ok: false; readonly problems: readonly ConfigProblem[] };
 
 export interface LoadOptions {
@@ -181,6 +186,7 @@ async function resolveConfig(
         target: policy.target,
         schedule: policy.schedule,
         jitterMs: policy.jitterMs,
+        ...(policy.windows === undefined ? {} : { windows: policy.windows }),
         paused: policy.paused,
         gracePeriodMs: policy.gracePeriodMs,
         verify: policy.verify,
@@ -243,7 +249,7 @@ async function resolveConfig(
       connections,
       policies: Object.freeze(policies),
     };
-    return { ok: true, config: Object.freeze(config) };
+    return { ok: true, config: Object.freeze(config), warnings: parsed.warnings };
   } finally {
     reader?.close();
   }

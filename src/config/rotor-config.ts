@@ -1,4 +1,5 @@
 import type { AlertEventType } from '../domain/alert-events.js';
+import type { RotationWindows } from '../domain/rotation-windows.js';
 import type { Secret } from '../domain/secret.js';
 import type { Resolved } from '../domain/secret-reference.js';
 import type { AnyProvider, Capability } from '../providers/provider.js';
@@ -31,6 +32,8 @@ export interface PolicyConfig {
   readonly target: unknown;
   readonly schedule: Schedule;
   readonly jitterMs: number;
+  /** When its rotations may start (after jitter); absent = any time. Revokes are not windowed. */
+  readonly windows?: RotationWindows;
   readonly paused: boolean;
   readonly gracePeriodMs: number;
   /** Parsed by the provider's verify schema, when the policy has a `verify` block. */

@@ -4,7 +4,6 @@ import type { RotationWindows } from '../domain/rotation-windows.js';
 import {
   allowedWindowProblems,
   freezeProblemsOf,
-  locateWindowProblems,
   timeZoneProblem,
   type WindowProblem,
 } from '../domain/window-problems.js';
@@ -98,20 +97,27 @@ const freezeSchema = z
   });
 
 /**
- * When a policy's rotations may start: `allowed` weekly windows (any time when left out) and `freezes`
- * (no start from `from` until `to`). Refuses windows that never open and freezes that end before they begin.
+ * When rotations may start: `allowed` weekly windows (any time when left out) and `freezes` (no start from
+ * `from` until `to`). Each window and freeze is checked here; whether the set ever opens is checked once a
+ * policy's windows are known (`windowsOf`), since a policy may override the config's default in part.
  */
-export const windowsSchema = z
-  .strictObject({
-    allowed: z.array(allowedWindowSchema).optional(),
-    freezes: z.array(freezeSchema).default([]),
-  })
-  .transform((input, ctx): RotationWindows => {
-    const windows =
-      input.allowed === undefined
-        ? { freezes: input.freezes }
-        : { allowed: input.allowed, freezes: input.freezes };
-    // Runs only once every window and freeze reads, so what is left is whether they ever allow a start.
-    reportProblems(locateWindowProblems(windows), ctx);
-    return windows;
-  });
+export const windowsSchema = z.strictObject({
+  allowed: z.array(allowedWindowSchema).optional(),
+  freezes: z.array(freezeSchema).optional(),
+});
+export type WindowsInput = z.infer<typeof windowsSchema>;
+
+/**
+ * A policy's windows: its own `allowed` and `freezes` where it gives them, the config's `rotationWindows`
+ * where it does not (so `freezes: []` drops the default freezes, and an all-day window lifts the default
+ * windows). Undefined when neither restricts anything.
+ */
+export function windowsOf(
+  defaults: WindowsInput | undefined,
+  own: WindowsInput | undefined,
+): RotationWindows | undefined {
+  const allowed = own?.allowed ?? defaults?.allowed;
+  const freezes = own?.freezes ?? defaults?.freezes ?? [];
+  if (allowed === undefined && freezes.length === 0) return undefined;
+  return allowed === undefined ? { freezes } : { allowed, freezes };
+}

@@ -6,6 +6,7 @@ import { type Clock, systemClock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
 import { connectedServer } from '../lib/redis-peer.js';
 import { RotorMetrics } from '../metrics/rotor-metrics.js';
+import { replanDeferredRuns } from '../queue/deferred-runs.js';
 import { BACKOFF_TYPE, backoffDelay } from '../queue/failure-policy.js';
 import { firingRepeatStrategy } from '../queue/jittered-firing.js';
 import { scheduleOrphanSweep } from '../queue/orphan-sweep-schedule.js';
@@ -165,6 +166,9 @@ async function openDaemon(config: RotorConfig, options: DaemonOptions, opened: C
   });
   const freshRedis = await watch.start();
   await reconcileSchedules();
+  // A reload may have changed windows or freezes: runs waiting for them move to where they now may start.
+  const replanned = await replanDeferredRuns(deps);
+  if (replanned.moved > 0) log.info(replanned, 'pending runs placed by the policies’ windows');
 
   const worker = new WorkerFailingUnreadableJobs(
     ROTATION_QUEUE,

@@ -3,6 +3,7 @@ export const alertEventTypes = [
   'rotation.succeeded',
   'rotation.failed',
   'rotation.retrying',
+  'rotation.window_overridden',
   'revocation.failed',
   'revocation.refused',
   'credential.expiring',

@@ -74,6 +74,31 @@ export const emptyRecord = (policyId: string): PolicyRecord => ({
   consecutiveFailures: 0,
 });
 
+/** What kept a rotation from starting when asked: a closed window, or a freeze (with its reason). */
+const startBlockSchema = {
+  kind: z.enum(['window', 'freeze']),
+  freezeReason: z.string().optional(),
+};
+
+/** A run that waited for the policy's windows: asked to start at `askedAt`, allowed at `startsAt`. */
+export const startDeferralSchema = z.strictObject({
+  askedAt: epochMs,
+  startsAt: epochMs,
+  ...startBlockSchema,
+});
+export type StartDeferral = z.infer<typeof startDeferralSchema>;
+
+/**
+ * A before-expiry run that started although windows or a freeze did not allow it: the credential expires
+ * (`expiresAt`) before the next allowed start (`allowedAt`), and a lapsed credential is an outage.
+ */
+export const windowOverrideSchema = z.strictObject({
+  expiresAt: epochMs,
+  allowedAt: epochMs,
+  ...startBlockSchema,
+});
+export type WindowOverride = z.infer<typeof windowOverrideSchema>;
+
 export const runHistoryEntrySchema = z.strictObject({
   runId: z.string(),
   trigger: z.enum(triggers),
@@ -92,8 +117,15 @@ export const runHistoryEntrySchema = z.strictObject({
   reason: z.string().optional(),
   requestedBy: z.string().optional(),
   apiTokenName: z.string().optional(),
+  /** The requester started the run outside the policy's windows (`rotor rotate --force`, `"force": true`). */
+  forced: z.literal(true).optional(),
+  deferred: startDeferralSchema.optional(),
+  windowOverride: windowOverrideSchema.optional(),
 });
 export type RunHistoryEntry = z.infer<typeof runHistoryEntrySchema>;
 
-/** Who asked for a run and why, as its history entry keeps it. */
-export type RunAudit = Pick<RunHistoryEntry, 'reason' | 'requestedBy' | 'apiTokenName'>;
+/** Who asked for a run and why, and how the policy's windows bore on its start, as its history entry keeps it. */
+export type RunAudit = Pick<
+  RunHistoryEntry,
+  'reason' | 'requestedBy' | 'apiTokenName' | 'forced' | 'deferred' | 'windowOverride'
+>;

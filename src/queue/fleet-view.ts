@@ -5,13 +5,24 @@ import type { RecordStore } from '../engine/ports.js';
 import { type CorruptJob, readJob, SkippedJobs } from './corrupt-jobs.js';
 import { dueTimeOf, firesAtOf } from './jittered-firing.js';
 import { expiryJobIdFor, schedulerIdFor } from './job-payloads.js';
-import { type PendingRotations, type PolicyStatus, pendingRotations, statusOf } from './policy-status.js';
+import {
+  nextRunOf,
+  type PendingRotations,
+  type PolicyStatus,
+  pendingRotations,
+  statusOf,
+} from './policy-status.js';
 
 /** Every policy's record, next run and pending job, read in a handful of round trips whatever the fleet's size. */
 export interface FleetView {
   record(policyId: string): Promise<PolicyRecord>;
-  /** When the policy's next run is due (undefined when paused or nothing is scheduled). */
+  /**
+   * When the policy's next run is due, or starts when its windows defer it (undefined when paused or nothing
+   * is scheduled).
+   */
   nextRunAt(policy: PolicyConfig): number | undefined;
+  /** When the policy's next run is due, whatever its windows say. */
+  nextDueAt(policy: PolicyConfig): number | undefined;
   /** When the trigger of that run fires: a jittered cron or before-expiry trigger fires its offset later. */
   nextFiringAt(policy: PolicyConfig): number | undefined;
   readonly pending: PendingRotations;
@@ -52,13 +63,16 @@ export async function readFleet(
     if (policy.schedule.kind === 'beforeExpiry') return nextByTimer.get(policy.id);
     return nextBySchedulerId.get(schedulerIdFor(policy.id));
   };
+  const nextDueAt = (policy: PolicyConfig) => {
+    const firing = nextFiring(policy);
+    return firing && dueTimeOf(firing.firesAtMs, firing.data);
+  };
   return {
     // A record MGET could not parse is read alone, so its error names the policy as before.
     record: async (policyId) => stored.get(policyId) ?? records.get(policyId),
-    nextRunAt: (policy) => {
-      const firing = nextFiring(policy);
-      return firing && dueTimeOf(firing.firesAtMs, firing.data);
-    },
+    nextRunAt: (policy) =>
+      policy.paused ? undefined : nextRunOf(policy, nextDueAt(policy), pending.get(policy.id))?.atMs,
+    nextDueAt,
     nextFiringAt: (policy) => nextFiring(policy)?.firesAtMs,
     pending,
     corruptJobs: skipped.list(),
@@ -81,7 +95,7 @@ export async function fleetStatuses(
   const statuses: PolicyStatus[] = [];
   for (const policy of policies) {
     const record = await fleet.record(policy.id);
-    statuses.push(statusOf(policy, record, fleet.nextRunAt(policy), fleet.pending.get(policy.id)));
+    statuses.push(statusOf(policy, record, fleet.nextDueAt(policy), fleet.pending.get(policy.id)));
   }
   return { statuses, corruptJobs: fleet.corruptJobs };
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { POLICY_ID_PATTERN } from '../domain/ids.js';
+import { startDeferralSchema, windowOverrideSchema } from '../domain/policy-record.js';
 
 /** Job names on rotor's queue. Payloads carry ids only, never secret values. */
 export const JOB = {
@@ -41,11 +42,20 @@ export const rotatePayloadSchema = z.strictObject({
   ...requester,
   /** The API token an HTTP request was authenticated with: its configured name or fingerprint, never its value. */
   apiTokenName: z.string().min(1).max(100).optional(),
+  /** Started at once although the policy's windows did not allow it: the requester forced it. */
+  forced: z.literal(true).optional(),
+  /** The run waits for the policy's windows (its job is delayed until `startsAt`). */
+  deferred: startDeferralSchema.optional(),
+  /** A before-expiry run started outside the windows because the credential would lapse first. */
+  windowOverride: windowOverrideSchema.optional(),
 });
 export type RotatePayload = z.infer<typeof rotatePayloadSchema>;
 
-/** The public contract for other services: `{ policyId, reason?, requestedBy? }` on job name `request`. */
-export const requestPayloadSchema = z.strictObject({ policyId, ...requester });
+/**
+ * The public contract for other services: `{ policyId, reason?, requestedBy?, force? }` on job name `request`.
+ * `force: true` starts the rotation at once even outside the policy's windows (recorded in the run history).
+ */
+export const requestPayloadSchema = z.strictObject({ policyId, ...requester, force: z.boolean().optional() });
 export type RequestPayload = z.infer<typeof requestPayloadSchema>;
 
 export const revokePayloadSchema = z.strictObject({

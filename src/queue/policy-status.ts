@@ -1,9 +1,11 @@
 import type { Job, Queue } from 'bullmq';
 import type { PolicyConfig } from '../config/rotor-config.js';
-import type { PolicyRecord } from '../domain/policy-record.js';
+import { jitterOffsetMs } from '../domain/jitter-offset.js';
+import type { PolicyRecord, StartDeferral } from '../domain/policy-record.js';
 import { readJob, readJobsIn, SkippedJobs } from './corrupt-jobs.js';
 import { dueTimeOf, firesAtOf } from './jittered-firing.js';
-import { expiryJobIdFor, JOB, schedulerIdFor } from './job-payloads.js';
+import { expiryJobIdFor, JOB, rotatePayloadSchema, schedulerIdFor } from './job-payloads.js';
+import { plannedStart } from './rotation-start.js';
 
 export type PolicyState = 'idle' | 'scheduled' | 'running' | 'failed' | 'paused' | 'needs-attention';
 
@@ -14,7 +16,10 @@ export interface PolicyStatus {
   readonly lastSuccessAt: number | undefined;
   readonly lastAttemptAt: number | undefined;
   readonly lastError: { readonly kind: string; readonly message: string; readonly at: number } | undefined;
+  /** When the next run is due; when the policy's windows defer it, when they let it start. */
   readonly nextRunAt: number | undefined;
+  /** Why the next run starts later than due: closed windows or a freeze, and until when. */
+  readonly nextRunDeferred: StartDeferral | undefined;
   readonly currentVersionId: string | undefined;
   readonly expiresAt: number | undefined;
   readonly consecutiveFailures: number;
@@ -22,8 +27,18 @@ export interface PolicyStatus {
   readonly needsAttentionSince: number | undefined;
 }
 
-/** A policy's rotation job: running, or waiting (queued, delayed or prioritized). */
-export type PendingRotation = 'active' | 'waiting';
+/** A policy's rotation job: running, or waiting (queued, delayed or prioritized; deferred by its windows). */
+export interface PendingRotation {
+  readonly state: 'active' | 'waiting';
+  readonly deferral?: StartDeferral;
+}
+
+/** A waiting rotation job as status shows it: with its deferral when its policy's windows hold it back. */
+function waitingRotation(job: Job): PendingRotation {
+  if (job.attemptsStarted > 0) return { state: 'waiting' };
+  const deferral = rotatePayloadSchema.safeParse(job.data).data?.deferred;
+  return deferral === undefined ? { state: 'waiting' } : { state: 'waiting', deferral };
+}
 
 /**
  * Which policies have a rotation job pending or running, read once for any number of policies (a status
@@ -46,14 +61,13 @@ export async function pendingRotations(queue: Queue, skipped: SkippedJobs): Prom
     readJobsIn(queue, WAITING_STATES, skipped),
   ]);
   const pending = new Map<string, PendingRotation>();
-  for (const [jobs, state] of [
-    [waiting, 'waiting'],
-    [active, 'active'],
-  ] as const) {
-    for (const job of jobs) {
-      const policyId = rotationPolicyOf(job);
-      if (policyId !== undefined) pending.set(policyId, state);
-    }
+  for (const job of waiting) {
+    const policyId = rotationPolicyOf(job);
+    if (policyId !== undefined) pending.set(policyId, waitingRotation(job));
+  }
+  for (const job of active) {
+    const policyId = rotationPolicyOf(job);
+    if (policyId !== undefined) pending.set(policyId, { state: 'active' });
   }
   return pending;
 }
@@ -75,10 +89,10 @@ export async function pendingRotationOf(
   for (const id of ids) {
     if (!id) continue;
     const job = await readJob(queue, id, skipped);
-    if (rotationPolicyOf(job) !== policy.id) continue;
-    const state = await job?.getState();
-    if (state === 'active') return 'active';
-    if (WAITING_STATES.some((waiting) => waiting === state)) pending = 'waiting';
+    if (job === undefined || rotationPolicyOf(job) !== policy.id) continue;
+    const state = await job.getState();
+    if (state === 'active') return { state: 'active' };
+    if (WAITING_STATES.some((waiting) => waiting === state)) pending = waitingRotation(job);
   }
   return pending;
 }
@@ -117,23 +131,45 @@ export async function policyStatus(
   return statusOf(policy, record, next, job);
 }
 
+/** The next run as status shows it: when it starts if its windows defer it, else when it is due. */
+export interface NextRun {
+  readonly atMs: number;
+  readonly deferral?: StartDeferral;
+}
+
+/**
+ * The policy's next run, from its trigger's next due time and the rotation waiting for its windows, if any
+ * (that one starts first: later triggers join it).
+ */
+export function nextRunOf(
+  policy: PolicyConfig,
+  dueMs: number | undefined,
+  pending: PendingRotation | undefined,
+): NextRun | undefined {
+  if (pending?.deferral) return { atMs: pending.deferral.startsAt, deferral: pending.deferral };
+  if (dueMs === undefined) return undefined;
+  const { deferral } = plannedStart(policy, dueMs + jitterOffsetMs(policy));
+  return deferral ? { atMs: deferral.startsAt, deferral } : { atMs: dueMs };
+}
+
 /** A policy's status from what was read of it. */
 export function statusOf(
   policy: PolicyConfig,
   record: PolicyRecord,
-  next: number | undefined,
+  dueMs: number | undefined,
   job: PendingRotation | undefined,
 ): PolicyStatus {
+  const next = policy.paused ? undefined : nextRunOf(policy, dueMs, job);
   const failedLast =
     record.lastError !== undefined &&
     record.consecutiveFailures > 0 &&
     (record.lastSuccessAt ?? 0) < record.lastError.at;
   let state: PolicyState;
-  if (job === 'active') state = 'running';
+  if (job?.state === 'active') state = 'running';
   else if (policy.paused) state = 'paused';
   else if (record.needsAttentionSince !== undefined) state = 'needs-attention';
   else if (failedLast) state = 'failed';
-  else if (job === 'waiting' || next !== undefined) state = 'scheduled';
+  else if (job !== undefined || next !== undefined) state = 'scheduled';
   else state = 'idle';
   return {
     policyId: policy.id,
@@ -145,7 +181,8 @@ export function statusOf(
       message: record.lastError.message,
       at: record.lastError.at,
     },
-    nextRunAt: next,
+    nextRunAt: next?.atMs,
+    nextRunDeferred: next?.deferral,
     currentVersionId: record.current?.versionId,
     expiresAt: record.current?.expiresAt,
     consecutiveFailures: record.consecutiveFailures,

@@ -6,5 +6,8 @@ export function auditOf(source: RunAudit): RunAudit {
     ...(source.reason === undefined ? {} : { reason: source.reason }),
     ...(source.requestedBy === undefined ? {} : { requestedBy: source.requestedBy }),
     ...(source.apiTokenName === undefined ? {} : { apiTokenName: source.apiTokenName }),
+    ...(source.forced === undefined ? {} : { forced: source.forced }),
+    ...(source.deferred === undefined ? {} : { deferred: source.deferred }),
+    ...(source.windowOverride === undefined ? {} : { windowOverride: source.windowOverride }),
   };
 }

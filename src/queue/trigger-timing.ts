@@ -31,14 +31,16 @@ export function triggerJobOptions(policy: Pick<PolicyConfig, 'id' | 'jitterMs'>)
 
 /**
  * How late a scheduled run started: against its due time (named by its run id) plus the policy's jitter
- * offset, never below zero. Undefined for a run id that names no due time (an on-demand run).
+ * offset, or the start its windows deferred it to, never below zero. Undefined for a run id that names no
+ * due time (an on-demand run).
  */
 export function startLatenessMs(
   policy: Pick<PolicyConfig, 'id' | 'jitterMs'>,
   runId: string,
   startedAtMs: number,
+  deferredToMs?: number,
 ): number | undefined {
   const dueMs = dueTimeOfRun(policy.id, runId);
   if (dueMs === undefined) return undefined;
-  return Math.max(0, startedAtMs - (dueMs + jitterOffsetMs(policy)));
+  return Math.max(0, startedAtMs - (deferredToMs ?? dueMs + jitterOffsetMs(policy)));
 }

@@ -1,21 +1,25 @@
 import { describe, expect, it } from 'vitest';
 import { formatProblem } from '../../src/config/config-problem.js';
-import { windowsSchema } from '../../src/config/windows.schema.js';
+import { windowsOf, windowsSchema } from '../../src/config/windows.schema.js';
 import { parseYaml } from '../../src/config/yaml-source.js';
+import { locateWindowProblems } from '../../src/domain/window-problems.js';
 import { problemsFromZod } from '../../src/config/zod-problems.js';
 
 /** A `windows:` block as rotor.yaml holds it: the parsed windows, or every problem as `rotor validate` says it. */
 function readWindows(yaml: string) {
-  const { source, problems } = parseYaml('rotor.yaml', yaml);
-  expect(problems).toEqual([]);
+  const { source, problems: syntax } = parseYaml('rotor.yaml', yaml);
+  expect(syntax).toEqual([]);
   const result = windowsSchema.safeParse(source.value);
-  if (result.success) return { windows: result.data };
-  return { problems: problemsFromZod(source, [], result.error).map(formatProblem) };
+  if (!result.success) return { problems: problemsFromZod(source, [], result.error).map(formatProblem) };
+  const windows = windowsOf(undefined, result.data);
+  const problems = windows === undefined ? [] : locateWindowProblems(windows);
+  if (problems.length === 0) return { windows };
+  return { problems: problems.map(({ path, message }) => formatProblem(source.problem(path, message))) };
 }
 
 const iso = (text: string) => Date.parse(text);
 
-describe('windowsSchema', () => {
+describe('windowsSchema and windowsOf', () => {
   it('reads allowed windows and freezes, filling in every day, UTC and no freezes', () => {
     expect(
       readWindows(`
@@ -37,7 +41,7 @@ allowed:
         freezes: [],
       },
     });
-    expect(readWindows('{}')).toEqual({ windows: { freezes: [] } });
+    expect(readWindows('{}')).toEqual({ windows: undefined });
   });
 
   it("turns a freeze's local date-times into instants in its zone, and takes Z and offsets as written", () => {

@@ -11,6 +11,7 @@ export async function request(deps: ProcessorDeps, job: Job): Promise<string> {
     nowMs: deps.clock.now(),
     ...(payload.reason === undefined ? {} : { reason: payload.reason }),
     ...(payload.requestedBy === undefined ? {} : { requestedBy: payload.requestedBy }),
+    ...(payload.force === true ? { force: true } : {}),
   });
   deps.log.info(
     {
@@ -18,6 +19,8 @@ export async function request(deps: ProcessorDeps, job: Job): Promise<string> {
       jobId: requested.jobId,
       joined: requested.joined,
       requestedBy: payload.requestedBy,
+      force: payload.force,
+      startsAt: requested.deferral && new Date(requested.deferral.startsAt).toISOString(),
     },
     'rotation requested through the queue',
   );

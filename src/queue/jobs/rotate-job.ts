@@ -29,7 +29,7 @@ function observeStart(
 ): void {
   const { trigger } = payload;
   if (!deps.metrics || job.attemptsStarted !== 1 || (trigger !== 'schedule' && trigger !== 'expiry')) return;
-  const latenessMs = startLatenessMs(policy, payload.runId, startedAt);
+  const latenessMs = startLatenessMs(policy, payload.runId, startedAt, payload.deferred?.startsAt);
   if (latenessMs !== undefined) deps.metrics.scheduledRunStarted(trigger, latenessMs);
 }
 
