@@ -88,6 +88,43 @@ describe('rotor plan', () => {
     expect(world.aws.store.list().map((secret) => secret.name)).not.toContain('plan/nightly');
   });
 
+  it('shows a windowed policy’s next runs where its windows and freezes let them start, and why each moved', async () => {
+    const token = world.cloudflare.seedToken({ name: 'windowed', duration: '8760h' });
+    // A freeze from yesterday to three days on (UTC midnights), so the plan reads the same whenever it runs.
+    const todayMs = Math.floor(Date.now() / 86_400_000) * 86_400_000;
+    const day = (offset: number) => new Date(todayMs + offset * 86_400_000).toISOString().slice(0, 10);
+    const result = await plan(`
+      - id: windowed
+        connection: cf
+        action: rotate
+        target: { serviceTokenId: ${token.id} }
+        schedule: { cron: "0 12 * * *", tz: Europe/Oslo }
+        windows:
+          allowed:
+            - { from: '01:00', to: '05:00', timeZone: Europe/Oslo }
+          freezes:
+            - { from: ${day(-1)}T00:00Z, to: ${day(3)}T00:00Z, reason: release freeze }
+        secret: { id: plan/windowed }
+    `);
+
+    expect(result.code).toBe(0);
+    const freezeEnd = formatInZone(Date.parse(`${day(3)}T00:00Z`), 'Europe/Oslo');
+    const runs = /next runs {4}(.*)\n/.exec(result.stdout)?.[1];
+    expect(runs?.split(/, (?=\d{4}-)/)).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^${freezeEnd} \\(due \\d{4}-\\d\\d-\\d\\d 12:00 Europe/Oslo, in a change freeze \\(release freeze\\)\\)$`,
+        ),
+      ),
+      `${day(4)} 01:00 Europe/Oslo (due ${day(3)} 12:00 Europe/Oslo, outside the policy’s allowed windows)`,
+      `${day(5)} 01:00 Europe/Oslo (due ${day(4)} 12:00 Europe/Oslo, outside the policy’s allowed windows)`,
+    ]);
+    expect(result.stdout).toContain('  windows      mon,tue,wed,thu,fri,sat,sun 01:00–05:00 Europe/Oslo\n');
+    expect(result.stdout).toContain(
+      `  freezes      ${day(-1)}T00:00:00.000Z until ${day(3)}T00:00:00.000Z (release freeze)\n`,
+    );
+  });
+
   it('exits 1 naming each failed check: an unknown target, a secret under AWS’s own rotation', async () => {
     const token = world.cloudflare.seedToken({ name: 'aws-rotated', duration: '8760h' });
     world.aws.store.create({
