@@ -164,7 +164,7 @@ function isRealAws(endpoint: string | undefined): boolean {
 }
 
 function frequentWriteWarning(secretId: string, intervalMs: number): string {
-  return `writes a new version of AWS secret "${secretId}" every ${formatDuration(intervalMs)} or more often; AWS advises at most one every 10 minutes: it removes versions beyond 100 only once they are a day old, so faster writes accumulate versions until the secret reaches its version quota. Rotate less often; for short-lived tokens such as Moov access tokens (minutes), rotate the long-lived credential they are minted from and let consumers mint the short-lived token themselves`;
+  return `writes a new version of AWS secret "${secretId}" as often as every ${formatDuration(intervalMs)}; AWS advises at most one every 10 minutes: it removes versions beyond 100 only once they are a day old, so faster writes accumulate versions until the secret reaches its version quota. Rotate less often; for short-lived tokens such as Moov access tokens (minutes), rotate the long-lived credential they are minted from and let consumers mint the short-lived token themselves`;
 }
 
 function parsePolicies(

@@ -72,7 +72,7 @@ describe('a schedule writing to a real AWS secret more often than every 10 minut
     expect(stderr).toHaveLength(1);
     expect(stderr[0]).toContain(`warning: rotor.yaml:${line}:${column}: policies[1].schedule: `);
     expect(stderr[0]).toMatch(
-      /^warning: rotor\.yaml:\d+:\d+: policies\[1\]\.schedule: writes a new version of AWS secret "prod\/deploy\/cloudflare-access" every 5m or more often; .*10 minutes.*Moov.*\n$/,
+      /^warning: rotor\.yaml:\d+:\d+: policies\[1\]\.schedule: writes a new version of AWS secret "prod\/deploy\/cloudflare-access" as often as every 5m; .*10 minutes.*Moov.*\n$/,
     );
   });
 });
