@@ -71,7 +71,14 @@ export async function readFleet(
     // A record MGET could not parse is read alone, so its error names the policy as before.
     record: async (policyId) => stored.get(policyId) ?? records.get(policyId),
     nextRunAt: (policy) =>
-      policy.paused ? undefined : nextRunOf(policy, nextDueAt(policy), pending.get(policy.id))?.atMs,
+      policy.paused
+        ? undefined
+        : nextRunOf(
+            policy,
+            nextDueAt(policy),
+            pending.get(policy.id),
+            stored.get(policy.id)?.current?.expiresAt,
+          )?.atMs,
     nextDueAt,
     nextFiringAt: (policy) => nextFiring(policy)?.firesAtMs,
     pending,

@@ -5,7 +5,7 @@ import type { PolicyRecord, StartDeferral } from '../domain/policy-record.js';
 import { readJob, readJobsIn, SkippedJobs } from './corrupt-jobs.js';
 import { dueTimeOf, firesAtOf } from './jittered-firing.js';
 import { expiryJobIdFor, JOB, rotatePayloadSchema, schedulerIdFor } from './job-payloads.js';
-import { plannedStart } from './rotation-start.js';
+import { plannedStart, windowOverrideOf } from './rotation-start.js';
 
 export type PolicyState = 'idle' | 'scheduled' | 'running' | 'failed' | 'paused' | 'needs-attention';
 
@@ -139,17 +139,23 @@ export interface NextRun {
 
 /**
  * The policy's next run, from its trigger's next due time and the rotation waiting for its windows, if any
- * (that one starts first: later triggers join it).
+ * (that one starts first: later triggers join it). A before-expiry run that the windows would hold past the
+ * credential's expiry (`expiresAtMs`) starts when due: it will override them.
  */
 export function nextRunOf(
   policy: PolicyConfig,
   dueMs: number | undefined,
   pending: PendingRotation | undefined,
+  expiresAtMs: number | undefined,
 ): NextRun | undefined {
   if (pending?.deferral) return { atMs: pending.deferral.startsAt, deferral: pending.deferral };
   if (dueMs === undefined) return undefined;
-  const { deferral } = plannedStart(policy, dueMs + jitterOffsetMs(policy));
-  return deferral ? { atMs: deferral.startsAt, deferral } : { atMs: dueMs };
+  const askedMs = dueMs + jitterOffsetMs(policy);
+  const { deferral } = plannedStart(policy, askedMs);
+  if (deferral === undefined) return { atMs: dueMs };
+  const overrides =
+    policy.schedule.kind === 'beforeExpiry' && windowOverrideOf(policy, askedMs, expiresAtMs) !== undefined;
+  return overrides ? { atMs: dueMs } : { atMs: deferral.startsAt, deferral };
 }
 
 /** A policy's status from what was read of it. */
@@ -159,7 +165,7 @@ export function statusOf(
   dueMs: number | undefined,
   job: PendingRotation | undefined,
 ): PolicyStatus {
-  const next = policy.paused ? undefined : nextRunOf(policy, dueMs, job);
+  const next = policy.paused ? undefined : nextRunOf(policy, dueMs, job, record.current?.expiresAt);
   const failedLast =
     record.lastError !== undefined &&
     record.consecutiveFailures > 0 &&
