@@ -361,7 +361,8 @@ class RotationRun {
     }
     const credential = parsed.data;
     const issued: IssuedCredential = {
-      document: encodeCredential(Secret.of(credential), { runId: this.#runId }),
+      // Checked just above: staging (which holds its secrets) and verify take it from here, not from a decode.
+      document: encodeCredential(Secret.of(credential), { runId: this.#runId }, provider.schemas.credential),
       handle: result.handle,
       expiresAt: result.expiresAt?.getTime() ?? provider.expiresAt(credential)?.getTime(),
     };
