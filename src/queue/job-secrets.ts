@@ -2,7 +2,14 @@ import type { Secret } from '../domain/secret.js';
 import type { Redactor, SecretScope } from '../domain/secret-redactor.js';
 import { credentialIn } from '../engine/credential-codec.js';
 import type { AnyProvider } from '../providers/provider.js';
-import type { SecretSink } from '../sinks/sink.js';
+import type {
+  InspectOutcome,
+  PromoteOutcome,
+  SecretSink,
+  SinkSecretState,
+  SinkTarget,
+  StoredVersion,
+} from '../sinks/sink.js';
 import type { ProcessorDeps } from './processor-deps.js';
 
 /**
@@ -10,35 +17,75 @@ import type { ProcessorDeps } from './processor-deps.js';
  * staged, the current one (for a refresh), a staged one it verifies and the displaced one it revokes are read
  * back. Their secret members are held in the job's scope before the call, so a vendor or AWS error quoting
  * them is redacted wherever it goes. The scope ends with the job: issued credentials never pile up in the
- * redactor over a daemon's life (it holds the config's secrets plus those of the jobs running now).
+ * redactor over a daemon's life (it holds the config's secrets plus those of the jobs running now). One is
+ * made per job: a class, so that making it builds no closures.
  */
+class CredentialHoldingSink implements SecretSink {
+  readonly id: string;
+  readonly #sink: SecretSink;
+  readonly #scope: SecretScope;
+  readonly #providerOf: (policyId: string) => AnyProvider | undefined;
+
+  constructor(
+    sink: SecretSink,
+    scope: SecretScope,
+    providerOf: (policyId: string) => AnyProvider | undefined,
+  ) {
+    this.id = sink.id;
+    this.#sink = sink;
+    this.#scope = scope;
+    this.#providerOf = providerOf;
+  }
+
+  inspect(target: SinkTarget, signal: AbortSignal): Promise<SinkSecretState | undefined> {
+    return this.#sink.inspect(target, signal);
+  }
+
+  inspectMany(targets: readonly SinkTarget[], signal: AbortSignal): Promise<InspectOutcome[]> {
+    return this.#sink.inspectMany(targets, signal);
+  }
+
+  ensure(target: SinkTarget, signal: AbortSignal): Promise<SinkSecretState> {
+    return this.#sink.ensure(target, signal);
+  }
+
+  stage(target: SinkTarget, versionId: string, value: Secret<string>, signal: AbortSignal): Promise<void> {
+    this.#hold(target.policyId, value);
+    return this.#sink.stage(target, versionId, value, signal);
+  }
+
+  async read(
+    target: SinkTarget,
+    version: { readonly versionId: string } | 'current',
+    signal: AbortSignal,
+  ): Promise<StoredVersion | undefined> {
+    const stored = await this.#sink.read(target, version, signal);
+    if (stored) this.#hold(target.policyId, stored.value);
+    return stored;
+  }
+
+  promote(
+    target: SinkTarget,
+    versionId: string,
+    expectedCurrent: string | undefined,
+    signal: AbortSignal,
+  ): Promise<PromoteOutcome> {
+    return this.#sink.promote(target, versionId, expectedCurrent, signal);
+  }
+
+  #hold(policyId: string, document: Secret<string>): void {
+    const provider = this.#providerOf(policyId);
+    const credential = provider && credentialIn(document, provider.schemas.credential);
+    if (provider && credential !== undefined) this.#scope.hold(provider.secretsOf(credential));
+  }
+}
+
 export function credentialHoldingSink(
   sink: SecretSink,
   scope: SecretScope,
   providerOf: (policyId: string) => AnyProvider | undefined,
 ): SecretSink {
-  const hold = (policyId: string, document: Secret<string>): void => {
-    const provider = providerOf(policyId);
-    const credential = provider && credentialIn(document, provider.schemas.credential);
-    if (provider && credential !== undefined) scope.hold(provider.secretsOf(credential));
-  };
-  return {
-    id: sink.id,
-    inspect: (target, signal) => sink.inspect(target, signal),
-    inspectMany: (targets, signal) => sink.inspectMany(targets, signal),
-    ensure: (target, signal) => sink.ensure(target, signal),
-    stage: (target, versionId, value, signal) => {
-      hold(target.policyId, value);
-      return sink.stage(target, versionId, value, signal);
-    },
-    read: async (target, version, signal) => {
-      const stored = await sink.read(target, version, signal);
-      if (stored) hold(target.policyId, stored.value);
-      return stored;
-    },
-    promote: (target, versionId, expectedCurrent, signal) =>
-      sink.promote(target, versionId, expectedCurrent, signal),
-  };
+  return new CredentialHoldingSink(sink, scope, providerOf);
 }
 
 /** The deps one job runs with: its own secret scope, and the sink that fills it. */
