@@ -121,6 +121,9 @@ export function createAwsSecretsManagerCaller(
   );
   const client = new SecretsManagerClient(clientConfig(settings, http));
   signals.install(client);
+  // The SDK's logger middleware filters every call's input and output for a log line, which goes to its
+  // no-op logger: rotor gives the SDK none (its own log says what a call did).
+  client.middlewareStack.remove('loggerMiddleware');
   return {
     async call(operation, signal, send) {
       if (QUOTA_WRITES.has(operation)) await writeGate.pass({ system: AWS_SM_SYSTEM, operation, signal });
