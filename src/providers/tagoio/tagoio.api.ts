@@ -17,6 +17,7 @@ export const listedTokenSchema = z.looseObject({
   expire_time: z.string().nullable().optional(),
 });
 export type ListedToken = z.infer<typeof listedTokenSchema>;
+const listedTokensSchema = z.array(listedTokenSchema);
 
 const createdSchema = z.looseObject({ token: z.string().min(1), name: z.string() });
 const LIST_FIELDS = ['name', 'token', 'permission', 'expire_time'] as const;
@@ -89,7 +90,7 @@ export class TagoioServiceAuthApi {
             ...(name === undefined ? {} : { 'filter[name]': name }),
           },
         },
-        z.array(listedTokenSchema),
+        listedTokensSchema,
       );
       for (const token of batch) if (!tokens.has(token.token)) tokens.set(token.token, token);
       if (batch.length < PAGE_SIZE) return [...tokens.values()];

@@ -24,6 +24,9 @@ export interface UnwrapOptions {
   readonly notFoundMeansGone?: boolean;
 }
 
+const saysStatusFalse = (body: unknown): boolean =>
+  typeof body === 'object' && body !== null && (body as { status?: unknown }).status === false;
+
 function messageOf(failure: z.infer<typeof failureSchema>): string | undefined {
   return (
     failure.message ??
@@ -49,16 +52,17 @@ export function unwrap<T>(
   options: UnwrapOptions = {},
 ): T {
   const body = parseJson(response.text);
-  const failed = failureSchema.safeParse(body);
+  // Only a body that says `status: false` can be the failure envelope: a success is not parsed as one.
+  const failed = saysStatusFalse(body) ? failureSchema.safeParse(body) : undefined;
   const ok = isSuccess(response);
-  if (response.status === 404 && !(options.notFoundMeansGone && failed.success)) {
+  if (response.status === 404 && !(options.notFoundMeansGone && failed?.success)) {
     throw new RotationError(
       'invalid-config',
       `${TAGOIO} ${operation} failed with HTTP 404 outside TagoIO's API: check the connection's region or baseUrl`,
       { system: TAGOIO, operation, status: 404 },
     );
   }
-  if (ok && failed.success) {
+  if (ok && failed?.success) {
     const said = messageOf(failed.data);
     const vendorMessage = said ? sanitizeVendorMessage(said) : undefined;
     // TagoIO can answer HTTP 200 with status false (the JS SDK hands that back as a value): the request was
