@@ -74,7 +74,11 @@ export function listTokens(all: readonly StoredServiceToken[], query: URLSearchP
   const amount = positive(query.get('amount'), 20, 10_000);
   const fields = fieldsOf(query);
   const filters = filtersOf(query);
+  // A name filter is checked on the stored token first: only its matches are described (TagoIO answers a
+  // filtered list at the cost of what it lists, not of every token the profile ever had).
+  const named = filters.filter(([field]) => field === 'name');
   const listed = all
+    .filter((token) => named.every(([, pattern]) => matches(pattern, token.name)))
     .map((token) => ({ token, view: listView(token) }))
     .filter(({ view }) => filters.every(([field, pattern]) => matches(pattern, view[field])))
     .sort((a, b) => {
