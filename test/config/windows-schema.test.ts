@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { formatProblem } from '../../src/config/config-problem.js';
 import { windowsOf, windowsSchema } from '../../src/config/windows.schema.js';
 import { parseYaml } from '../../src/config/yaml-source.js';
-import { locateWindowProblems } from '../../src/domain/window-problems.js';
 import { problemsFromZod } from '../../src/config/zod-problems.js';
+import { locateWindowProblems } from '../../src/domain/window-problems.js';
 
 /** A `windows:` block as rotor.yaml holds it: the parsed windows, or every problem as `rotor validate` says it. */
 function readWindows(yaml: string) {
