@@ -1,5 +1,6 @@
-import type { Job } from 'bullmq';
+import type { Job, Queue } from 'bullmq';
 import { alertWindowOverridden } from '../alerts/rotation-alerts.js';
+import { delayedRotationIds, forgetDelayedRotations } from './delayed-rotations.js';
 import type { RotatePayload } from './job-payloads.js';
 import { JOB, rotatePayloadSchema } from './job-payloads.js';
 import type { ProcessorDeps } from './processor-deps.js';
@@ -22,8 +23,7 @@ export interface ReplannedRuns {
 export async function replanDeferredRuns(deps: ProcessorDeps): Promise<ReplannedRuns> {
   let moved = 0;
   let overridden = 0;
-  for (const job of await deps.queue.getDelayed()) {
-    if (job.name !== JOB.rotate || job.attemptsStarted > 0 || job.attemptsMade > 0) continue;
+  for (const job of await waitingRotations(deps.queue)) {
     const parsed = rotatePayloadSchema.safeParse(job.data);
     if (!parsed.success) continue;
     const payload = parsed.data;
@@ -78,3 +78,24 @@ async function replace(
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
+const READ_AT_ONCE = 64;
+
+/** The indexed rotation jobs still delayed and never started; the index forgets the others. */
+async function waitingRotations(queue: Queue): Promise<Job[]> {
+  const ids = await delayedRotationIds(queue);
+  const waiting: Job[] = [];
+  const gone: string[] = [];
+  for (let start = 0; start < ids.length; start += READ_AT_ONCE) {
+    const batch = ids.slice(start, start + READ_AT_ONCE);
+    const jobs = await Promise.all(batch.map((id) => queue.getJob(id)));
+    const states = await Promise.all(jobs.map((job) => job?.isDelayed()));
+    jobs.forEach((job, index) => {
+      const stillWaiting =
+        job !== undefined && job.name === JOB.rotate && states[index] === true && job.attemptsStarted === 0;
+      if (stillWaiting) waiting.push(job);
+      else gone.push(batch[index] as string);
+    });
+  }
+  await forgetDelayedRotations(queue, gone);
+  return waiting;
+}

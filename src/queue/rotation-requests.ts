@@ -2,6 +2,7 @@ import type { Job, Queue } from 'bullmq';
 import type { PolicyConfig } from '../config/rotor-config.js';
 import { manualRunId, scheduledRunId } from '../domain/ids.js';
 import type { StartDeferral, Trigger, WindowOverride } from '../domain/policy-record.js';
+import { indexDelayedRotation } from './delayed-rotations.js';
 import { BACKOFF_TYPE } from './failure-policy.js';
 import { JOB, type RotatePayload, rotatePayloadSchema } from './job-payloads.js';
 import { plannedStart } from './rotation-start.js';
@@ -99,13 +100,13 @@ export interface RotationJobTiming {
 }
 
 /** Adds a rotation job as every rotation is added: one per policy at a time, with the policy's retries. */
-export function addRotationJob(
+export async function addRotationJob(
   queue: Queue,
   policy: PolicyConfig,
   payload: RotatePayload,
   { timestamp, startsAtMs, nowMs, priority }: RotationJobTiming,
 ): Promise<Job> {
-  return queue.add(JOB.rotate, payload, {
+  const job = await queue.add(JOB.rotate, payload, {
     jobId: payload.runId,
     deduplication: { id: policy.id },
     attempts: policy.retry.attempts,
@@ -119,6 +120,9 @@ export function addRotationJob(
     removeOnComplete: { count: 200 },
     removeOnFail: { count: 1000 },
   });
+  if (startsAtMs > nowMs && job.id === payload.runId)
+    await indexDelayedRotation(queue, payload.runId, startsAtMs, nowMs);
+  return job;
 }
 
 /** A pending rotation that has not started yet because its policy's windows do not allow it. */
