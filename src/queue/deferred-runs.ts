@@ -1,5 +1,6 @@
 import type { Job, Queue } from 'bullmq';
 import { alertWindowOverridden } from '../alerts/rotation-alerts.js';
+import type { PolicyConfig } from '../config/rotor-config.js';
 import { delayedRotationIds, forgetDelayedRotations } from './delayed-rotations.js';
 import type { RotatePayload } from './job-payloads.js';
 import { JOB, rotatePayloadSchema } from './job-payloads.js';
@@ -44,7 +45,7 @@ export async function replanDeferredRuns(deps: ProcessorDeps): Promise<Replanned
       ...(override ? { windowOverride: override } : {}),
       ...(planned.deferral ? { deferred: planned.deferral } : {}),
     };
-    if (!(await replace(deps, job, replanned, planned.atMs, nowMs))) continue;
+    if (!(await replace(deps, policy, job, replanned, planned.atMs, nowMs))) continue;
     moved++;
     const log = { policyId: policy.id, runId: payload.runId, from: iso(startsAtMs), to: iso(planned.atMs) };
     if (override) {
@@ -61,13 +62,13 @@ export async function replanDeferredRuns(deps: ProcessorDeps): Promise<Replanned
 
 async function replace(
   deps: ProcessorDeps,
+  policy: PolicyConfig,
   job: Job,
   payload: RotatePayload,
   startsAtMs: number,
   nowMs: number,
 ): Promise<boolean> {
-  const policy = deps.policies.get(payload.policyId);
-  if (!policy || !(await removedIfStillDelayed(job))) return false;
+  if (!(await removedIfStillDelayed(job))) return false;
   await addRotationJob(deps.queue, policy, payload, {
     timestamp: job.timestamp,
     startsAtMs,

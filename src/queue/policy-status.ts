@@ -4,8 +4,8 @@ import { jitterOffsetMs } from '../domain/jitter-offset.js';
 import type { PolicyRecord, StartDeferral } from '../domain/policy-record.js';
 import { readJob, readJobsIn, SkippedJobs } from './corrupt-jobs.js';
 import { dueTimeOf, firesAtOf } from './jittered-firing.js';
-import { expiryJobIdFor, JOB, rotatePayloadSchema, schedulerIdFor } from './job-payloads.js';
-import { plannedStart, windowOverrideOf } from './rotation-start.js';
+import { expiryJobIdFor, JOB, schedulerIdFor } from './job-payloads.js';
+import { deferralOf, plannedStart, windowOverrideOf } from './rotation-start.js';
 
 export type PolicyState = 'idle' | 'scheduled' | 'running' | 'failed' | 'paused' | 'needs-attention';
 
@@ -35,8 +35,7 @@ export interface PendingRotation {
 
 /** A waiting rotation job as status shows it: with its deferral when its policy's windows hold it back. */
 function waitingRotation(job: Job): PendingRotation {
-  if (job.attemptsStarted > 0) return { state: 'waiting' };
-  const deferral = rotatePayloadSchema.safeParse(job.data).data?.deferred;
+  const deferral = deferralOf(job);
   return deferral === undefined ? { state: 'waiting' } : { state: 'waiting', deferral };
 }
 

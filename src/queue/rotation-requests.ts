@@ -4,8 +4,8 @@ import { manualRunId, scheduledRunId } from '../domain/ids.js';
 import type { StartDeferral, Trigger, WindowOverride } from '../domain/policy-record.js';
 import { indexDelayedRotation } from './delayed-rotations.js';
 import { BACKOFF_TYPE } from './failure-policy.js';
-import { JOB, type RotatePayload, rotatePayloadSchema } from './job-payloads.js';
-import { plannedStart } from './rotation-start.js';
+import { JOB, type RotatePayload } from './job-payloads.js';
+import { deferralOf, plannedStart } from './rotation-start.js';
 
 export interface RotationRequestOptions {
   /** When the run was due (scheduled and expiry runs); names the run. */
@@ -82,7 +82,8 @@ export async function requestRotation(
   let jobId = (await add()).id ?? runId;
   if (jobId === runId)
     return { jobId, joined: false, ...(payload.deferred ? { deferral: payload.deferred } : {}) };
-  const pending = await waitingForWindows(queue, jobId);
+  // Only a policy with windows can have a run waiting for them: a plain join costs no read.
+  const pending = policy.windows === undefined ? undefined : await waitingForWindows(queue, jobId);
   if (pending && startsAsAsked && (await removedIfStillDelayed(pending.job))) {
     jobId = (await add()).id ?? runId;
     if (jobId === runId) return { jobId, joined: false };
@@ -131,10 +132,8 @@ async function waitingForWindows(
   jobId: string,
 ): Promise<{ readonly job: Job; readonly deferral: StartDeferral } | undefined> {
   const job = await queue.getJob(jobId);
-  if (job === undefined || job.attemptsStarted > 0 || job.attemptsMade > 0) return undefined;
-  const data = rotatePayloadSchema.safeParse(job.data);
-  if (!data.success || data.data.deferred === undefined) return undefined;
-  return { job, deferral: data.data.deferred };
+  const deferral = job && deferralOf(job);
+  return job && deferral ? { job, deferral } : undefined;
 }
 
 /** Removes a pending run that still waits in the delayed set; false when it has started meanwhile. */

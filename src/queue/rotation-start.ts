@@ -1,6 +1,8 @@
+import type { Job } from 'bullmq';
 import type { PolicyConfig } from '../config/rotor-config.js';
 import type { StartDeferral, WindowOverride } from '../domain/policy-record.js';
 import { ALLOWED_START_HORIZON_MS, nextAllowedStart } from '../domain/rotation-windows.js';
+import { rotatePayloadSchema } from './job-payloads.js';
 
 /** When a rotation asked to start at some moment may start under its policy's windows and freezes. */
 export interface PlannedStart {
@@ -67,4 +69,10 @@ export function deferralReason(deferral: Pick<StartDeferral, 'kind' | 'freezeRea
 /** A deferral as a person reads it: until when, and why. */
 export function deferralText(deferral: StartDeferral): string {
   return `deferred until ${new Date(deferral.startsAt).toISOString()}: ${deferralReason(deferral)}`;
+}
+
+/** Why a rotation job that has never started waits for its policy's windows, or undefined (it does not). */
+export function deferralOf(job: Job): StartDeferral | undefined {
+  if (job.attemptsStarted > 0 || job.attemptsMade > 0) return undefined;
+  return rotatePayloadSchema.safeParse(job.data).data?.deferred;
 }
