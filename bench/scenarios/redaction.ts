@@ -79,6 +79,8 @@ function memorySink(document: Secret<string>): SecretSink {
     stage: async () => undefined,
     read: async () => stored,
     promote: async () => ({ kind: 'promoted' }),
+    attachLabel: async () => undefined,
+    detachLabel: async () => undefined,
   };
 }
 

@@ -114,3 +114,50 @@ export function alertWindowOverridden(
     },
   });
 }
+
+/**
+ * Consumers have not confirmed the version that displaced a credential: it was held (kept live), revoked
+ * anyway (`onUnconfirmed: revoke`), or — for a native-grace action — it dies at `expiresAt` regardless.
+ * One event per displaced version and outcome (a stable id: a repeated check is one delivery).
+ */
+export function alertConsumersUnconfirmed(
+  alerts: AlertSink,
+  policy: PolicyConfig,
+  state: {
+    readonly displacedVersionId: string;
+    readonly currentVersionId: string | undefined;
+    readonly unconfirmed: readonly string[];
+    readonly outcome: 'held' | 'revoked' | 'expires';
+    readonly expiresAt?: number;
+  },
+): Promise<void> {
+  return alerts.publish({
+    ...about(policy),
+    id: `evt_unconfirmed_${policy.id}_${state.displacedVersionId}_${state.outcome}`,
+    type: 'consumers.unconfirmed',
+    step: 'revoke',
+    versionId: state.currentVersionId,
+    details: {
+      unconfirmed: state.unconfirmed.join(', '),
+      outcome: state.outcome,
+      displacedVersionId: state.displacedVersionId,
+      ...(state.expiresAt === undefined ? {} : { expiresAt: new Date(state.expiresAt).toISOString() }),
+    },
+  });
+}
+
+/** A consumer's reload hook did not answer 2xx after all its attempts. */
+export function alertReloadFailed(
+  alerts: AlertSink,
+  policy: PolicyConfig,
+  failure: { readonly consumer: string; readonly versionId: string; readonly reason: string },
+): Promise<void> {
+  return alerts.publish({
+    ...about(policy),
+    id: `evt_reload_${policy.id}_${failure.versionId}_${failure.consumer}`,
+    type: 'consumers.reload_failed',
+    versionId: failure.versionId,
+    error: { kind: 'reload', message: failure.reason },
+    details: { consumer: failure.consumer },
+  });
+}

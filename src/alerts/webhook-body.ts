@@ -8,6 +8,8 @@ const headline: Record<AlertEvent['type'], string> = {
     'rotating OUTSIDE its windows: the credential would expire before they allow a start',
   'revocation.failed': 'revocation FAILED: the displaced credential is still live',
   'revocation.refused': 'revocation REFUSED: the job named a credential still in use (nothing was revoked)',
+  'consumers.unconfirmed': 'consumers have NOT confirmed the new version',
+  'consumers.reload_failed': 'a consumer’s reload hook FAILED: it may still use the old version',
   'credential.expiring': 'credential expires soon and no rotation is due before it',
   'policy.needs_attention': 'needs attention: failed runs in a row',
   'schedule.stalled': 'schedule stalled: its next run is not in the future',

@@ -1,12 +1,10 @@
 import { type Job, UnrecoverableError } from 'bullmq';
-import { request } from 'undici';
 import type { AlertEndpointConfig } from '../config/rotor-config.js';
 import type { Redactor } from '../domain/secret-redactor.js';
 import type { Clock } from '../lib/clock.js';
-import { withDeadline } from '../lib/deadline.js';
 import type { Logger } from '../lib/logger.js';
+import { postSigned } from '../lib/signed-post.js';
 import { logUnexpected } from '../lib/unexpected-error.js';
-import { signatureHeaders } from '../lib/webhook-signing.js';
 import { deliveryPayloadSchema } from './alert-jobs.js';
 import { jsonBody, slackBody } from './webhook-body.js';
 
@@ -53,24 +51,17 @@ function deliveryOf(
     if (!endpoint) throw new UnrecoverableError(`alert endpoint "${name}" is not in the config`);
     // Signed after redaction: the receiver verifies exactly what it got.
     const body = redactor.redact(endpoint.format === 'slack' ? slackBody(event) : jsonBody(event));
-    const headers: Record<string, string> = {
-      'content-type': 'application/json',
-      'user-agent': 'rotor-alerts',
-      ...(endpoint.secret ? signatureHeaders(endpoint.secret, event.id, new Date(clock.now()), body) : {}),
-    };
-    let status: number;
-    try {
-      status = await withDeadline(endpoint.timeoutMs, async (signal) => {
-        const response = await request(endpoint.url.reveal(), { method: 'POST', headers, body, signal });
-        await response.body.dump();
-        return response.statusCode;
-      });
-    } catch (error) {
-      const code = (error as { code?: unknown; name?: unknown }).code ?? (error as { name?: unknown }).name;
-      throw new DeliveryFailure(
-        `endpoint ${name} did not answer (${typeof code === 'string' ? code : 'network error'})`,
-      );
-    }
+    const outcome = await postSigned(endpoint.url.reveal(), {
+      id: event.id,
+      at: new Date(clock.now()),
+      body,
+      secret: endpoint.secret,
+      timeoutMs: endpoint.timeoutMs,
+      userAgent: 'rotor-alerts',
+    });
+    if ('unreachable' in outcome)
+      throw new DeliveryFailure(`endpoint ${name} did not answer (${outcome.unreachable})`);
+    const { status } = outcome;
     if (status < 200 || status >= 300) throw new DeliveryFailure(`endpoint ${name} answered HTTP ${status}`);
     return status;
   };

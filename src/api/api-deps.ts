@@ -2,6 +2,7 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import type { ApiTokenConfig, PolicyConfig } from '../config/rotor-config.js';
+import type { ConsumerStateStore } from '../consumers/consumer-state.js';
 import type { Redactor } from '../domain/secret-redactor.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
@@ -16,6 +17,8 @@ export interface ApiDeps {
   readonly queue: Queue;
   readonly records: RedisStateStore;
   readonly history: RunHistory;
+  /** The policies' consumers: their confirmations (the ack route writes them), reload outcomes and holds. */
+  readonly consumers: ConsumerStateStore;
   readonly sink: SecretSink;
   readonly policies: ReadonlyMap<string, PolicyConfig>;
   readonly tokens: readonly ApiTokenConfig[];

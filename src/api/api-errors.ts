@@ -1,6 +1,6 @@
 import type { FastifyReply } from 'fastify';
 
-export type ApiErrorCode = 'unauthorized' | 'not_found' | 'invalid_request' | 'internal';
+export type ApiErrorCode = 'unauthorized' | 'not_found' | 'invalid_request' | 'not_current' | 'internal';
 
 /** Every error the API answers has this body: a stable code and a human message, never a secret. */
 export interface ApiErrorBody {

@@ -4,6 +4,7 @@ import type { ApiDeps } from './api-deps.js';
 import { sendError } from './api-errors.js';
 import { createBearerCheck } from './bearer-auth.js';
 import { capConnections, timeoutOptions } from './connection-limits.js';
+import { registerConsumerAckRoute } from './consumer-ack-route.js';
 import { registerHealthRoutes } from './health-routes.js';
 import { openApiDocument } from './openapi-document.js';
 import { registerPolicyRoutes } from './policy-routes.js';
@@ -14,6 +15,10 @@ import { registerRunRoutes } from './run-routes.js';
 const PUBLIC_PATHS = new Set(['/healthz', '/readyz', '/openapi.json']);
 
 declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The route checks its own credential (a consumer's ack token), not the shared API tokens. */
+    readonly ownAuth?: boolean;
+  }
   interface FastifyRequest {
     /** The name of the API token the request presented (its fingerprint when unnamed); unset on public paths. */
     apiTokenName: string | undefined;
@@ -33,7 +38,7 @@ export function buildApiServer(deps: ApiDeps, limits: ApiConnectionLimits): Fast
   const tokenNamed = createBearerCheck(deps.tokens);
   app.addHook('onRequest', async (request, reply) => {
     const path = request.url.split('?')[0] ?? '';
-    if (PUBLIC_PATHS.has(path)) return;
+    if (PUBLIC_PATHS.has(path) || request.routeOptions.config?.ownAuth === true) return;
     request.apiTokenName = tokenNamed(request.headers.authorization);
     if (request.apiTokenName !== undefined) return;
     reply.header('www-authenticate', 'Bearer');
@@ -63,6 +68,7 @@ export function buildApiServer(deps: ApiDeps, limits: ApiConnectionLimits): Fast
   registerHealthRoutes(app, deps);
   registerPolicyRoutes(app, deps);
   registerRunRoutes(app, deps);
+  registerConsumerAckRoute(app, deps);
   if (deps.dashboard)
     registerQueueDashboard(app, deps.dashboard.queues, { readOnly: deps.dashboard.readOnly });
   return app;

@@ -6,6 +6,7 @@ import { findProvider, providers } from '../providers/registry.js';
 import { type RateLimit, rateLimitSchema } from '../rate-limit/rate-limit.js';
 import { configSchema, type PolicyInput, policySchema } from './config.schema.js';
 import type { ConfigProblem } from './config-problem.js';
+import { type ParsedConsumers, policyConsumers } from './policy-consumers.js';
 import { type PolicyWindowsCheck, policyWindows } from './policy-windows.js';
 import { takePrototypeKeys } from './prototype-keys.js';
 import type { PolicyConfig, Schedule } from './rotor-config.js';
@@ -32,8 +33,9 @@ export interface ParsedConnection {
 }
 
 /** A policy as it will run, but for its connection: named here, resolved with its secret references later. */
-export interface ParsedPolicy extends Omit<PolicyConfig, 'connection'> {
+export interface ParsedPolicy extends Omit<PolicyConfig, 'connection' | 'consumers'> {
   readonly connection: string;
+  readonly consumers?: ParsedConsumers;
 }
 
 export interface ParsedConfig {
@@ -282,6 +284,9 @@ function parsePolicies(
     )
       warnings.push(source.problem(at('schedule'), frequentWriteWarning(policy.secret.id, intervalMs)));
     const windows = windowsCheck(policy.windows, at('windows'));
+    // Default: an hour for consumers to pick up the new secret, but never beyond the next rotation.
+    const gracePeriodMs = policy.gracePeriod ?? Math.min(DEFAULT_GRACE_MS, intervalMs ?? DEFAULT_GRACE_MS);
+    const consumers = policyConsumers(source, policy, action.capability, gracePeriodMs, at, problems);
     // Fresh literals of one shape each: the parser's output dies young instead of outliving the load.
     policies.push({
       id: policy.id,
@@ -293,8 +298,7 @@ function parsePolicies(
       jitterMs: policy.schedule.jitter,
       ...(windows === undefined ? {} : { windows }),
       paused: policy.schedule.paused,
-      // Default: an hour for consumers to pick up the new secret, but never beyond the next rotation.
-      gracePeriodMs: policy.gracePeriod ?? Math.min(DEFAULT_GRACE_MS, intervalMs ?? DEFAULT_GRACE_MS),
+      gracePeriodMs,
       verify,
       secret: Object.freeze({ id: policy.secret.id, adopt: policy.secret.adopt }),
       retry: Object.freeze({
@@ -303,6 +307,7 @@ function parsePolicies(
         maxBackoffMs: policy.retry.maxBackoff,
         needsAttentionAfter: policy.retry.needsAttentionAfter,
       }),
+      ...(consumers === undefined ? {} : { consumers }),
     });
   });
   return policies;

@@ -5,6 +5,7 @@ import { type SecretReference, secretReferenceSchema } from '../domain/secret-re
 import { urlUserInfo } from '../domain/url-schema.js';
 import { awsSecretsManagerSettingsSchema } from '../sinks/aws-secrets-manager/aws-sm.settings.js';
 import { alertsSchema } from './alerts.schema.js';
+import { consumersSchema } from './consumers.schema.js';
 import { scheduleSchema } from './schedule.schema.js';
 import { windowsSchema } from './windows.schema.js';
 
@@ -173,6 +174,12 @@ export const policySchema = z.strictObject({
   /** When this policy's rotations may start; each of `allowed` and `freezes` given here replaces the default's. */
   windows: windowsSchema.optional(),
   gracePeriod: durationSchema.optional(),
+  /** The services that use the secret: told to reload after promote, and asked (or telling) which version they use. */
+  consumers: consumersSchema.optional(),
+  /** The longest a displaced credential's revoke waits for the consumers' confirmations. */
+  maxGrace: durationSchema.optional(),
+  /** When consumers have not confirmed by maxGrace: keep the displaced credential live (hold) or revoke it. */
+  onUnconfirmed: z.enum(['hold', 'revoke']).optional(),
   verify: z.unknown().optional(),
   secret: z.strictObject({
     id: z.string().min(1).max(2048),

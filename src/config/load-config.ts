@@ -7,12 +7,14 @@ import type { AwsSecretsManagerSettings } from '../sinks/aws-secrets-manager/aws
 import { buildConfig, type ParsedConfig } from './build-config.js';
 import type { ConfigProblem } from './config-problem.js';
 import { CONFIG_FILE_CAP, SECRET_FILE_CAP } from './file-caps.js';
+import { resolveConsumers } from './policy-consumers.js';
 import { type ReferenceResolver, resolveReferences } from './resolve-references.js';
 import type {
   AlertEndpointConfig,
   ApiTokenConfig,
   ConnectionConfig,
   PolicyConfig,
+  PolicyConsumers,
   RotorConfig,
 } from './rotor-config.js';
 import { parseYaml, type YamlSource } from './yaml-source.js';
@@ -175,9 +177,18 @@ async function resolveConfig(
     }
     if (problems.length > 0) return { ok: false, problems };
 
+    const resolvedConsumers = new Map<string, PolicyConsumers>();
+    for (const [index, policy] of parsed.policies.entries()) {
+      if (policy.consumers === undefined) continue;
+      const consumers = await resolveConsumers(policy.consumers, ['policies', index, 'consumers'], context);
+      if (consumers) resolvedConsumers.set(policy.id, consumers);
+    }
+    if (problems.length > 0) return { ok: false, problems };
+
     const policies = parsed.policies.map((policy): PolicyConfig => {
       const connection = connections.get(policy.connection);
       if (!connection) throw new Error(`policy ${policy.id} lost its connection while resolving`);
+      const consumers = resolvedConsumers.get(policy.id);
       return Object.freeze({
         id: policy.id,
         connection,
@@ -192,6 +203,7 @@ async function resolveConfig(
         verify: policy.verify,
         secret: policy.secret,
         retry: policy.retry,
+        ...(consumers === undefined ? {} : { consumers }),
       });
     });
     const config: RotorConfig = {

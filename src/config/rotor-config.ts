@@ -46,6 +46,41 @@ export interface PolicyConfig {
     /** Failed runs in a row after which scheduled runs stop until a successful one. */
     readonly needsAttentionAfter: number;
   };
+  /** The services that use the policy's secret; absent = none configured. */
+  readonly consumers?: PolicyConsumers;
+}
+
+/** How a consumer says which AWS version it uses: rotor polls a URL, or the consumer posts an ack. */
+export type ConsumerConfirmation =
+  | {
+      readonly kind: 'poll';
+      readonly url: string;
+      /** Where the answer carries the version id: a JSON field (default `versionId`) or a header. */
+      readonly field?: string;
+      readonly header?: string;
+      readonly everyMs: number;
+      readonly timeoutMs: number;
+    }
+  | { readonly kind: 'ack'; readonly token: Secret<string> };
+
+export interface ConsumerConfig {
+  readonly name: string;
+  /** Called after promote with a signed message carrying ids only; 2xx means "reloading". */
+  readonly reload?: {
+    readonly url: string;
+    readonly secret: Secret<string>;
+    readonly timeoutMs: number;
+    readonly attempts: number;
+  };
+  readonly confirm?: ConsumerConfirmation;
+}
+
+export interface PolicyConsumers {
+  readonly list: readonly ConsumerConfig[];
+  /** The longest the revoke of a displaced credential waits for confirmations, counted from its displacement. */
+  readonly maxGraceMs: number;
+  /** What happens to the displaced credential when consumers have not confirmed by then. */
+  readonly onUnconfirmed: 'hold' | 'revoke';
 }
 
 export interface AlertEndpointConfig {

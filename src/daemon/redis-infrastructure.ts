@@ -6,6 +6,7 @@ import { createLogger } from '../lib/logger.js';
 import { firingRepeatStrategy } from '../queue/jittered-firing.js';
 import { ROTATION_QUEUE } from '../queue/queue-name.js';
 import { Journal } from '../state/journal.js';
+import { RedisConsumerStates } from '../state/redis-consumer-states.js';
 import { RedisStateStore } from '../state/redis-state-store.js';
 import { RunHistory } from '../state/run-history.js';
 import { redisLocation } from './redis-location.js';
@@ -21,6 +22,8 @@ export interface RedisInfrastructure {
   readonly queue: Queue;
   readonly records: RedisStateStore;
   readonly history: RunHistory;
+  /** The policies' consumers: confirmations, reload outcomes and holds. */
+  readonly consumers: RedisConsumerStates;
   /** Says, once in a while, that Redis is unreachable; every connection made here reports to it. */
   readonly reachability: RedisReachability;
   /**
@@ -114,6 +117,7 @@ export function connectRedis(
     queue,
     records: recordsOn(redis),
     history: new RunHistory(redis, config.redis.prefix),
+    consumers: new RedisConsumerStates(redis, config.redis.prefix),
     reachability,
     blockingConnection: () => tracked(queueConnection.duplicate()),
     connection,

@@ -83,6 +83,7 @@ export function wireRotations(
       clock: options.clock,
       log: options.log,
       corruptJobs: new CorruptJobLog(options.log),
+      consumers: infra.consumers,
       ...(options.observe === undefined ? {} : { observe: options.observe }),
       ...(metrics === undefined ? {} : { metrics }),
       ...(options.alerts === undefined ? {} : { alerts: options.alerts }),

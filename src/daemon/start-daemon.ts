@@ -139,6 +139,7 @@ async function openDaemon(config: RotorConfig, options: DaemonOptions, opened: C
         queue: infra.queue,
         records: infra.records,
         history: infra.history,
+        consumers: infra.consumers,
         sink: deps.sink,
         policies: deps.policies,
         tokens: config.api.tokens,

@@ -6,6 +6,8 @@ export const alertEventTypes = [
   'rotation.window_overridden',
   'revocation.failed',
   'revocation.refused',
+  'consumers.unconfirmed',
+  'consumers.reload_failed',
   'credential.expiring',
   'policy.needs_attention',
   'schedule.stalled',

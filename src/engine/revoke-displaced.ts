@@ -3,7 +3,7 @@ import { isRotationError, RotationError } from '../domain/errors.js';
 import type { PolicyRecord } from '../domain/policy-record.js';
 import type { Secret } from '../domain/secret.js';
 import type { StepContext } from '../providers/provider.js';
-import { type SecretSink, STAGE, type StoredVersion } from '../sinks/sink.js';
+import { ROTOR_LABEL, type SecretSink, STAGE, type StoredVersion } from '../sinks/sink.js';
 import { decodeCredential } from './credential-codec.js';
 import type { RecordRebuilder, RecordStore } from './ports.js';
 
@@ -12,6 +12,11 @@ export interface RevokeRequest {
   readonly handle: string;
   /** The sink version that held the displaced credential (read back for providers whose token is its id). */
   readonly versionId: string;
+  /**
+   * The consumers have confirmed the version that displaced it: a hold on it (its rotor-held label at AWS) is
+   * released before the revoke. Without this, a held version is refused.
+   */
+  readonly releaseHold?: boolean;
 }
 
 /** `refused`: the version is live (or the job names a credential it does not hold); nothing was revoked. */
@@ -58,6 +63,11 @@ export async function revokeDisplaced(
       : undefined;
     const refusal = refusalOf(request, stored, record, credential && provider.handleOf(credential.reveal()));
     if (refusal) return { refused: refusal };
+    const heldLabel = ROTOR_LABEL.held(request.versionId);
+    if (stored?.stages.includes(heldLabel)) {
+      await deps.sink.detachLabel(target, request.versionId, heldLabel, ctx.signal);
+      ctx.log.info({ versionId: request.versionId }, 'hold released: the consumers confirmed its successor');
+    }
     return await provider.revoke(
       { connection: policy.connection.settings, target: policy.target, handle: request.handle, credential },
       ctx,
@@ -83,6 +93,9 @@ function refusalOf(
   }
   if (record.inFlight?.versionId === request.versionId) {
     return `${version} holds the credential of the policy's rotation in flight`;
+  }
+  if (!request.releaseHold && stored?.stages.some(ROTOR_LABEL.isHeld)) {
+    return `${version} is held for consumers that have not confirmed its successor (label ${ROTOR_LABEL.held(request.versionId)} at AWS Secrets Manager)`;
   }
   if (storedHandle !== undefined && storedHandle !== request.handle) {
     return `${version} holds another credential than the one the revoke job names`;

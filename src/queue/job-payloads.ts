@@ -13,8 +13,12 @@ export const JOB = {
   sweep: 'sweep',
   /** Periodic: deletes what rotor made that is neither current, previous nor in flight (listing providers). */
   orphanSweep: 'orphan-sweep',
-  /** Revokes a displaced credential once its grace period is over. */
+  /** Revokes a displaced credential once its grace period is over (and its consumers confirmed). */
   revoke: 'revoke',
+  /** Tells one consumer, through its reload hook, that a new version is current. */
+  reload: 'reload',
+  /** Native-grace actions: alerts before the displaced secret dies if consumers have not confirmed its successor. */
+  consumersCheck: 'consumers-check',
 } as const;
 
 const policyId = z.string().regex(POLICY_ID_PATTERN, 'expected a policy id');
@@ -63,8 +67,30 @@ export const revokePayloadSchema = z.strictObject({
   /** The displaced credential's non-secret handle (token id or fingerprint). */
   handle: z.string().min(1).max(256),
   versionId: z.string().min(32).max(64),
+  /** When the credential was displaced (its successor promoted): a policy's maxGrace counts from here. */
+  displacedAt: z.number().int().nonnegative().optional(),
 });
 export type RevokePayload = z.infer<typeof revokePayloadSchema>;
+
+export const reloadPayloadSchema = z.strictObject({
+  policyId,
+  consumer: z.string().min(1).max(63),
+  /** The AWS version the consumer should load. */
+  versionId: z.string().min(32).max(64),
+  secretArn: z.string().min(1).max(2048).optional(),
+});
+export type ReloadPayload = z.infer<typeof reloadPayloadSchema>;
+
+export const consumersCheckPayloadSchema = z.strictObject({
+  policyId,
+  /** The version the consumers should confirm (the one promoted). */
+  versionId: z.string().min(32).max(64),
+  /** When the vendor lets the displaced secret die (the expiry chosen at issue). */
+  displacedExpiresAt: z.number().int().nonnegative(),
+  /** The last check: unconfirmed consumers at this time are alerted. */
+  alertAt: z.number().int().nonnegative(),
+});
+export type ConsumersCheckPayload = z.infer<typeof consumersCheckPayloadSchema>;
 
 /** What rotate jobs return (stored by BullMQ as the job's return value): ids only. */
 export interface RotateJobResult {
@@ -75,6 +101,8 @@ export interface RotateJobResult {
 
 export const schedulerIdFor = (policyIdValue: string): string => `rotate-${policyIdValue}`;
 export const expiryJobIdFor = (policyIdValue: string): string => `expiry-${policyIdValue}`;
+export const reloadJobIdFor = (policyIdValue: string, versionId: string, consumer: string): string =>
+  `reload-${policyIdValue}-${versionId}-${consumer}`;
 export const revokeJobIdFor = (policyIdValue: string, versionId: string): string =>
   `revoke-${policyIdValue}-${versionId}`;
 

@@ -73,6 +73,14 @@ class CredentialHoldingSink implements SecretSink {
     return this.#sink.promote(target, versionId, expectedCurrent, signal);
   }
 
+  attachLabel(target: SinkTarget, versionId: string, label: string, signal: AbortSignal): Promise<void> {
+    return this.#sink.attachLabel(target, versionId, label, signal);
+  }
+
+  detachLabel(target: SinkTarget, versionId: string, label: string, signal: AbortSignal): Promise<void> {
+    return this.#sink.detachLabel(target, versionId, label, signal);
+  }
+
   #hold(policyId: string, document: Secret<string>): void {
     const provider = this.#providerOf(policyId);
     const credential = provider && credentialIn(document, provider.schemas.credential);

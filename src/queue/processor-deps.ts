@@ -3,6 +3,7 @@ import { UnrecoverableError } from 'bullmq';
 import type { z } from 'zod';
 import type { AlertSink } from '../alerts/alert-publisher.js';
 import type { PolicyConfig } from '../config/rotor-config.js';
+import type { ConsumerStateStore } from '../consumers/consumer-state.js';
 import type { SecretRedactor, SecretScope } from '../domain/secret-redactor.js';
 import type { RotationDeps } from '../engine/run-rotation.js';
 import type { CorruptJobLog } from './corrupt-jobs.js';
@@ -14,6 +15,8 @@ export interface ProcessorDeps extends RotationDeps {
   readonly policies: ReadonlyMap<string, PolicyConfig>;
   readonly metrics?: RunMetrics;
   readonly alerts?: AlertSink;
+  /** The policies' consumers: confirmations, reload outcomes and holds. */
+  readonly consumers?: ConsumerStateStore;
   /** Logs each corrupt job a fleet read (the alert sweep) skipped, once. */
   readonly corruptJobs: CorruptJobLog;
   /** Removes secret values from what jobs store, alert and throw; each job holds its credentials there. */

@@ -13,7 +13,12 @@ export async function scheduleRevoke(
   revoke: { readonly handle: string; readonly versionId: string; readonly dueAt: number },
   nowMs: number,
 ): Promise<void> {
-  const payload: RevokePayload = { policyId: policy.id, handle: revoke.handle, versionId: revoke.versionId };
+  const payload: RevokePayload = {
+    policyId: policy.id,
+    handle: revoke.handle,
+    versionId: revoke.versionId,
+    displacedAt: nowMs,
+  };
   await queue.add(JOB.revoke, payload, {
     jobId: revokeJobIdFor(policy.id, revoke.versionId),
     // With the timestamp given, the job is due exactly at dueAt.

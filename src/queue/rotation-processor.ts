@@ -3,7 +3,9 @@ import { UnrecoverableError } from 'bullmq';
 import { sweepAlerts } from './alert-sweep.js';
 import { JOB, type RotateJobResult } from './job-payloads.js';
 import { redactedThrow, withJobSecrets } from './job-secrets.js';
+import { consumersCheck } from './jobs/consumers-check-job.js';
 import { orphanSweep } from './jobs/orphan-sweep-job.js';
+import { reload } from './jobs/reload-job.js';
 import { request } from './jobs/request-job.js';
 import { revoke } from './jobs/revoke-job.js';
 import { rotate } from './jobs/rotate-job.js';
@@ -42,6 +44,10 @@ async function processJob(deps: ProcessorDeps, job: Job, token: string | undefin
       return rotate(deps, job, token);
     case JOB.revoke:
       return revoke(deps, job, token);
+    case JOB.reload:
+      return reload(deps, job);
+    case JOB.consumersCheck:
+      return consumersCheck(deps, job, token);
     case JOB.request:
       return request(deps, job);
     case JOB.orphanSweep:

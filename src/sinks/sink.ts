@@ -20,6 +20,15 @@ export const STAGE = {
   previous: 'AWSPREVIOUS',
 } as const;
 
+/**
+ * Labels of rotor's own. A held version (consumers have not confirmed its successor) carries one naming it, so
+ * the hold lives at AWS: the revoke refuses it and the orphan sweep keeps it even when Redis forgets.
+ */
+export const ROTOR_LABEL = {
+  held: (versionId: string): string => `rotor-held-${versionId}`,
+  isHeld: (label: string): boolean => label.startsWith('rotor-held-'),
+} as const;
+
 export interface SinkSecretState {
   readonly arn: string;
   readonly currentVersionId: string | undefined;
@@ -88,4 +97,11 @@ export interface SecretSink {
     expectedCurrent: string | undefined,
     signal: AbortSignal,
   ): Promise<PromoteOutcome>;
+  /**
+   * Puts a label of rotor's own on a version (a hold, a rollback mark): a label sits on one version at a time,
+   * and a labelled version is never deprecated. Idempotent; refused when the label is on another version.
+   */
+  attachLabel(target: SinkTarget, versionId: string, label: string, signal: AbortSignal): Promise<void>;
+  /** Takes a label off a version; a label not on it is already detached. */
+  detachLabel(target: SinkTarget, versionId: string, label: string, signal: AbortSignal): Promise<void>;
 }

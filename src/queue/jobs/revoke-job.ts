@@ -1,11 +1,15 @@
-import { type Job, UnrecoverableError } from 'bullmq';
+import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import { alertRevocationFailed, alertRevocationRefused } from '../../alerts/rotation-alerts.js';
+import { confirmingConsumers } from '../../consumers/consumer-gate.js';
 import { isRotationError } from '../../domain/errors.js';
 import { revokeDisplaced } from '../../engine/revoke-displaced.js';
 import { logUnexpected } from '../../lib/unexpected-error.js';
+import { passConsumerGate } from '../consumer-wait.js';
 import { applyFailure, asRotationError, isFinalFailure, throttleBackoff } from '../failure-policy.js';
 import { revokePayloadSchema } from '../job-payloads.js';
 import { type ProcessorDeps, parse, policyFor } from '../processor-deps.js';
+import { requestRotation } from '../rotation-requests.js';
+import { scheduledPriority } from '../trigger-timing.js';
 
 /** Revokes a displaced credential once its grace period is over; a final failure alerts. */
 export async function revoke(deps: ProcessorDeps, job: Job, token: string | undefined): Promise<string> {
@@ -13,9 +17,14 @@ export async function revoke(deps: ProcessorDeps, job: Job, token: string | unde
   const policy = policyFor(deps, payload.policyId, job.name);
   const log = deps.log.child({ policyId: policy.id, step: 'revoke' });
   try {
+    const { consumers } = deps;
+    const gate =
+      consumers && confirmingConsumers(policy.consumers).length > 0
+        ? await passConsumerGate({ ...deps, consumers }, job, token, policy, payload, log)
+        : { releaseHold: false };
     const outcome = await revokeDisplaced(
       deps,
-      { policy, handle: payload.handle, versionId: payload.versionId },
+      { policy, handle: payload.handle, versionId: payload.versionId, releaseHold: gate.releaseHold },
       {
         http: deps.http(policy.connection),
         log,
@@ -40,6 +49,19 @@ export async function revoke(deps: ProcessorDeps, job: Job, token: string | unde
       throw new UnrecoverableError(`revoke refused: ${outcome.refused}`);
     }
     log.info({ handle: payload.handle, outcome }, 'displaced credential revoked');
+    const waitingDueMs = await deps.consumers?.release(policy.id, payload.versionId);
+    if (waitingDueMs !== undefined) {
+      const requested = await requestRotation(deps.queue, policy, 'schedule', {
+        dueMs: waitingDueMs,
+        delayMs: 0,
+        nowMs: deps.clock.now(),
+        priority: scheduledPriority(policy),
+      });
+      log.info(
+        { runId: requested.jobId },
+        'no version is held any more: the scheduled run that waited starts',
+      );
+    }
     deps.observe?.({
       policyId: policy.id,
       runId: job.id ?? '',
@@ -49,7 +71,7 @@ export async function revoke(deps: ProcessorDeps, job: Job, token: string | unde
     });
     return outcome;
   } catch (caught) {
-    if (caught instanceof UnrecoverableError) throw caught;
+    if (caught instanceof UnrecoverableError || caught instanceof DelayedError) throw caught;
     if (!isRotationError(caught)) {
       logUnexpected(log, caught, { jobId: job.id }, 'unexpected failure in a revoke job');
     }

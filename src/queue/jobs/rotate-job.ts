@@ -5,6 +5,7 @@ import { RotationError } from '../../domain/errors.js';
 import { recordFailure } from '../../engine/record-failure.js';
 import { runRotation } from '../../engine/run-rotation.js';
 import { logUnexpected } from '../../lib/unexpected-error.js';
+import { queueConsumersCheck } from '../consumers-check.js';
 import { armExpiryTimer } from '../expiry-timer.js';
 import {
   applyFailure,
@@ -15,6 +16,7 @@ import {
 } from '../failure-policy.js';
 import { type RotateJobResult, type RotatePayload, rotatePayloadSchema } from '../job-payloads.js';
 import { type ProcessorDeps, parse, policyFor } from '../processor-deps.js';
+import { queueReloadHooks } from '../reload-hooks.js';
 import { scheduleRevoke } from '../revoke-scheduling.js';
 import { auditOf } from '../run-audit.js';
 import { startLatenessMs } from '../trigger-timing.js';
@@ -81,6 +83,12 @@ export async function rotate(
       ...(token === undefined ? {} : { lockToken: token }),
     });
     if (result.revoke) await scheduleRevoke(deps.queue, policy, result.revoke, deps.clock.now());
+    await queueReloadHooks(deps.queue, policy, result);
+    if (!result.alreadyDone)
+      await queueConsumersCheck(deps.queue, policy, {
+        versionId: result.versionId,
+        committedAt: deps.clock.now(),
+      });
     await armExpiryTimer(deps.queue, policy, result.expiresAt, deps.clock.now());
     if (!result.alreadyDone) {
       deps.metrics?.runFinished(policy, 'succeeded', deps.clock.now() - startedAt);

@@ -1,6 +1,7 @@
 import type { Job } from 'bullmq';
 import { alertWindowOverridden } from '../../alerts/rotation-alerts.js';
 import type { PolicyConfig } from '../../config/rotor-config.js';
+import { confirmingConsumers } from '../../consumers/consumer-gate.js';
 import { scheduledRunId } from '../../domain/ids.js';
 import { jitterOffsetMs } from '../../domain/jitter-offset.js';
 import type { WindowOverride } from '../../domain/policy-record.js';
@@ -30,6 +31,17 @@ export async function trigger(deps: ProcessorDeps, job: Job): Promise<string> {
   const nowMs = deps.clock.now();
   const delayMs = jitterOffsetMs(policy);
   const dueMs = dueTimeOf(firesAtOf(job), payload);
+  if (payload.source === 'schedule' && deps.consumers && confirmingConsumers(policy.consumers).length > 0) {
+    const { held } = await deps.consumers.read(policy.id);
+    if (held.length > 0) {
+      await deps.consumers.holdRun(policy.id, dueMs);
+      deps.log.warn(
+        { policyId: policy.id, held: held.map((version) => version.versionId) },
+        'scheduled run waits: a displaced credential is held for consumers that have not confirmed; it starts when they do (rotor rotate --force rotates now)',
+      );
+      return 'waiting: a displaced credential is held for its consumers';
+    }
+  }
   const windowOverride =
     payload.source === 'expiry'
       ? await expiryOverride(deps, policy, dueMs, Math.max(dueMs + delayMs, nowMs), record.current?.expiresAt)

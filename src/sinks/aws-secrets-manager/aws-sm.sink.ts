@@ -210,18 +210,7 @@ export function createAwsSecretsManagerSink(
 
     async promote(target, versionId, expectedCurrent, signal) {
       const moveLabel = (stage: string, moveTo: string | undefined, removeFrom: string | undefined) =>
-        aws.call('UpdateSecretVersionStage', signal, (client, thisCall) =>
-          client.send(
-            thisCall(
-              new UpdateSecretVersionStageCommand({
-                SecretId: target.secretId,
-                VersionStage: stage,
-                ...(moveTo === undefined ? {} : { MoveToVersionId: moveTo }),
-                ...(removeFrom === undefined ? {} : { RemoveFromVersionId: removeFrom }),
-              }),
-            ),
-          ),
-        );
+        updateVersionStage(target, { stage, moveTo, removeFrom }, signal);
       const removePending = async (): Promise<PromoteOutcome> => {
         try {
           await moveLabel(AWSPENDING, undefined, versionId);
@@ -257,6 +246,53 @@ export function createAwsSecretsManagerSink(
       return removePending();
     },
 
+    async attachLabel(target, versionId, label, signal) {
+      try {
+        await updateVersionStage(target, { stage: label, moveTo: versionId, removeFrom: undefined }, signal);
+      } catch (error) {
+        if (!isInvalidParameter(error)) throw error;
+        // Refused only when the label is on another version: say which, so the caller's reason is exact.
+        const state = stateOf(
+          'DescribeSecret',
+          await describeWritable(target, 'UpdateSecretVersionStage', signal),
+        );
+        throw new RotationError(
+          'protocol',
+          `${AWS_SM_SYSTEM} cannot label version ${versionId} of secret ${target.secretId} ${label}: ${state.labelledVersionIds.includes(versionId) ? 'the label is on another version' : 'the version has no staging labels (deprecated)'}`,
+          { system: AWS_SM_SYSTEM, operation: 'UpdateSecretVersionStage', policyId: target.policyId },
+        );
+      }
+    },
+
+    async detachLabel(target, versionId, label, signal) {
+      try {
+        await updateVersionStage(target, { stage: label, moveTo: undefined, removeFrom: versionId }, signal);
+      } catch (error) {
+        // Not on this version (detached already): nothing left to do.
+        if (!isInvalidParameter(error)) throw error;
+      }
+    },
+
     close: () => aws.close(),
   };
+
+  /** One UpdateSecretVersionStage: AWS checks RemoveFromVersionId holds the label (a compare-and-set). */
+  function updateVersionStage(
+    target: SinkTarget,
+    move: { stage: string; moveTo: string | undefined; removeFrom: string | undefined },
+    signal: AbortSignal,
+  ) {
+    return aws.call('UpdateSecretVersionStage', signal, (client, thisCall) =>
+      client.send(
+        thisCall(
+          new UpdateSecretVersionStageCommand({
+            SecretId: target.secretId,
+            VersionStage: move.stage,
+            ...(move.moveTo === undefined ? {} : { MoveToVersionId: move.moveTo }),
+            ...(move.removeFrom === undefined ? {} : { RemoveFromVersionId: move.removeFrom }),
+          }),
+        ),
+      ),
+    );
+  }
 }
