@@ -132,7 +132,14 @@ export function buildConfig(
   const policies = parsePolicies(
     source,
     document.policies,
-    { connections, connectionInputs, windowsCheck, realAws: sink !== undefined && isRealAws(sink.endpoint) },
+    {
+      connections,
+      connectionInputs,
+      windowsCheck,
+      realAws: sink !== undefined && isRealAws(sink.endpoint),
+      // An api section that failed to parse has its own problem: its consumers are not blamed for it too.
+      apiConfigured: api !== undefined || document.api !== undefined,
+    },
     nowMs,
     { problems, warnings },
   );
@@ -153,6 +160,8 @@ interface PolicyContext {
   readonly connections: ReadonlyMap<string, ParsedConnection>;
   readonly connectionInputs: Sections['connections'] | undefined;
   readonly windowsCheck: PolicyWindowsCheck;
+  /** The config has an api: section (ack consumers post to it). */
+  readonly apiConfigured: boolean;
   /** The sink writes to AWS itself (no endpoint, or an amazonaws.com one), not to an emulator. */
   readonly realAws: boolean;
 }
@@ -172,7 +181,7 @@ function frequentWriteWarning(secretId: string, intervalMs: number): string {
 function parsePolicies(
   source: YamlSource,
   input: unknown,
-  { connections, connectionInputs, windowsCheck, realAws }: PolicyContext,
+  { connections, connectionInputs, windowsCheck, realAws, apiConfigured }: PolicyContext,
   nowMs: number,
   { problems, warnings }: { problems: ConfigProblem[]; warnings: ConfigProblem[] },
 ): ParsedPolicy[] {
@@ -286,7 +295,14 @@ function parsePolicies(
     const windows = windowsCheck(policy.windows, at('windows'));
     // Default: an hour for consumers to pick up the new secret, but never beyond the next rotation.
     const gracePeriodMs = policy.gracePeriod ?? Math.min(DEFAULT_GRACE_MS, intervalMs ?? DEFAULT_GRACE_MS);
-    const consumers = policyConsumers(source, policy, action.capability, gracePeriodMs, at, problems);
+    const consumers = policyConsumers(
+      source,
+      policy,
+      action.capability,
+      gracePeriodMs,
+      { apiConfigured, at },
+      problems,
+    );
     // Fresh literals of one shape each: the parser's output dies young instead of outliving the load.
     policies.push({
       id: policy.id,

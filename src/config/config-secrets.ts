@@ -6,8 +6,9 @@ import type { RotorConfig } from './rotor-config.js';
  * Every secret value a loaded config holds, for redaction: whatever was resolved from a secret reference
  * (found by its `Secret` type, so a new reference anywhere is covered) — connections' credentials, the AWS
  * credentials, Redis passwords, API tokens, alert webhook URLs and secrets, the journal keys (as base64 and
- * hex) — plus what providers derive from their connections' secrets and send (an HTTP Basic token).
- * Policies hold no secret references, so a fleet's policies are not walked.
+ * hex), consumers' reload-hook signing secrets and ack tokens — plus what providers derive from their
+ * connections' secrets and send (an HTTP Basic token). Of a policy only its consumers hold secret
+ * references, so a fleet's policies are not walked whole.
  */
 export function configSecrets(config: RotorConfig): string[] {
   const values: string[] = [];
@@ -37,6 +38,9 @@ export function configSecrets(config: RotorConfig): string[] {
   collect(config.journal.keys);
   collect(config.alerts);
   collect(config.api);
+  for (const policy of config.policies) {
+    if (policy.consumers) collect(policy.consumers.list);
+  }
   return values;
 }
 

@@ -29,10 +29,31 @@ export function policyConsumers(
   policy: PolicyInput,
   capability: Capability,
   gracePeriodMs: number,
-  at: (...path: PathSegment[]) => PathSegment[],
+  context: { readonly apiConfigured: boolean; readonly at: (...path: PathSegment[]) => PathSegment[] },
   problems: ConfigProblem[],
 ): ParsedConsumers | undefined {
+  const { at } = context;
   const list = policy.consumers ?? [];
+  list.forEach((consumer, index) => {
+    if (consumer.confirm && 'ack' in consumer.confirm && !context.apiConfigured)
+      problems.push(
+        source.problem(
+          at('consumers', index, 'confirm', 'ack'),
+          'a consumer that confirms by ack posts to rotor’s HTTP API: configure an api: section',
+        ),
+      );
+  });
+  if (capability === 'native-grace') {
+    for (const key of ['maxGrace', 'onUnconfirmed'] as const) {
+      if (policy[key] !== undefined)
+        problems.push(
+          source.problem(
+            at(key),
+            `action "${policy.action}" lets the vendor expire the displaced secret at the grace period's end: nothing waits or holds; a longer gracePeriod gives consumers more time`,
+          ),
+        );
+    }
+  }
   const confirming = list.filter((consumer) => consumer.confirm !== undefined);
   if (confirming.length === 0) {
     for (const key of ['maxGrace', 'onUnconfirmed'] as const) {

@@ -47,8 +47,11 @@ export async function pollConfirmation(poll: Poll): Promise<PollAnswer> {
       return versionIn(value, `field "${field}"`);
     });
   } catch (error) {
-    const code = (error as { code?: unknown; name?: unknown }).code ?? (error as { name?: unknown }).name;
-    return { problem: `did not answer (${typeof code === 'string' ? code : 'network error'})` };
+    // A timeout is a DOMException, whose `code` is a number: its name says what happened.
+    const { code, name } = error as { code?: unknown; name?: unknown };
+    const reason =
+      typeof code === 'string' ? code : typeof name === 'string' && name !== 'Error' ? name : 'network error';
+    return { problem: `did not answer (${reason})` };
   }
 }
 

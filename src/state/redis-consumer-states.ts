@@ -10,6 +10,7 @@ import {
   type ReloadState,
   reloadStateSchema,
 } from '../consumers/consumer-state.js';
+import { LuaScript } from '../lib/lua-script.js';
 import { stateKeys } from './redis-keys.js';
 
 const FIELD = {
@@ -18,6 +19,13 @@ const FIELD = {
   held: (versionId: string) => `held:${versionId}`,
   runWaiting: 'run-waiting',
 };
+
+/** Sets the waiting run's due time unless an earlier (or equal) one is already waiting. */
+const KEEP_EARLIEST = new LuaScript(`
+local waiting = tonumber(redis.call('HGET', KEYS[1], ARGV[1]))
+if waiting == nil or tonumber(ARGV[2]) < waiting then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end
+return 0
+`);
 
 /**
  * One hash per policy: `confirm:<consumer>`, `reload:<consumer>` and `held:<versionId>` fields, each a JSON
@@ -72,8 +80,8 @@ export class RedisConsumerStates implements ConsumerStateStore {
   }
 
   async holdRun(policyId: string, dueMs: number): Promise<void> {
-    // HSETNX: the earliest waiting due time stays (one run however many firings waited).
-    await this.#redis.hsetnx(this.#key(policyId), FIELD.runWaiting, String(dueMs));
+    // One run however many firings waited: the earliest, whatever order they came in (replicas, a before-expiry timer).
+    await KEEP_EARLIEST.run(this.#redis, [this.#key(policyId)], [FIELD.runWaiting, String(dueMs)]);
   }
 
   #key(policyId: string): string {

@@ -18,10 +18,10 @@ export async function revoke(deps: ProcessorDeps, job: Job, token: string | unde
   const log = deps.log.child({ policyId: policy.id, step: 'revoke' });
   try {
     const { consumers } = deps;
-    const gate =
-      consumers && confirmingConsumers(policy.consumers).length > 0
-        ? await passConsumerGate({ ...deps, consumers }, job, token, policy, payload, log)
-        : { releaseHold: false };
+    const gated = consumers !== undefined && confirmingConsumers(policy.consumers).length > 0;
+    const gate = gated
+      ? await passConsumerGate({ ...deps, consumers }, job, token, policy, payload, log)
+      : { releaseHold: false };
     const outcome = await revokeDisplaced(
       deps,
       { policy, handle: payload.handle, versionId: payload.versionId, releaseHold: gate.releaseHold },
@@ -49,7 +49,8 @@ export async function revoke(deps: ProcessorDeps, job: Job, token: string | unde
       throw new UnrecoverableError(`revoke refused: ${outcome.refused}`);
     }
     log.info({ handle: payload.handle, outcome }, 'displaced credential revoked');
-    const waitingDueMs = await deps.consumers?.release(policy.id, payload.versionId);
+    // Only a policy whose consumers confirm can hold a version (or have a run waiting for one).
+    const waitingDueMs = gated ? await consumers.release(policy.id, payload.versionId) : undefined;
     if (waitingDueMs !== undefined) {
       const requested = await requestRotation(deps.queue, policy, 'schedule', {
         dueMs: waitingDueMs,
