@@ -5,7 +5,10 @@ const errorBody = {
   type: 'object',
   required: ['error', 'message'],
   properties: {
-    error: { type: 'string', enum: ['unauthorized', 'not_found', 'invalid_request', 'internal'] },
+    error: {
+      type: 'string',
+      enum: ['unauthorized', 'not_found', 'invalid_request', 'not_current', 'internal'],
+    },
     message: { type: 'string' },
   },
 };
@@ -35,6 +38,69 @@ const startDeferral = {
   },
 };
 
+const consumerView = {
+  type: 'object',
+  required: ['name', 'confirmation', 'confirmed', 'reload'],
+  properties: {
+    name: { type: 'string' },
+    confirmation: {
+      type: 'string',
+      enum: ['poll', 'ack', 'none'],
+      description: 'how the consumer says which AWS version it uses: rotor polls it, it acks, or neither',
+    },
+    confirmed: {
+      type: ['boolean', 'null'],
+      description: 'whether it uses the current version; null when it has no confirmation',
+    },
+    confirmedVersionId: {
+      type: 'string',
+      description: 'the AWS version it last said it uses (an older one: it is behind)',
+    },
+    confirmedAt: { type: 'integer', description: 'epoch ms' },
+    reload: {
+      type: ['object', 'null'],
+      description:
+        'its reload hook for the current version (an outcome for an older version is `pending`); null when it has none',
+      required: ['state'],
+      properties: {
+        state: { type: 'string', enum: ['reloading', 'failed', 'pending'] },
+        versionId: { type: 'string' },
+        at: { type: 'integer', description: 'epoch ms' },
+        error: { type: 'string', description: 'why the last delivery failed (a status or error code)' },
+      },
+    },
+  },
+};
+const consumersView = {
+  type: 'object',
+  description: 'the policy’s consumers against its current version; absent when it has none',
+  required: ['list', 'unconfirmed', 'held'],
+  properties: {
+    list: { type: 'array', items: { $ref: '#/components/schemas/ConsumerView' } },
+    unconfirmed: {
+      type: 'integer',
+      description: 'consumers with a confirmation that have not confirmed the current version',
+    },
+    held: {
+      type: 'array',
+      description: 'displaced versions kept live past maxGrace because consumers had not confirmed',
+      items: {
+        type: 'object',
+        required: ['versionId', 'since', 'unconfirmed'],
+        properties: {
+          versionId: { type: 'string' },
+          since: { type: 'integer', description: 'epoch ms' },
+          unconfirmed: { type: 'array', items: { type: 'string' } },
+        },
+      },
+    },
+    runWaiting: {
+      type: 'integer',
+      description: 'epoch ms; the due time of a scheduled run that waits until no version is held',
+    },
+  },
+};
+
 const policyStatus = {
   type: 'object',
   required: ['policyId', 'state', 'provider', 'action', 'secretId', 'consecutiveFailures'],
@@ -60,6 +126,7 @@ const policyStatus = {
       type: 'object',
       properties: { kind: { type: 'string' }, message: { type: 'string' }, at: { type: 'integer' } },
     },
+    consumers: { $ref: '#/components/schemas/ConsumersView' },
   },
 };
 
@@ -91,6 +158,12 @@ const runEntry = {
       description: 'the requester started the run although the policy’s windows or a freeze did not allow it',
     },
     deferred: { ...startDeferral, description: 'the run waited for the policy’s windows' },
+    consumers: {
+      type: 'array',
+      description:
+        'on the latest run that made the current version (in `GET /v1/policies/{id}`): each consumer’s state for it',
+      items: { $ref: '#/components/schemas/ConsumerView' },
+    },
     windowOverride: {
       type: 'object',
       description:
@@ -131,8 +204,22 @@ export const openApiDocument = {
   },
   security: [{ bearer: [] }],
   components: {
-    securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
-    schemas: { Error: errorBody, PolicyStatus: policyStatus, RunEntry: runEntry, CorruptJob: corruptJob },
+    securitySchemes: {
+      bearer: { type: 'http', scheme: 'bearer' },
+      consumerAck: {
+        type: 'http',
+        scheme: 'bearer',
+        description: 'a consumer’s own ack token (`confirm.ack` in the policy), not an API token',
+      },
+    },
+    schemas: {
+      Error: errorBody,
+      PolicyStatus: policyStatus,
+      ConsumersView: consumersView,
+      ConsumerView: consumerView,
+      RunEntry: runEntry,
+      CorruptJob: corruptJob,
+    },
   },
   paths: {
     '/healthz': {
@@ -255,6 +342,49 @@ export const openApiDocument = {
           '400': errorResponse('invalid body'),
           '401': errorResponse('missing or wrong bearer token'),
           '404': errorResponse('no such policy'),
+        },
+      },
+    },
+    '/v1/policies/{id}/versions/{versionId}/ack': {
+      post: {
+        summary:
+          'A consumer says it uses this AWS version of the policy’s secret; wakes the revokes that wait for it',
+        security: [{ consumerAck: [] }],
+        parameters: [
+          policyIdParam,
+          {
+            name: 'versionId',
+            in: 'path',
+            required: true,
+            schema: { type: 'string', pattern: '^[A-Za-z0-9-]{32,64}$' },
+            description: 'the AWS version id the consumer loaded',
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'the confirmation is stored',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['policyId', 'consumer', 'versionId', 'confirmedAt'],
+                  properties: {
+                    policyId: { type: 'string' },
+                    consumer: { type: 'string', description: 'the consumer the token names' },
+                    versionId: { type: 'string' },
+                    confirmedAt: { type: 'string', format: 'date-time' },
+                  },
+                },
+              },
+            },
+          },
+          '400': errorResponse('not an AWS version id'),
+          '401': errorResponse(
+            'missing or wrong token: not an ack token of one of this policy’s consumers (also for an unknown policy)',
+          ),
+          '409': errorResponse(
+            '`not_current`: the version is not the current version of the policy’s secret',
+          ),
         },
       },
     },

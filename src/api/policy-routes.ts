@@ -1,6 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { PolicyConfig } from '../config/rotor-config.js';
+import type { ConsumersView } from '../consumers/consumer-view.js';
+import type { RunHistoryEntry } from '../domain/policy-record.js';
+import { withConsumers } from '../queue/consumer-statuses.js';
 import { SkippedJobs } from '../queue/corrupt-jobs.js';
 import { fleetStatuses } from '../queue/fleet-view.js';
 import { type PolicyStatus, policyStatus } from '../queue/policy-status.js';
@@ -19,6 +22,17 @@ const rotationRequestSchema = z
   })
   .default({});
 
+/** The consumers' states shown on the latest run that made the current version. */
+function withConsumersOnLatest(
+  history: readonly RunHistoryEntry[],
+  currentVersionId: string | undefined,
+  consumers: ConsumersView | undefined,
+): (RunHistoryEntry & { consumers?: ConsumersView['list'] })[] {
+  if (consumers === undefined || currentVersionId === undefined) return [...history];
+  const latest = history.findIndex((entry) => entry.versionId === currentVersionId);
+  return history.map((entry, index) => (index === latest ? { ...entry, consumers: consumers.list } : entry));
+}
+
 function described(policy: PolicyConfig, status: PolicyStatus) {
   return {
     ...status,
@@ -33,7 +47,9 @@ export function registerPolicyRoutes(app: FastifyInstance, deps: ApiDeps): void 
   // A job whose hash does not parse is left out and named in `corruptJobs`: the other policies still answer.
   app.get('/v1/policies', async () => {
     const policies = [...deps.policies.values()];
-    const { statuses, corruptJobs } = await fleetStatuses(deps.queue, deps.records, policies);
+    const fleet = await fleetStatuses(deps.queue, deps.records, policies);
+    const { corruptJobs } = fleet;
+    const statuses = await withConsumers(deps.consumers, policies, fleet.statuses);
     deps.corruptJobs.note(corruptJobs);
     return {
       policies: policies.map((policy, i) => described(policy, statuses[i] as PolicyStatus)),
@@ -45,12 +61,14 @@ export function registerPolicyRoutes(app: FastifyInstance, deps: ApiDeps): void 
     const policy = deps.policies.get(request.params.id);
     if (!policy) return sendError(reply, 404, 'not_found', `no policy "${request.params.id}" in the config`);
     const skipped = new SkippedJobs();
-    const status = await policyStatus(deps.queue, policy, await deps.records.get(policy.id), skipped);
+    const read = await policyStatus(deps.queue, policy, await deps.records.get(policy.id), skipped);
+    const [status = read] = await withConsumers(deps.consumers, [policy], [read]);
     const corruptJobs = skipped.list();
     deps.corruptJobs.note(corruptJobs);
+    const history = await deps.history.recent(policy.id, HISTORY_SHOWN);
     return {
       policy: described(policy, status),
-      history: await deps.history.recent(policy.id, HISTORY_SHOWN),
+      history: withConsumersOnLatest(history, status.currentVersionId, status.consumers),
       corruptJobs,
     };
   });

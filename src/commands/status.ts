@@ -3,7 +3,9 @@ import type { Command } from 'commander';
 import { ALERT_QUEUE } from '../alerts/alert-jobs.js';
 import { deadDeliveries } from '../alerts/dead-deliveries.js';
 import { configRedactor } from '../config/config-secrets.js';
+import type { ConsumersView, ConsumerView } from '../consumers/consumer-view.js';
 import { connectRedis } from '../daemon/redis-infrastructure.js';
+import { withConsumers } from '../queue/consumer-statuses.js';
 import type { CorruptJob } from '../queue/corrupt-jobs.js';
 import { fleetStatuses } from '../queue/fleet-view.js';
 import type { PolicyStatus } from '../queue/policy-status.js';
@@ -11,6 +13,33 @@ import { deferralReason } from '../queue/rotation-start.js';
 import { loadConfigForCommand } from './load-config-for-command.js';
 
 const iso = (ms: number | undefined) => (ms === undefined ? '-' : new Date(ms).toISOString());
+
+function renderConsumer(consumer: ConsumerView): string {
+  const parts: string[] = [];
+  if (consumer.confirmed === true)
+    parts.push(`confirmed ${iso(consumer.confirmedAt)} (${consumer.confirmation})`);
+  else if (consumer.confirmed === false)
+    parts.push(
+      `unconfirmed (${consumer.confirmation}, ${consumer.confirmedVersionId === undefined ? 'no confirmation yet' : `behind: ${consumer.confirmedVersionId}`})`,
+    );
+  const { reload } = consumer;
+  if (reload !== null)
+    parts.push(`reload ${reload.state}${reload.error === undefined ? '' : ` (${reload.error})`}`);
+  return `  consumer ${consumer.name}: ${parts.join(', ')}`;
+}
+
+function renderConsumers(view: ConsumersView): string[] {
+  return [
+    ...view.list.map(renderConsumer),
+    ...view.held.map(
+      (held) =>
+        `  held version   ${held.versionId} since ${iso(held.since)} (unconfirmed: ${held.unconfirmed.join(', ')})`,
+    ),
+    ...(view.runWaiting === undefined
+      ? []
+      : [`  run waiting    due ${iso(view.runWaiting)}, starts when no version is held`]),
+  ];
+}
 
 function render(status: PolicyStatus): string {
   return [
@@ -25,6 +54,7 @@ function render(status: PolicyStatus): string {
           `  last error     ${status.lastError.message} (${status.lastError.kind}, ${iso(status.lastError.at)})`,
         ]
       : []),
+    ...(status.consumers ? renderConsumers(status.consumers) : []),
   ].join('\n');
 }
 
@@ -49,7 +79,7 @@ export function register(program: Command): void {
   program
     .command('status')
     .description(
-      'show every policy: state, last success and attempt, last error, next run, AWS version, expiry',
+      'show every policy: state, last success and attempt, last error, next run, AWS version, expiry, consumers',
     )
     .requiredOption('--config <file>', 'rotor config file (YAML)')
     .option('--json', 'one JSON document')
@@ -62,7 +92,9 @@ export function register(program: Command): void {
       alertQueue?.on('error', (error) => infra.reachability.failed(error));
       try {
         // A job whose hash does not parse is skipped and named: every other policy still shows.
-        const { statuses, corruptJobs } = await fleetStatuses(infra.queue, infra.records, config.policies);
+        const fleet = await fleetStatuses(infra.queue, infra.records, config.policies);
+        const { corruptJobs } = fleet;
+        const statuses = await withConsumers(infra.consumers, config.policies, fleet.statuses);
         const dead = alertQueue ? await deadDeliveries(alertQueue) : undefined;
         const json = {
           policies: statuses,

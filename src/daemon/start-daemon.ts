@@ -73,6 +73,7 @@ async function openDaemon(config: RotorConfig, options: DaemonOptions, opened: C
     records: infra.records,
     policies: config.policies,
     alertQueue: () => alerting?.queue,
+    consumers: infra.consumers,
   });
   alerting = startAlerting(config, infra, { clock, log, metrics, redactor });
   opened.add('the alert worker', () => alerting?.close());

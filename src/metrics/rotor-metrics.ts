@@ -1,6 +1,9 @@
 import type { Queue } from 'bullmq';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { PolicyConfig } from '../config/rotor-config.js';
+import { confirmingConsumers } from '../consumers/consumer-gate.js';
+import type { ConsumerStateStore } from '../consumers/consumer-state.js';
+import { consumersView } from '../consumers/consumer-view.js';
 import type { PolicyRecord } from '../domain/policy-record.js';
 import { type FleetView, readFleet } from '../queue/fleet-view.js';
 import type { RunMetrics, RunOutcome } from '../queue/run-metrics.js';
@@ -41,6 +44,8 @@ export class RotorMetrics implements RotationMetrics {
     readonly policies: readonly PolicyConfig[];
     /** The alert deliveries' queue, when alerts are configured. */
     readonly alertQueue?: () => Queue | undefined;
+    /** The policies' consumer states, for the consumers that have not confirmed the current version. */
+    readonly consumers?: ConsumerStateStore;
   }) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
@@ -124,6 +129,29 @@ export class RotorMetrics implements RotationMetrics {
       'When the current credential expires',
       (_policy, record) => record.current?.expiresAt,
     );
+    const confirming = source.policies.filter((policy) => confirmingConsumers(policy.consumers).length > 0);
+    const { consumers } = source;
+    if (consumers !== undefined && confirming.length > 0)
+      new Gauge({
+        name: 'rotor_consumers_unconfirmed',
+        help: 'Consumers of the policy that have not confirmed its current version',
+        labelNames: ['policy'],
+        registers,
+        async collect() {
+          this.reset();
+          const [view, states] = await Promise.all([
+            fleet(),
+            consumers.readMany(confirming.map((policy) => policy.id)),
+          ]);
+          for (const policy of confirming) {
+            const state = states.get(policy.id);
+            if (state === undefined) continue;
+            const record = await view.record(policy.id);
+            const shown = consumersView(policy.consumers, record.current?.versionId, state);
+            if (shown !== undefined) this.set({ policy: policy.id }, shown.unconfirmed);
+          }
+        },
+      });
     this.#orphansDeleted = new Counter({
       name: 'rotor_orphans_deleted_total',
       help: 'Credentials rotor made that were neither current, previous nor in flight, deleted by the orphan sweep',

@@ -1,5 +1,6 @@
 import type { Job, Queue } from 'bullmq';
 import type { PolicyConfig } from '../config/rotor-config.js';
+import type { ConsumersView } from '../consumers/consumer-view.js';
 import { jitterOffsetMs } from '../domain/jitter-offset.js';
 import type { PolicyRecord, StartDeferral } from '../domain/policy-record.js';
 import { readJob, readJobsIn, SkippedJobs } from './corrupt-jobs.js';
@@ -25,6 +26,8 @@ export interface PolicyStatus {
   readonly consecutiveFailures: number;
   /** Since when scheduled runs are skipped (failed runs in a row reached the limit); cleared by a success. */
   readonly needsAttentionSince: number | undefined;
+  /** The policy's consumers against the current version; absent when it has none (see `withConsumers`). */
+  readonly consumers?: ConsumersView;
 }
 
 /** A policy's rotation job: running, or waiting (queued, delayed or prioritized; deferred by its windows). */
