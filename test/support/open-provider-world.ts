@@ -14,6 +14,8 @@ export interface PolicyOptions {
   readonly schedule?: string;
   readonly gracePeriod?: string;
   readonly retry?: string;
+  /** More policy keys as a raw YAML block (e.g. consumers, maxGrace, onUnconfirmed). */
+  readonly extra?: string;
 }
 
 /**
@@ -122,6 +124,7 @@ export async function openProviderWorld(
         ...(options.gracePeriod ? [`  gracePeriod: ${options.gracePeriod}`] : []),
         ...(options.retry ? [`  retry: ${options.retry}`] : []),
         ...(target.extraPolicyYaml ? indentBlock(target.extraPolicyYaml, '  ') : []),
+        ...(options.extra ? indentBlock(options.extra, '  ') : []),
         `  secret: { id: ${secretId}, adopt: ${target.initialCredential !== undefined} }`,
       ].join('\n');
     },
