@@ -114,12 +114,16 @@ describe('rotor demo', () => {
     const exited = once(child, 'exit');
 
     await eventually(
-      'a committed rotation, a committed refresh and revoked Moov, TagoIO and Telenor tokens',
+      'a committed rotation, a committed refresh, revoked Moov, TagoIO and Telenor tokens, and the TagoIO consumer reloaded and confirmed',
       () =>
         /demo-ci-runner\s+commit\s+done {2}· AWS version [0-9a-f-]{36}/.test(output) &&
         /demo-deploy-expiry\s+commit/.test(output) &&
         /demo-iot-token\s+revoke\s+displaced credential revoked/.test(output) &&
         /demo-gateway-auth\s+revoke\s+displaced credential revoked/.test(output) &&
+        /demo-gateway-auth\s+reload\s+consumer reloaded the secret {2}· AWS version [0-9a-f-]{36}/.test(
+          output,
+        ) &&
+        /demo-gateway-auth\s+confirm\s+consumer confirmed the new version/.test(output) &&
         /demo-payments-token\s+revoke\s+displaced credential revoked/.test(output)
           ? true
           : undefined,
@@ -134,6 +138,10 @@ describe('rotor demo', () => {
     const ciRunnerSteps = [...output.matchAll(/demo-ci-runner\s+(\w+)/g)].map((match) => match[1]);
     expect(ciRunnerSteps.slice(0, 6)).toEqual(['issue', 'journal', 'stage', 'verify', 'promote', 'commit']);
     expect(output).not.toMatch(/"level"/);
+    // The TagoIO token's revoke waited for its consumer: it confirmed the new version first.
+    expect(output.search(/demo-gateway-auth\s+confirm/)).toBeLessThan(
+      output.search(/demo-gateway-auth\s+revoke/),
+    );
     // No secret of any provider the demo runs is printed, in any encoding: the admin secrets, and every
     // credential the demo rotated into AWS (each policy has some).
     for (const policy of config.policies) expect(issued.get(policy.id)?.length, policy.id).toBeGreaterThan(0);

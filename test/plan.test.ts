@@ -1,4 +1,8 @@
+import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +11,8 @@ import { jitterOffsetMs } from '../src/domain/jitter-offset.js';
 import { formatInZone, nextRuns } from '../src/plan/next-runs.js';
 import { runCli } from './support/cli-run.js';
 import { type EmulatedWorld, startEmulatedWorld } from './support/emulated-world.js';
+import { freePort } from './support/free-port.js';
+import type { WorldSections } from './support/world-config.js';
 
 describe('next run times', () => {
   const from = Date.parse('2026-11-24T12:00:00Z');
@@ -50,9 +56,9 @@ describe('rotor plan', () => {
     await rm(workDir, { recursive: true, force: true });
   });
 
-  async function plan(policies: string) {
+  async function plan(policies: string, sections?: WorldSections) {
     const file = join(workDir, `plan-${Math.random().toString(36).slice(2)}.yaml`);
-    await writeFile(file, world.yaml(policies));
+    await writeFile(file, world.yaml(policies, sections));
     return runCli(file, world.env, 'plan');
   }
 
@@ -153,5 +159,68 @@ describe('rotor plan', () => {
     expect(result.stdout).toMatch(/FAIL {9}cloudflare admin credential and target: .*404/);
     expect(result.stdout).toMatch(/FAIL {9}AWS secret: .*rotation/i);
     expect(result.stderr).toBe('2 checks failed\n');
+  });
+
+  it('reads each consumer’s confirmation URL once: a reachable one shows the version it uses, a down one fails the plan; reload hooks are not called', async () => {
+    const versionId = randomUUID();
+    const requests: string[] = [];
+    const consumer = createServer((req, res) => {
+      requests.push(`${req.method} ${req.url}`);
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ versionId }));
+    });
+    consumer.listen(0, '127.0.0.1');
+    await once(consumer, 'listening');
+    const up = `127.0.0.1:${(consumer.address() as AddressInfo).port}`;
+    const down = `127.0.0.1:${await freePort()}`;
+    const token = world.cloudflare.seedToken({ name: 'consumed', duration: '8760h' });
+    try {
+      const result = await plan(
+        `
+      - id: consumed
+        connection: cf
+        action: rotate
+        target: { serviceTokenId: ${token.id} }
+        schedule: { every: 1d }
+        secret: { id: plan/consumed }
+        consumers:
+          - name: billing-api
+            reload: { url: http://${up}/rotor/reload, secret: { env: WEBHOOK_SECRET } }
+            confirm: { poll: http://${up}/rotor/version, every: 30s }
+          - name: reports
+            confirm: { poll: http://${down}/version }
+          - name: batch
+            confirm: { ack: { env: API_TOKEN_A } }
+    `,
+        // An ack consumer posts to the API: the config has one (plan does not start it).
+        { api: 'host: 127.0.0.1\nport: 0\ntokens:\n  - { env: API_TOKEN_B }' },
+      );
+
+      expect(result.code).toBe(1);
+      expect(result.stdout).toContain(
+        `  consumers    the old secret expires after the grace period; consumers.unconfirmed is alerted before it if they have not confirmed\n`,
+      );
+      expect(result.stdout).toContain(
+        `billing-api: reload hook to ${up} (not called by plan); confirms when`,
+      );
+      expect(result.stdout).toContain(
+        'batch: confirms by ack (POST /v1/policies/consumed/versions/<versionId>/ack)',
+      );
+      expect(result.stdout).toContain(
+        `  ok           consumer billing-api confirmation URL (${up}): reachable, uses version ${versionId}\n`,
+      );
+      expect(result.stdout).toMatch(
+        new RegExp(
+          `FAIL {9}consumer reports confirmation URL \\(${down}\\): did not answer \\(ECONNREFUSED\\)`,
+        ),
+      );
+      expect(result.stderr).toBe('1 check failed\n');
+      expect(requests).toEqual(['GET /rotor/version']);
+      for (const secret of [world.env.WEBHOOK_SECRET, world.env.API_TOKEN_A]) {
+        expect(result.stdout).not.toContain(secret);
+      }
+    } finally {
+      consumer.closeAllConnections();
+      consumer.close();
+    }
   });
 });

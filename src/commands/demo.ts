@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { connectRedis } from '../daemon/redis-infrastructure.js';
 import { startDaemon } from '../daemon/start-daemon.js';
 import { SecretRedactor } from '../domain/secret-redactor.js';
+import type { StepEvent } from '../engine/ports.js';
 import { createLogger } from '../lib/logger.js';
 import { CommandFailure, loadConfigForCommand } from './load-config-for-command.js';
 
@@ -17,13 +18,19 @@ export function register(program: Command): void {
     .option('--redis-url <url>', "Redis to use instead of the config's (e.g. redis://redis:6379 in compose)")
     .action(async (options: { config: string; redisUrl?: string }) => {
       // Loaded here, not at the CLI's start: `rotor start` never loads the demo or an emulator.
-      const [{ clearPrefix }, { startDemoEmulators }, { generateDemoSecrets }, { formatStepLine }] =
-        await Promise.all([
-          import('../demo/clear-prefix.js'),
-          import('../demo/demo-emulators.js'),
-          import('../demo/demo-secrets.js'),
-          import('../demo/step-lines.js'),
-        ]);
+      const [
+        { clearPrefix },
+        { startDemoEmulators },
+        { startDemoConsumers },
+        { generateDemoSecrets },
+        { formatStepLine },
+      ] = await Promise.all([
+        import('../demo/clear-prefix.js'),
+        import('../demo/demo-emulators.js'),
+        import('../demo/demo-consumer.js'),
+        import('../demo/demo-secrets.js'),
+        import('../demo/step-lines.js'),
+      ]);
       const secrets = generateDemoSecrets();
       const loaded = await loadConfigForCommand(options.config, { ...secrets });
       if (options.redisUrl !== undefined && !/^rediss?:\/\/[^/\s]+/.test(options.redisUrl)) {
@@ -41,29 +48,34 @@ export function register(program: Command): void {
               },
             };
       const out = (line: string) => process.stdout.write(`${line}\n`);
+      const policyWidth = Math.max(...config.policies.map((policy) => policy.id.length));
+      const observe = (event: StepEvent) => out(formatStepLine(event, Date.now(), policyWidth));
 
       const infra = connectRedis(config);
       const cleared = await clearPrefix(infra.redis, config.redis.prefix);
       await infra.close();
       const emulators = await startDemoEmulators(config);
+      const consumers = await startDemoConsumers(config, observe).catch(async (error: unknown) => {
+        await emulators.close();
+        throw error;
+      });
       out(`rotor demo: ${config.policies.length} policies from ${options.config}`);
-      for (const line of emulators.described) out(`  ${line}`);
+      for (const line of [...emulators.described, ...consumers.described]) out(`  ${line}`);
       if (cleared > 0) out(`  cleared ${cleared} keys of an earlier demo under "${config.redis.prefix}:"`);
       out('  one line per step; secret values are never printed. Ctrl-C stops.\n');
 
-      const policyWidth = Math.max(...config.policies.map((policy) => policy.id.length));
       const redactor = new SecretRedactor();
       const daemon = await startDaemon(config, {
         // Problems reach the step lines as "failed"/"retrying"; the JSON log keeps only errors here.
         log: createLogger({ level: 'error', redactor }),
         redactor,
-        observe: (event) => out(formatStepLine(event, Date.now(), policyWidth)),
+        observe,
       });
       const stop = () => {
         out('\nstopping: letting in-flight steps finish…');
         daemon
           .stop()
-          .then(() => emulators.close())
+          .then(() => Promise.all([consumers.close(), emulators.close()]))
           .then(
             () => {
               out('stopped.');

@@ -10,6 +10,7 @@ import { systemClock } from '../lib/clock.js';
 import { createHttpClientFactory } from '../lib/http-client.js';
 import { createLogger } from '../lib/logger.js';
 import { connectedServer } from '../lib/redis-peer.js';
+import { consumerChecks, consumerLines } from '../plan/consumer-checks.js';
 import { formatInZone, nextRuns } from '../plan/next-runs.js';
 import { plannedRuns } from '../plan/planned-runs.js';
 import { type CheckResult, preflightChecks } from '../plan/preflight-checks.js';
@@ -85,6 +86,7 @@ function render(policy: PolicyConfig, checks: readonly CheckResult[], nowMs: num
     ...(policy.capability === 'extend' ? [] : [`  grace        ${formatDuration(policy.gracePeriodMs)}`]),
     `  next runs    ${scheduleLines(policy, nowMs)}`,
     ...(policy.windows ? windowLines(policy.windows) : []),
+    ...consumerLines(policy),
     ...checks.map((check) => `  ${(check.ok ? 'ok' : 'FAIL').padEnd(13)}${check.name}: ${check.detail}`),
   ].join('\n');
 }
@@ -117,7 +119,8 @@ export function register(program: Command): void {
         let failed = 0;
         const sections: string[] = [];
         for (const policy of config.policies) {
-          const checks = await preflightChecks(policy, deps);
+          // A consumer's confirmation URL is read once (GET); its reload hook is not called.
+          const checks = (await Promise.all([preflightChecks(policy, deps), consumerChecks(policy)])).flat();
           failed += checks.filter((check) => !check.ok).length;
           sections.push(render(policy, checks, nowMs));
         }

@@ -10,6 +10,8 @@ export interface DemoSecrets {
   readonly ROTOR_DEMO_TAGOIO_TOKEN: string;
   readonly ROTOR_DEMO_MOOV_PUBLIC_KEY: string;
   readonly ROTOR_DEMO_MOOV_SECRET_KEY: string;
+  /** The Standard Webhooks secret rotor signs the demo consumer's reload hook with. */
+  readonly ROTOR_DEMO_CONSUMER_RELOAD_SECRET: string;
 }
 
 export function generateDemoSecrets(): DemoSecrets {
@@ -22,5 +24,6 @@ export function generateDemoSecrets(): DemoSecrets {
     ROTOR_DEMO_TAGOIO_TOKEN: `p-${randomBytes(16).toString('hex')}`,
     ROTOR_DEMO_MOOV_PUBLIC_KEY: `pk_${randomBytes(12).toString('hex')}`,
     ROTOR_DEMO_MOOV_SECRET_KEY: `sk_${randomBytes(20).toString('hex')}`,
+    ROTOR_DEMO_CONSUMER_RELOAD_SECRET: `whsec_${randomBytes(32).toString('base64')}`,
   };
 }

@@ -137,6 +137,8 @@ describe('loading a valid config', () => {
         MOOV_SECRET_KEY: 'sk_test',
         ROTOR_WEBHOOK_SECRET: `whsec_${Buffer.alloc(32, 7).toString('base64')}`,
         ROTOR_SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T0/B0/xyz',
+        GATEWAY_RELOAD_SECRET: `whsec_${Buffer.alloc(32, 9).toString('base64')}`,
+        NBIOT_INGEST_ACK_TOKEN: 'an-ack-token-of-enough-length',
       },
       readFile: async (path) => (path === 'rotor.yaml' ? example : 'global-key-from-file\n'),
     });

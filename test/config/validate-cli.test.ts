@@ -22,6 +22,8 @@ describe('rotor validate', () => {
       MOOV_SECRET_KEY: 'sk_test',
       ROTOR_WEBHOOK_SECRET: `whsec_${Buffer.alloc(32, 7).toString('base64')}`,
       ROTOR_SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T0/B0/xyz',
+      GATEWAY_RELOAD_SECRET: `whsec_${Buffer.alloc(32, 9).toString('base64')}`,
+      NBIOT_INGEST_ACK_TOKEN: 'an-ack-token-of-enough-length',
     });
     expect(result).toMatchObject({
       code: 0,
