@@ -45,7 +45,7 @@ const CASES: readonly QuotaCase[] = [
     name: 'Moov API, test account',
     start: startMoovFixture,
     server: (world) => world.fixture.server,
-    rotations: [300, 50],
+    rotations: [300, 20],
     vendorQuota: { name: 'api', requests: 10, rateLimit: '{ requests: 10, per: 1s }' },
   },
 ];

@@ -116,7 +116,7 @@ export async function scale(ctx: BenchContext): Promise<ScaleResult> {
     }
     ctx.progress(`  warm reconcile ${warm.map((s) => s.toFixed(2)).join(', ')} s; starting rotor`);
     await infra.queue.obliterate({ force: true });
-    const daemon = await measureDaemon(configFile, world.env, { idleMs: ctx.quick ? 20_000 : 60_000 });
+    const daemon = await measureDaemon(configFile, world.env, { idleMs: ctx.quick ? 10_000 : 60_000 });
     ctx.progress(`  started in ${daemon.startS.toFixed(1)} s; peak RSS ${daemon.peakRssMiB} MiB`);
 
     let limited: LimitedRun | undefined;
