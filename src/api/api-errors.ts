@@ -1,6 +1,12 @@
 import type { FastifyReply } from 'fastify';
 
-export type ApiErrorCode = 'unauthorized' | 'not_found' | 'invalid_request' | 'not_current' | 'internal';
+export type ApiErrorCode =
+  | 'unauthorized'
+  | 'not_found'
+  | 'invalid_request'
+  | 'not_current'
+  | 'held'
+  | 'internal';
 
 /** Every error the API answers has this body: a stable code and a human message, never a secret. */
 export interface ApiErrorBody {

@@ -7,7 +7,7 @@ const errorBody = {
   properties: {
     error: {
       type: 'string',
-      enum: ['unauthorized', 'not_found', 'invalid_request', 'not_current', 'internal'],
+      enum: ['unauthorized', 'not_found', 'invalid_request', 'not_current', 'held', 'internal'],
     },
     message: { type: 'string' },
   },
@@ -326,7 +326,7 @@ export const openApiDocument = {
                   force: {
                     type: 'boolean',
                     description:
-                      'start now even where the policy’s windows or a freeze do not allow it (kept in the run history); replaces a run waiting for them',
+                      'start now even where the policy’s windows or a freeze do not allow it, or while a displaced credential is held for consumers (kept in the run history); replaces a run waiting for the windows',
                   },
                 },
               },
@@ -342,6 +342,9 @@ export const openApiDocument = {
           '400': errorResponse('invalid body'),
           '401': errorResponse('missing or wrong bearer token'),
           '404': errorResponse('no such policy'),
+          '409': errorResponse(
+            '`held`: a displaced credential of the policy is held for consumers that have not confirmed its successor; nothing was requested (`"force": true` rotates anyway)',
+          ),
         },
       },
     },

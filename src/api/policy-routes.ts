@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { PolicyConfig } from '../config/rotor-config.js';
 import type { ConsumersView } from '../consumers/consumer-view.js';
+import { heldRefusal } from '../consumers/held-refusal.js';
 import type { RunHistoryEntry } from '../domain/policy-record.js';
 import { withConsumers } from '../queue/consumer-statuses.js';
 import { SkippedJobs } from '../queue/corrupt-jobs.js';
@@ -81,6 +82,8 @@ export function registerPolicyRoutes(app: FastifyInstance, deps: ApiDeps): void 
       const where = body.error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`);
       return sendError(reply, 400, 'invalid_request', where.join('; '));
     }
+    const held = await heldRefusal(deps.consumers, policy);
+    if (held && body.data.force !== true) return sendError(reply, 409, 'held', `${held} ("force": true)`);
     const requestedBy = body.data.requestedBy ?? 'http-api';
     const { apiTokenName } = request;
     const requested = await requestRotation(deps.queue, policy, 'manual', {
@@ -89,6 +92,7 @@ export function registerPolicyRoutes(app: FastifyInstance, deps: ApiDeps): void 
       ...(body.data.reason === undefined ? {} : { reason: body.data.reason }),
       ...(apiTokenName === undefined ? {} : { apiTokenName }),
       ...(body.data.force === true ? { force: true } : {}),
+      ...(held ? { forcedPastHold: true } : {}),
     });
     const { deferral } = requested;
     request.log.info(

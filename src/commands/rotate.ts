@@ -2,6 +2,7 @@ import { userInfo } from 'node:os';
 import { QueueEvents } from 'bullmq';
 import type { Command } from 'commander';
 import { configRedactor } from '../config/config-secrets.js';
+import { heldRefusal } from '../consumers/held-refusal.js';
 import { connectRedis } from '../daemon/redis-infrastructure.js';
 import { parseDuration } from '../domain/duration.js';
 import { ROTATION_QUEUE } from '../queue/queue-name.js';
@@ -31,7 +32,9 @@ function cliRequester(): string {
 export function register(program: Command): void {
   program
     .command('rotate')
-    .description('rotate a policy now (the running daemon does the work)')
+    .description(
+      'rotate a policy now (the running daemon does the work); exit 4, nothing requested, while a displaced credential is held for its consumers (--force rotates anyway)',
+    )
     .argument('<policy>', 'policy id')
     .requiredOption('--config <file>', 'rotor config file (YAML)')
     .option(
@@ -42,7 +45,7 @@ export function register(program: Command): void {
     .option('--reason <text>', 'why (kept in the run history, for audit)')
     .option(
       '--force',
-      'rotate now even outside the policy’s windows or in a freeze (recorded in the run history)',
+      'rotate now even outside the policy’s windows, in a freeze, or while a displaced credential is held for consumers (recorded in the run history)',
     )
     .action(async (policyId: string, options: RotateOptions) => {
       const timeoutMs = parseDuration(options.timeout);
@@ -60,11 +63,14 @@ export function register(program: Command): void {
       events?.on('error', (error) => infra.reachability.failed(error));
       try {
         await events?.waitUntilReady();
+        const held = await heldRefusal(infra.consumers, policy);
+        if (held && !options.force) throw new CommandFailure(`${held} (--force)`, 4);
         const requested = await requestRotation(infra.queue, policy, 'manual', {
           nowMs: Date.now(),
           requestedBy: cliRequester(),
           ...(options.reason === undefined ? {} : { reason: options.reason }),
           ...(options.force ? { force: true } : {}),
+          ...(held ? { forcedPastHold: true } : {}),
         });
         const { deferral } = requested;
         process.stdout.write(

@@ -27,6 +27,8 @@ export interface RotationRequestOptions {
    * run waiting for the windows is replaced by this one.
    */
   readonly force?: boolean;
+  /** Forced while a displaced credential is held for its consumers: recorded as forced whatever the windows say. */
+  readonly forcedPastHold?: boolean;
   /** A before-expiry run that must start although the windows do not allow it, and why (replaces a waiting run, as `force`). */
   readonly windowOverride?: WindowOverride;
 }
@@ -68,7 +70,7 @@ export async function requestRotation(
     ...(options.reason === undefined ? {} : { reason: options.reason }),
     ...(options.requestedBy === undefined ? {} : { requestedBy: options.requestedBy }),
     ...(options.apiTokenName === undefined ? {} : { apiTokenName: options.apiTokenName }),
-    ...(options.force && planned.deferral ? { forced: true as const } : {}),
+    ...((options.force && planned.deferral) || options.forcedPastHold ? { forced: true as const } : {}),
     ...(options.windowOverride === undefined ? {} : { windowOverride: options.windowOverride }),
     ...(startsAsAsked || planned.deferral === undefined ? {} : { deferred: planned.deferral }),
   };

@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { PolicyConfig } from '../../src/config/rotor-config.js';
 import { scheduledRunId } from '../../src/domain/ids.js';
@@ -6,6 +7,7 @@ import { JOB, revokeJobIdFor } from '../../src/queue/job-payloads.js';
 import { ROTOR_LABEL } from '../../src/sinks/sink.js';
 import { startCloudflareFixture } from '../providers/cloudflare.fixture.js';
 import { startTagoioFixture } from '../providers/tagoio.fixture.js';
+import { runCli } from '../support/cli-run.js';
 import { type ConsumerService, startConsumerService } from '../support/consumer-service.js';
 import { Scene, type SceneSections } from '../support/daemon-scene.js';
 import { eventually } from '../support/eventually.js';
@@ -175,7 +177,7 @@ describe('revokes that wait for consumers', () => {
     );
   });
 
-  it('while a displaced credential is held, a scheduled run waits and starts when the hold is released; a manual run still rotates', async () => {
+  it('while a displaced credential is held, a scheduled run waits and starts when the hold is released; rotor rotate refuses without --force and rotates with it', async () => {
     const service = await startConsumerService();
     // A consumer stuck on a version rotor never made: it confirms nothing.
     service.uses(randomUUID());
@@ -220,9 +222,17 @@ describe('revokes that wait for consumers', () => {
           const dueMs = (await states()).runWaitingDueMs;
           expect(dueMs).toBeDefined();
 
-          // A manual request (rotor rotate) is not held back.
-          await scene.rotate(policy);
-          expect(await scene.infra.history.recent(policy.id)).toHaveLength(runs + 1);
+          // rotor rotate refuses without --force (nothing requested), and rotates with it, recorded as forced.
+          const configFile = join(scene.workDir, 'rotor.yaml');
+          const refused = await runCli(configFile, scene.env, 'rotate', policy.id);
+          expect(refused.code).toBe(4);
+          expect(refused.stderr).toContain(`version ${heldVersion} of secret ${policy.secret.id} is held`);
+          expect(await pendingRotations(scene, policy.id)).toEqual([]);
+          const forced = await runCli(configFile, scene.env, 'rotate', policy.id, '--force', '--wait');
+          expect(forced.code, forced.stderr).toBe(0);
+          const afterForce = await scene.infra.history.recent(policy.id);
+          expect(afterForce).toHaveLength(runs + 1);
+          expect(afterForce[0]).toMatchObject({ trigger: 'manual', outcome: 'succeeded', forced: true });
           expect((await states()).runWaitingDueMs).toBe(dueMs);
 
           const heldBefore = (await states()).held.map((version) => version.versionId);
