@@ -48,8 +48,8 @@ export interface ConsumerStateStore {
   reloaded(policyId: string, consumer: string, state: ReloadState): Promise<void>;
   hold(policyId: string, held: HeldVersion): Promise<void>;
   /**
-   * Forgets a hold (its credential was revoked). When it was the last, returns the due time of the scheduled
-   * run that waited for it (taken: it is returned once).
+   * Forgets a hold (its credential was revoked; a version that was not held costs one command). When it was
+   * the last, returns the due time of the scheduled run that waited for it (taken: it is returned once).
    */
   release(policyId: string, versionId: string): Promise<number | undefined>;
   /** A scheduled run waits while a version is held; the earliest due time waiting is kept. */

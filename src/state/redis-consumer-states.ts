@@ -71,7 +71,8 @@ export class RedisConsumerStates implements ConsumerStateStore {
 
   async release(policyId: string, versionId: string): Promise<number | undefined> {
     const key = this.#key(policyId);
-    await this.#redis.hdel(key, FIELD.held(versionId));
+    // One command when the version was not held (most revokes): nothing else can have changed.
+    if ((await this.#redis.hdel(key, FIELD.held(versionId))) === 0) return undefined;
     const states = await this.read(policyId);
     if (states.held.length > 0 || states.runWaitingDueMs === undefined) return undefined;
     // Two replicas may both take it: the run id of its due time makes the second request join the first.

@@ -45,7 +45,10 @@ interface Scenario {
   readonly consumer: ConsumerService;
   readonly receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
   readonly reloadSecret: string;
-  readonly daemon: Daemon;
+  /** The policy as written, and the config text it was loaded from (a test may reload it changed). */
+  readonly entry: string;
+  readonly env: Readonly<Record<string, string>>;
+  daemon: Daemon;
 }
 
 /** A version of the policy's secret: its AWS id and the credential it holds. */
@@ -91,10 +94,8 @@ describe.each(overlapProviders)('%s: consumers through the daemon', (_providerId
       extra: extra(consumer),
     });
     const alerts = `endpoints:\n  - { name: ops, url: "${receiver.url}", secret: { env: WORLD_WEBHOOK_SECRET }, events: [consumers.unconfirmed] }`;
-    const config = await loadWorldConfig(world.yaml([entry], { alerts }), {
-      ...world.env,
-      [RELOAD_SECRET_ENV]: reloadSecret,
-    });
+    const env = { ...world.env, [RELOAD_SECRET_ENV]: reloadSecret };
+    const config = await loadWorldConfig(world.yaml([entry], { alerts }), env);
     const policy = config.policies[0] as PolicyConfig;
     expect(policy.capability).toBe('overlap');
     scenario = {
@@ -106,6 +107,8 @@ describe.each(overlapProviders)('%s: consumers through the daemon', (_providerId
       consumer,
       receiver,
       reloadSecret,
+      entry,
+      env,
       daemon: await startDaemon(config, { log: memoryLogger('info').log }),
     };
     return scenario;
@@ -295,6 +298,30 @@ describe.each(overlapProviders)('%s: consumers through the daemon', (_providerId
 
     expect(await job.getState()).toBe('completed');
     expect(job.finishedOn).toBeGreaterThanOrEqual(confirmedAt);
+    expect(await vendor.accepts(first.credential)).toBe(false);
+    expect(await vendor.accepts(second.credential)).toBe(true);
+    expect(await labelsOf(opened, first.versionId)).not.toContain(`rotor-held-${first.versionId}`);
+    expect((await infra.consumers.read(policy.id)).held).toEqual([]);
+  });
+
+  it('a held credential is released and revoked when its confirming consumer is removed from the config', async () => {
+    const opened = await open((consumer) => pollingConsumer(consumer.versionUrl, 'hold'));
+    const { vendor, infra, policy, world } = opened;
+    const { first, second, revokeJobId } = await heldDisplacement(opened);
+    expect(await vendor.accepts(first.credential)).toBe(true);
+
+    // The operator drops the consumer (and what only it needed) and restarts rotor on the changed config.
+    const withoutConsumer = opened.entry
+      .split('\n')
+      .filter((line) => !/^\s*(maxGrace|onUnconfirmed|consumers):|^\s*- name: |^\s*confirm: /.test(line))
+      .join('\n');
+    expect(withoutConsumer).not.toContain(CONSUMER);
+    const changed = await loadWorldConfig(world.yaml([withoutConsumer]), opened.env);
+    await opened.daemon.stop();
+    opened.daemon = await startDaemon(changed, { log: memoryLogger('info').log });
+    const job = await finishedWithin(infra.queue, revokeJobId);
+
+    expect(await job.getState(), job.failedReason).toBe('completed');
     expect(await vendor.accepts(first.credential)).toBe(false);
     expect(await vendor.accepts(second.credential)).toBe(true);
     expect(await labelsOf(opened, first.versionId)).not.toContain(`rotor-held-${first.versionId}`);

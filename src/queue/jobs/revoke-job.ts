@@ -21,7 +21,9 @@ export async function revoke(deps: ProcessorDeps, job: Job, token: string | unde
     const gated = consumers !== undefined && confirmingConsumers(policy.consumers).length > 0;
     const gate = gated
       ? await passConsumerGate({ ...deps, consumers }, job, token, policy, payload, log)
-      : { releaseHold: false };
+      : // Nobody left to wait for (the confirming consumers were removed from the config): a hold they
+        // caused is released with the revoke.
+        { releaseHold: true };
     const outcome = await revokeDisplaced(
       deps,
       { policy, handle: payload.handle, versionId: payload.versionId, releaseHold: gate.releaseHold },
@@ -49,8 +51,8 @@ export async function revoke(deps: ProcessorDeps, job: Job, token: string | unde
       throw new UnrecoverableError(`revoke refused: ${outcome.refused}`);
     }
     log.info({ handle: payload.handle, outcome }, 'displaced credential revoked');
-    // Only a policy whose consumers confirm can hold a version (or have a run waiting for one).
-    const waitingDueMs = gated ? await consumers.release(policy.id, payload.versionId) : undefined;
+    // A hold outlives its consumers' removal from the config: it is forgotten with the revoke either way.
+    const waitingDueMs = await consumers?.release(policy.id, payload.versionId);
     if (waitingDueMs !== undefined) {
       const requested = await requestRotation(deps.queue, policy, 'schedule', {
         dueMs: waitingDueMs,
