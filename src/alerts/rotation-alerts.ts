@@ -124,7 +124,8 @@ export function alertConsumersUnconfirmed(
   alerts: AlertSink,
   policy: PolicyConfig,
   state: {
-    readonly displacedVersionId: string;
+    /** Undefined when rotor's record does not know it (a native-grace policy's first rotation). */
+    readonly displacedVersionId: string | undefined;
     readonly currentVersionId: string | undefined;
     readonly unconfirmed: readonly string[];
     readonly outcome: 'held' | 'revoked' | 'expires';
@@ -133,14 +134,14 @@ export function alertConsumersUnconfirmed(
 ): Promise<void> {
   return alerts.publish({
     ...about(policy),
-    id: `evt_unconfirmed_${policy.id}_${state.displacedVersionId}_${state.outcome}`,
+    id: `evt_unconfirmed_${policy.id}_${state.displacedVersionId ?? state.currentVersionId}_${state.outcome}`,
     type: 'consumers.unconfirmed',
     step: 'revoke',
     versionId: state.currentVersionId,
     details: {
       unconfirmed: state.unconfirmed.join(', '),
       outcome: state.outcome,
-      displacedVersionId: state.displacedVersionId,
+      ...(state.displacedVersionId === undefined ? {} : { displacedVersionId: state.displacedVersionId }),
       ...(state.expiresAt === undefined ? {} : { expiresAt: new Date(state.expiresAt).toISOString() }),
     },
   });

@@ -1,6 +1,8 @@
 import { request } from 'undici';
 import type { ConsumerConfirmation } from '../config/rotor-config.js';
+import { boundedText } from '../lib/bounded-body.js';
 import { withDeadline } from '../lib/deadline.js';
+import { errorCode } from '../lib/error-code.js';
 
 type Poll = Extract<ConsumerConfirmation, { kind: 'poll' }>;
 
@@ -31,7 +33,7 @@ export async function pollConfirmation(poll: Poll): Promise<PollAnswer> {
         const value = response.headers[poll.header.toLowerCase()];
         return versionIn(Array.isArray(value) ? value[0] : value, `header ${poll.header}`);
       }
-      const text = await boundedText(response.body);
+      const text = await boundedText(response.body, MAX_BODY_BYTES);
       if (text === undefined) return { problem: `answered more than ${MAX_BODY_BYTES} bytes` };
       let body: unknown;
       try {
@@ -48,10 +50,8 @@ export async function pollConfirmation(poll: Poll): Promise<PollAnswer> {
     });
   } catch (error) {
     // A timeout is a DOMException, whose `code` is a number: its name says what happened.
-    const { code, name } = error as { code?: unknown; name?: unknown };
-    const reason =
-      typeof code === 'string' ? code : typeof name === 'string' && name !== 'Error' ? name : 'network error';
-    return { problem: `did not answer (${reason})` };
+    const code = errorCode(error);
+    return { problem: `did not answer (${code === undefined || code === 'Error' ? 'network error' : code})` };
   }
 }
 
@@ -59,15 +59,4 @@ function versionIn(value: unknown, where: string): PollAnswer {
   if (typeof value !== 'string') return { problem: `answered without a version id in its ${where}` };
   if (!VERSION_ID.test(value)) return { problem: `answered a ${where} that is not an AWS version id` };
   return { versionId: value };
-}
-
-async function boundedText(body: AsyncIterable<Buffer>): Promise<string | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES) return undefined;
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }

@@ -1,10 +1,11 @@
 import { once } from 'node:events';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { Webhook } from 'standardwebhooks';
 import type { ConsumerConfig, PolicyConfig, RotorConfig } from '../config/rotor-config.js';
 import { listenAddressOf } from '../emulator-harness/listen-address.js';
 import type { StepEvent } from '../engine/ports.js';
+import { boundedText } from '../lib/bounded-body.js';
 
 export interface DemoConsumers {
   /** One line per consumer: its name, policy and where it listens. */
@@ -17,17 +18,6 @@ interface ReloadMessage {
 }
 
 const MAX_BODY_BYTES = 64 * 1024;
-
-async function bodyOf(req: IncomingMessage): Promise<string | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES) return undefined;
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
 
 /**
  * One consumer as a service would run it: its reload hook verifies rotor's Standard Webhooks signature and reads
@@ -65,7 +55,7 @@ async function startConsumer(
       return;
     }
     void (async () => {
-      const body = await bodyOf(req);
+      const body = await boundedText(req, MAX_BODY_BYTES);
       let message: ReloadMessage;
       try {
         message = verifier.verify(body ?? '', req.headers as Record<string, string>) as ReloadMessage;

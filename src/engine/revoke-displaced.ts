@@ -17,6 +17,8 @@ export interface RevokeRequest {
    * released before the revoke. Without this, a held version is refused.
    */
   readonly releaseHold?: boolean;
+  /** The policy's record, when the caller has just read it (the consumer gate): not read again. */
+  readonly record?: PolicyRecord;
 }
 
 /** `refused`: the version is live (or the job names a credential it does not hold); nothing was revoked. */
@@ -49,7 +51,7 @@ export async function revokeDisplaced(
     const target = { secretId: policy.secret.id, policyId: policy.id, adopt: policy.secret.adopt };
     const [stored, read] = await Promise.all([
       deps.sink.read(target, { versionId: request.versionId }, ctx.signal),
-      deps.records.get(policy.id),
+      request.record ?? deps.records.get(policy.id),
     ]);
     // A record Redis lost is rebuilt from AWS first: nothing is revoked on an empty record's word.
     const record =

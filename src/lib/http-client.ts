@@ -1,6 +1,7 @@
 import { Agent, type Dispatcher, request } from 'undici';
 import { networkFailure } from '../domain/classify-http.js';
 import { withDeadline } from './deadline.js';
+import { errorCode } from './error-code.js';
 
 export type QueryValue = string | number | boolean | undefined;
 
@@ -60,13 +61,6 @@ function flattenHeaders(
     flat[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
   }
   return flat;
-}
-
-function errorCode(error: unknown): string | undefined {
-  if (typeof error !== 'object' || error === null) return undefined;
-  const { code, name } = error as { code?: unknown; name?: unknown };
-  if (typeof code === 'string') return code;
-  return typeof name === 'string' ? name : undefined;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { request } from 'undici';
 import type { Secret } from '../domain/secret.js';
 import { withDeadline } from './deadline.js';
+import { errorCode } from './error-code.js';
 import { signatureHeaders } from './webhook-signing.js';
 
 /** What a receiver did with a signed message: its HTTP status, or why there was none (a code, never the URL). */
@@ -33,7 +34,6 @@ export async function postSigned(
       return { status: response.statusCode };
     });
   } catch (error) {
-    const code = (error as { code?: unknown; name?: unknown }).code ?? (error as { name?: unknown }).name;
-    return { unreachable: typeof code === 'string' ? code : 'network error' };
+    return { unreachable: errorCode(error) ?? 'network error' };
   }
 }

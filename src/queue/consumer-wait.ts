@@ -1,16 +1,22 @@
-import { DelayedError, type Job } from 'bullmq';
+import type { Job } from 'bullmq';
 import { alertConsumersUnconfirmed } from '../alerts/rotation-alerts.js';
 import type { PolicyConfig } from '../config/rotor-config.js';
 import { consumerVerdict, recheckEveryMs } from '../consumers/consumer-gate.js';
 import type { ConsumerStateStore } from '../consumers/consumer-state.js';
+import type { PolicyRecord } from '../domain/policy-record.js';
 import type { Logger } from '../lib/logger.js';
 import { ROTOR_LABEL } from '../sinks/sink.js';
+import { delayJob } from './failure-policy.js';
 import type { RevokePayload } from './job-payloads.js';
 import type { ProcessorDeps } from './processor-deps.js';
 
-/** The revoke may go; `releaseHold`: the consumers confirmed, so a hold they caused is lifted first. */
+/**
+ * The revoke may go; `releaseHold`: the consumers confirmed, so a hold they caused is lifted first. `record`:
+ * the policy's record as the gate read it (rebuilt if Redis lost it), which the revoke need not read again.
+ */
 export interface ConsumerGateOutcome {
   readonly releaseHold: boolean;
+  readonly record: PolicyRecord;
 }
 
 /**
@@ -44,7 +50,7 @@ export async function passConsumerGate(
       states,
     },
   );
-  if (verdict.kind === 'confirmed') return { releaseHold: true };
+  if (verdict.kind === 'confirmed') return { releaseHold: true, record };
   const alertOf = (outcome: 'held' | 'revoked') =>
     deps.alerts
       ? alertConsumersUnconfirmed(deps.alerts, policy, {
@@ -60,7 +66,7 @@ export async function passConsumerGate(
       'maxGrace passed without every consumer confirming: revoking (onUnconfirmed: revoke)',
     );
     await alertOf('revoked');
-    return { releaseHold: false };
+    return { releaseHold: false, record };
   }
   let untilMs: number;
   if (verdict.kind === 'overdue') {
@@ -98,6 +104,5 @@ export async function passConsumerGate(
     versionId: payload.versionId,
     note: verdict.unconfirmed.join(', '),
   });
-  await job.moveToDelayed(untilMs, token);
-  throw new DelayedError(`waiting for consumers ${verdict.unconfirmed.join(', ')}`);
+  return delayJob(job, token, untilMs, `waiting for consumers ${verdict.unconfirmed.join(', ')}`);
 }

@@ -83,12 +83,20 @@ export async function applyFailure(
   throttleBackoffMs: number,
 ): Promise<never> {
   const outcome = outcomeFor(error, nowMs, throttleBackoffMs);
-  if (outcome.kind === 'delay') {
-    await job.moveToDelayed(outcome.untilMs, token);
-    throw new DelayedError(error.message);
-  }
+  if (outcome.kind === 'delay') return delayJob(job, token, outcome.untilMs, error.message);
   if (outcome.kind === 'stop') throw new UnrecoverableError(outcome.reason);
   throw new Error(error.message);
+}
+
+/** Moves the running job back to delayed until `untilMs` without spending an attempt (BullMQ's DelayedError). */
+export async function delayJob(
+  job: Job,
+  token: string | undefined,
+  untilMs: number,
+  reason: string,
+): Promise<never> {
+  await job.moveToDelayed(untilMs, token);
+  throw new DelayedError(reason);
 }
 
 /** Whether this failure ends the job: it stops, or it was the last attempt. */

@@ -1,6 +1,7 @@
-import { DelayedError, type Job } from 'bullmq';
+import type { Job } from 'bullmq';
 import { alertConsumersUnconfirmed } from '../../alerts/rotation-alerts.js';
 import { consumerVerdict } from '../../consumers/consumer-gate.js';
+import { delayJob } from '../failure-policy.js';
 import { consumersCheckPayloadSchema } from '../job-payloads.js';
 import { type ProcessorDeps, parse, policyFor } from '../processor-deps.js';
 
@@ -33,8 +34,7 @@ export async function consumersCheck(
   );
   if (verdict.kind === 'confirmed') return 'confirmed';
   if (verdict.kind === 'waiting') {
-    await job.moveToDelayed(verdict.untilMs, token);
-    throw new DelayedError(`waiting for consumers ${verdict.unconfirmed.join(', ')}`);
+    return delayJob(job, token, verdict.untilMs, `waiting for consumers ${verdict.unconfirmed.join(', ')}`);
   }
   log.error(
     {
@@ -45,7 +45,7 @@ export async function consumersCheck(
   );
   if (deps.alerts)
     await alertConsumersUnconfirmed(deps.alerts, policy, {
-      displacedVersionId: record.previous?.versionId ?? 'unknown',
+      displacedVersionId: record.previous?.versionId,
       currentVersionId: payload.versionId,
       unconfirmed: verdict.unconfirmed,
       outcome: 'expires',

@@ -26,7 +26,13 @@ export async function revoke(deps: ProcessorDeps, job: Job, token: string | unde
         { releaseHold: true };
     const outcome = await revokeDisplaced(
       deps,
-      { policy, handle: payload.handle, versionId: payload.versionId, releaseHold: gate.releaseHold },
+      {
+        policy,
+        handle: payload.handle,
+        versionId: payload.versionId,
+        releaseHold: gate.releaseHold,
+        ...('record' in gate ? { record: gate.record } : {}),
+      },
       {
         http: deps.http(policy.connection),
         log,
