@@ -5,6 +5,7 @@ import { register as registerDemo } from './commands/demo.js';
 import { register as registerEmulators } from './commands/emulators.js';
 import { CommandFailure } from './commands/load-config-for-command.js';
 import { register as registerPlan } from './commands/plan.js';
+import { register as registerRollback } from './commands/rollback.js';
 import { register as registerRotate } from './commands/rotate.js';
 import { register as registerStart } from './commands/start.js';
 import { register as registerStatus } from './commands/status.js';
@@ -22,6 +23,7 @@ const program = new Command('rotor')
 registerValidate(program);
 registerStart(program);
 registerRotate(program);
+registerRollback(program);
 registerStatus(program);
 registerPlan(program);
 registerDemo(program);

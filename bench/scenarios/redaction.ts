@@ -80,6 +80,7 @@ function memorySink(document: Secret<string>): SecretSink {
     read: async () => stored,
     promote: async () => ({ kind: 'promoted' }),
     attachLabel: async () => undefined,
+    moveLabel: async () => undefined,
     detachLabel: async () => undefined,
   };
 }

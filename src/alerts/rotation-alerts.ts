@@ -25,6 +25,33 @@ export function alertRotationSucceeded(
   });
 }
 
+/** The previous credential is AWSCURRENT again; the one it replaced is revoked at `revokeAt`. */
+export function alertRolledBack(
+  alerts: AlertSink,
+  policy: PolicyConfig,
+  rollback: {
+    readonly runId: string;
+    readonly versionId: string;
+    readonly rolledBackVersionId: string;
+    readonly revokeAt: number | undefined;
+    readonly requestedBy: string | undefined;
+    readonly reason: string | undefined;
+  },
+): Promise<void> {
+  return alerts.publish({
+    ...about(policy),
+    type: 'rotation.rolled_back',
+    runId: rollback.runId,
+    versionId: rollback.versionId,
+    details: {
+      rolledBackVersionId: rollback.rolledBackVersionId,
+      ...(rollback.revokeAt === undefined ? {} : { revokeAt: new Date(rollback.revokeAt).toISOString() }),
+      ...(rollback.requestedBy === undefined ? {} : { requestedBy: rollback.requestedBy }),
+      ...(rollback.reason === undefined ? {} : { reason: rollback.reason }),
+    },
+  });
+}
+
 /**
  * A failed attempt: rotation.failed when it was the last, rotation.retrying otherwise, and
  * policy.needs_attention once, when the consecutive failures reach the configured count.

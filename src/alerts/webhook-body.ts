@@ -6,6 +6,7 @@ const headline: Record<AlertEvent['type'], string> = {
   'rotation.retrying': 'rotation failed, retrying',
   'rotation.window_overridden':
     'rotating OUTSIDE its windows: the credential would expire before they allow a start',
+  'rotation.rolled_back': 'ROLLED BACK: the previous credential is current again',
   'revocation.failed': 'revocation FAILED: the displaced credential is still live',
   'revocation.refused': 'revocation REFUSED: the job named a credential still in use (nothing was revoked)',
   'consumers.unconfirmed': 'consumers have NOT confirmed the new version',

@@ -6,6 +6,7 @@ export type ApiErrorCode =
   | 'invalid_request'
   | 'not_current'
   | 'held'
+  | 'rollback_refused'
   | 'internal';
 
 /** Every error the API answers has this body: a stable code and a human message, never a secret. */

@@ -126,6 +126,17 @@ const policyStatus = {
       type: 'object',
       properties: { kind: { type: 'string' }, message: { type: 'string' }, at: { type: 'integer' } },
     },
+    rolledBack: {
+      type: 'object',
+      description:
+        'the latest rollback, until the next rotation: the version it took AWSCURRENT from (labelled `rotor-rolled-back` at AWS, never promoted again), its run and when; the current version is the one it restored',
+      required: ['versionId', 'runId', 'at'],
+      properties: {
+        versionId: { type: 'string' },
+        runId: { type: 'string' },
+        at: { type: 'integer', description: 'epoch ms' },
+      },
+    },
     consumers: { $ref: '#/components/schemas/ConsumersView' },
   },
 };
@@ -135,7 +146,12 @@ const runEntry = {
   required: ['runId', 'trigger', 'startedAt', 'finishedAt', 'durationMs', 'outcome', 'steps'],
   properties: {
     runId: { type: 'string' },
-    trigger: { type: 'string', enum: ['schedule', 'manual', 'expiry', 'initial'] },
+    trigger: {
+      type: 'string',
+      enum: ['schedule', 'manual', 'expiry', 'initial', 'rollback'],
+      description:
+        '`rollback`: the run put the previous credential back (`rotor rollback`); it issued nothing',
+    },
     startedAt: { type: 'integer' },
     finishedAt: { type: 'integer' },
     durationMs: { type: 'integer' },
@@ -175,6 +191,17 @@ const runEntry = {
         ...startBlock,
       },
     },
+  },
+};
+
+const rollbackAccepted = {
+  type: 'object',
+  required: ['runId', 'status', 'fromVersionId', 'toVersionId'],
+  properties: {
+    runId: { type: 'string', description: 'the rollback’s run id (`<policy>-r<epoch ms>`), its job id' },
+    status: { type: 'string', enum: ['queued', 'already-pending'] },
+    fromVersionId: { type: 'string', description: 'the AWS version it takes AWSCURRENT from' },
+    toVersionId: { type: 'string', description: 'the AWS version it restores' },
   },
 };
 
@@ -345,6 +372,50 @@ export const openApiDocument = {
           '409': errorResponse(
             '`held`: a displaced credential of the policy is held for consumers that have not confirmed its successor; nothing was requested (`"force": true` rotates anyway)',
           ),
+        },
+      },
+    },
+    '/v1/policies/{id}/rollback': {
+      post: {
+        summary:
+          'Put the previous credential back as AWSCURRENT, once the daemon has checked it is still live at the vendor',
+        description:
+          'Refused at once (409) where a rollback cannot be safe: native-grace actions (the vendor lets the previous secret die on its own), extend actions (nothing to go back to), no previous version, the previous version already rolled back from, expired or revoked. The daemon then reads the previous version at AWS, checks it at the vendor the way a new credential is verified, takes the policy’s fence (no rotation runs meanwhile), moves AWSCURRENT back with a compare-and-set, cancels its pending revoke, releases a hold on it, labels the version it replaced `rotor-rolled-back` and revokes that one after the grace period (or at once with `revokeNow`). Its outcome is the job’s (`GET /v1/runs/{runId}`), the run history’s (trigger `rollback`) and the `rotation.rolled_back` alert.',
+        parameters: [policyIdParam],
+        requestBody: {
+          required: false,
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                additionalProperties: false,
+                properties: {
+                  reason: { type: 'string', maxLength: 500 },
+                  requestedBy: { type: 'string', maxLength: 200 },
+                  revokeNow: {
+                    type: 'boolean',
+                    description:
+                      'revoke the rolled-back credential at once instead of after the grace period',
+                  },
+                },
+              },
+            },
+          },
+        },
+        responses: {
+          '202': {
+            description:
+              'the rollback is queued: `runId` names it, `fromVersionId` is the version it takes out of use, `toVersionId` the one it restores',
+            content: { 'application/json': { schema: rollbackAccepted } },
+          },
+          '200': {
+            description: 'a rollback of the policy was already pending; `runId` names it',
+            content: { 'application/json': { schema: rollbackAccepted } },
+          },
+          '400': errorResponse('invalid body'),
+          '401': errorResponse('missing or wrong bearer token'),
+          '404': errorResponse('no such policy'),
+          '409': errorResponse('`rollback_refused`: why a rollback cannot be safe; nothing was requested'),
         },
       },
     },

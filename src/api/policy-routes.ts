@@ -8,6 +8,7 @@ import { withConsumers } from '../queue/consumer-statuses.js';
 import { SkippedJobs } from '../queue/corrupt-jobs.js';
 import { fleetStatuses } from '../queue/fleet-view.js';
 import { type PolicyStatus, policyStatus } from '../queue/policy-status.js';
+import { requestRollback } from '../queue/rollback-requests.js';
 import { requestRotation } from '../queue/rotation-requests.js';
 import type { ApiDeps } from './api-deps.js';
 import { sendError } from './api-errors.js';
@@ -20,6 +21,15 @@ const rotationRequestSchema = z
     requestedBy: z.string().min(1).max(200).optional(),
     /** Start now even outside the policy's windows and freezes (recorded in the run history). */
     force: z.boolean().optional(),
+  })
+  .default({});
+
+const rollbackRequestSchema = z
+  .strictObject({
+    reason: z.string().min(1).max(500).optional(),
+    requestedBy: z.string().min(1).max(200).optional(),
+    /** Revoke the rolled-back credential at once instead of after the policy's grace period. */
+    revokeNow: z.boolean().optional(),
   })
   .default({});
 
@@ -119,6 +129,36 @@ export function registerPolicyRoutes(app: FastifyInstance, deps: ApiDeps): void 
               ...(deferral.freezeReason === undefined ? {} : { freezeReason: deferral.freezeReason }),
             },
           }),
+    });
+  });
+
+  app.post<{ Params: { id: string } }>('/v1/policies/:id/rollback', async (request, reply) => {
+    const policy = deps.policies.get(request.params.id);
+    if (!policy) return sendError(reply, 404, 'not_found', `no policy "${request.params.id}" in the config`);
+    const body = rollbackRequestSchema.safeParse(request.body ?? undefined);
+    if (!body.success) {
+      const where = body.error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`);
+      return sendError(reply, 400, 'invalid_request', where.join('; '));
+    }
+    const requestedBy = body.data.requestedBy ?? 'http-api';
+    const { apiTokenName } = request;
+    const requested = await requestRollback(deps.queue, policy, await deps.records.get(policy.id), {
+      nowMs: deps.clock.now(),
+      requestedBy,
+      ...(body.data.reason === undefined ? {} : { reason: body.data.reason }),
+      ...(apiTokenName === undefined ? {} : { apiTokenName }),
+      ...(body.data.revokeNow === true ? { revokeNow: true } : {}),
+    });
+    if (requested.kind === 'refused') return sendError(reply, 409, 'rollback_refused', requested.reason);
+    request.log.info(
+      { policyId: policy.id, jobId: requested.jobId, joined: requested.joined, requestedBy, apiTokenName },
+      'rollback requested through the API',
+    );
+    return reply.code(requested.joined ? 200 : 202).send({
+      runId: requested.jobId,
+      status: requested.joined ? 'already-pending' : 'queued',
+      fromVersionId: requested.fromVersionId,
+      toVersionId: requested.toVersionId,
     });
   });
 }

@@ -1,4 +1,3 @@
-import { userInfo } from 'node:os';
 import { QueueEvents } from 'bullmq';
 import type { Command } from 'commander';
 import { configRedactor } from '../config/config-secrets.js';
@@ -8,6 +7,7 @@ import { parseDuration } from '../domain/duration.js';
 import { ROTATION_QUEUE } from '../queue/queue-name.js';
 import { requestRotation } from '../queue/rotation-requests.js';
 import { deferralText } from '../queue/rotation-start.js';
+import { cliRequester } from './cli-requester.js';
 import { CommandFailure, loadConfigForCommand } from './load-config-for-command.js';
 
 interface RotateOptions {
@@ -16,16 +16,6 @@ interface RotateOptions {
   readonly timeout: string;
   readonly reason?: string;
   readonly force?: boolean;
-}
-
-/** Who runs `rotor rotate`, for the run history: `cli:<os user>` (`cli:uid-<n>` where the uid has no name). */
-function cliRequester(): string {
-  try {
-    return `cli:${userInfo().username}`;
-  } catch {
-    // A container's arbitrary uid often has no passwd entry.
-    return `cli:uid-${process.getuid?.() ?? 'unknown'}`;
-  }
 }
 
 /** `rotor rotate POLICY`: asks the daemon for a rotation now; `--wait` reports its outcome. */

@@ -48,6 +48,11 @@ function render(status: PolicyStatus): string {
     `  last attempt   ${iso(status.lastAttemptAt)}`,
     `  next run       ${iso(status.nextRunAt)}${status.nextRunDeferred ? ` (${deferralReason(status.nextRunDeferred)})` : ''}`,
     `  AWS version    ${status.currentVersionId ?? '-'}`,
+    ...(status.rolledBack
+      ? [
+          `  rolled back    ${iso(status.rolledBack.at)} from version ${status.rolledBack.versionId} (run ${status.rolledBack.runId})`,
+        ]
+      : []),
     `  expires        ${iso(status.expiresAt)}`,
     ...(status.lastError
       ? [

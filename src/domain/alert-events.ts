@@ -4,6 +4,7 @@ export const alertEventTypes = [
   'rotation.failed',
   'rotation.retrying',
   'rotation.window_overridden',
+  'rotation.rolled_back',
   'revocation.failed',
   'revocation.refused',
   'consumers.unconfirmed',

@@ -22,6 +22,11 @@ export function manualRunId(policyId: string, requestedEpochMs: number): string 
   return `${policyId}-m${requestedEpochMs}`;
 }
 
+/** A rollback's run id: its job id, and the run id its history entry and the policy's current credential carry. */
+export function rollbackRunId(policyId: string, requestedEpochMs: number): string {
+  return `${policyId}-r${requestedEpochMs}`;
+}
+
 /** Whether a run id is one of this policy's rotations (`scheduledRunId` or `manualRunId`). */
 export function isRunOfPolicy(policyId: string, runId: string): boolean {
   const prefix = `${policyId}-`;

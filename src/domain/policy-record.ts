@@ -1,7 +1,10 @@
 import { z } from 'zod';
 
-export const triggers = ['schedule', 'manual', 'expiry', 'initial'] as const;
+/** Why a run started; `rollback` runs issue nothing: they put the previous credential back (`rotor rollback`). */
+export const triggers = ['schedule', 'manual', 'expiry', 'initial', 'rollback'] as const;
 export type Trigger = (typeof triggers)[number];
+/** What starts a rotation job (a rollback is a job of its own). */
+export type RotationTrigger = Exclude<Trigger, 'rollback'>;
 
 /**
  * Last completed checkpoint of the in-flight run. Runs no longer write 'verified' or 'promoted' (both steps are
@@ -65,6 +68,11 @@ export const policyRecordSchema = z.strictObject({
   needsAttentionSince: epochMs.optional(),
   /** When the record was rebuilt from AWS after Redis lost it (its current and previous come from AWS's labels). */
   rebuiltAt: epochMs.optional(),
+  /**
+   * The latest rollback, until the next rotation: the version it took AWSCURRENT from (now `previous`, never
+   * promoted again; AWS carries the same mark as its rotor-rolled-back label) and when.
+   */
+  rolledBack: z.strictObject({ versionId: z.string(), runId: z.string(), at: epochMs }).optional(),
 });
 export type PolicyRecord = z.infer<typeof policyRecordSchema>;
 

@@ -94,3 +94,23 @@ export type RecordRebuilder = (
 
 /** The HTTP clients of one connection: all its calls share the connection's rate limit. */
 export type ConnectionHttp = (connection: ConnectionConfig) => HttpClientFactory;
+
+/** A displaced credential's revoke, as a rollback takes it out of the queue to restore that credential. */
+export interface DisplacedRevoke {
+  readonly handle: string;
+  readonly versionId: string;
+}
+
+/** What cancelling a displaced credential's revoke found: nothing, a revoke taken out, one running, one done. */
+export type RevokeCancellation =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'cancelled' }
+  | { readonly kind: 'running' }
+  | { readonly kind: 'done' };
+
+/** The pending revokes of displaced credentials (the queue's delayed revoke jobs), as a rollback needs them. */
+export interface PendingRevokes {
+  cancel(policy: PolicyConfig, revoke: DisplacedRevoke): Promise<RevokeCancellation>;
+  /** Puts a revoke back (the rollback that cancelled it did not happen): due one grace period from now. */
+  restore(policy: PolicyConfig, revoke: DisplacedRevoke): Promise<void>;
+}

@@ -26,6 +26,7 @@ import type {
   UpdateOptions,
 } from './ports.js';
 import { credentialRefOf } from './rebuild-record.js';
+import { verifyCredential } from './verify-credential.js';
 
 export interface RotationDeps {
   readonly sink: SecretSink;
@@ -441,20 +442,7 @@ class RotationRun {
       secretId: this.#target.secretId,
       version: 'staged',
     });
-    const outcome = await provider.verify(
-      {
-        connection: this.#policy.connection.settings,
-        target: this.#policy.target,
-        credential,
-        handle: inFlight.handle ?? '',
-        settings: this.#policy.verify,
-      },
-      this.#context(),
-    );
-    const note =
-      outcome.kind === 'metadata'
-        ? `metadata only, end-to-end verification is off: ${outcome.reason}`
-        : undefined;
+    const note = await verifyCredential(this.#policy, credential, inFlight.handle ?? '', this.#context());
     if (note) this.#log.warn({ runId: this.#runId }, `verify: ${note}`);
     this.#done('verify', versionId, note);
   }
@@ -512,13 +500,25 @@ class RotationRun {
     };
     await this.#update(
       (record) => {
-        const { inFlight: _finished, lastError: _cleared, needsAttentionSince: _resolved, ...rest } = record;
+        const {
+          inFlight: _finished,
+          lastError: _cleared,
+          needsAttentionSince: _resolved,
+          rolledBack: _superseded,
+          ...rest
+        } = record;
+        // A rollback marks the version it displaced; any other run supersedes the mark.
+        const rolledBack =
+          inFlight.trigger === 'rollback' && displaced !== undefined
+            ? { rolledBack: { versionId: displaced.versionId, runId: this.#runId, at: now } }
+            : {};
         return {
           ...rest,
           ...(displaced === undefined ? {} : { previous: displaced }),
           current: committed,
           lastSuccessAt: now,
           consecutiveFailures: 0,
+          ...rolledBack,
         };
       },
       { history },

@@ -19,6 +19,8 @@ export const JOB = {
   reload: 'reload',
   /** Native-grace actions: alerts before the displaced secret dies if consumers have not confirmed its successor. */
   consumersCheck: 'consumers-check',
+  /** Puts the previous credential back as current (`rotor rollback`, the API). */
+  rollback: 'rollback',
 } as const;
 
 const policyId = z.string().regex(POLICY_ID_PATTERN, 'expected a policy id');
@@ -92,6 +94,18 @@ export const consumersCheckPayloadSchema = z.strictObject({
 });
 export type ConsumersCheckPayload = z.infer<typeof consumersCheckPayloadSchema>;
 
+export const rollbackPayloadSchema = z.strictObject({
+  policyId,
+  runId: z.string().regex(/^[a-z0-9][a-z0-9-]*-r\d+$/, 'expected a rollback run id (<policy>-r<epoch ms>)'),
+  /** AWSCURRENT when the rollback was asked for: the version it takes out of use (a compare-and-set at AWS). */
+  fromVersionId: z.string().min(32).max(64),
+  ...requester,
+  apiTokenName: z.string().min(1).max(100).optional(),
+  /** Revoke the rolled-back credential at once instead of after the policy's grace period. */
+  revokeNow: z.literal(true).optional(),
+});
+export type RollbackPayload = z.infer<typeof rollbackPayloadSchema>;
+
 /** What rotate jobs return (stored by BullMQ as the job's return value): ids only. */
 export interface RotateJobResult {
   readonly runId: string;
@@ -101,8 +115,14 @@ export interface RotateJobResult {
 
 export const schedulerIdFor = (policyIdValue: string): string => `rotate-${policyIdValue}`;
 export const expiryJobIdFor = (policyIdValue: string): string => `expiry-${policyIdValue}`;
-export const reloadJobIdFor = (policyIdValue: string, versionId: string, consumer: string): string =>
-  `reload-${policyIdValue}-${versionId}-${consumer}`;
+/** One reload per version and consumer, and again for each rollback that makes the version current anew. */
+export const reloadJobIdFor = (
+  policyIdValue: string,
+  versionId: string,
+  consumer: string,
+  rollbackRunId?: string,
+): string =>
+  `reload-${policyIdValue}-${versionId}-${consumer}${rollbackRunId === undefined ? '' : `-${rollbackRunId}`}`;
 export const revokeJobIdFor = (policyIdValue: string, versionId: string): string =>
   `revoke-${policyIdValue}-${versionId}`;
 

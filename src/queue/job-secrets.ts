@@ -77,6 +77,10 @@ class CredentialHoldingSink implements SecretSink {
     return this.#sink.attachLabel(target, versionId, label, signal);
   }
 
+  moveLabel(target: SinkTarget, versionId: string, label: string, signal: AbortSignal): Promise<void> {
+    return this.#sink.moveLabel(target, versionId, label, signal);
+  }
+
   detachLabel(target: SinkTarget, versionId: string, label: string, signal: AbortSignal): Promise<void> {
     return this.#sink.detachLabel(target, versionId, label, signal);
   }

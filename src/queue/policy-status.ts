@@ -26,6 +26,11 @@ export interface PolicyStatus {
   readonly consecutiveFailures: number;
   /** Since when scheduled runs are skipped (failed runs in a row reached the limit); cleared by a success. */
   readonly needsAttentionSince: number | undefined;
+  /**
+   * The latest rollback, until the next rotation: the version it took out of use (`versionId`), its run id and
+   * when. The current version is the one it restored.
+   */
+  readonly rolledBack: PolicyRecord['rolledBack'];
   /** The policy's consumers against the current version; absent when it has none (see `withConsumers`). */
   readonly consumers?: ConsumersView;
 }
@@ -195,5 +200,6 @@ export function statusOf(
     expiresAt: record.current?.expiresAt,
     consecutiveFailures: record.consecutiveFailures,
     needsAttentionSince: record.needsAttentionSince,
+    rolledBack: record.rolledBack,
   };
 }

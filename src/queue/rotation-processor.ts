@@ -8,13 +8,14 @@ import { orphanSweep } from './jobs/orphan-sweep-job.js';
 import { reload } from './jobs/reload-job.js';
 import { request } from './jobs/request-job.js';
 import { revoke } from './jobs/revoke-job.js';
+import { type RollbackJobResult, rollback } from './jobs/rollback-job.js';
 import { rotate } from './jobs/rotate-job.js';
 import { trigger } from './jobs/trigger-job.js';
 import type { ProcessorDeps } from './processor-deps.js';
 
 export type { ProcessorDeps } from './processor-deps.js';
 
-type JobResult = RotateJobResult | string | number;
+type JobResult = RotateJobResult | RollbackJobResult | string | number;
 
 /**
  * One processor for rotor's queue: dispatches by job name; a malformed job fails alone, with its reason. Each
@@ -50,6 +51,8 @@ async function processJob(deps: ProcessorDeps, job: Job, token: string | undefin
       return consumersCheck(deps, job, token);
     case JOB.request:
       return request(deps, job);
+    case JOB.rollback:
+      return rollback(deps, job, token);
     case JOB.orphanSweep:
       return orphanSweep(deps);
     case JOB.sweep:

@@ -1,7 +1,7 @@
 import type { Job, Queue } from 'bullmq';
 import type { PolicyConfig } from '../config/rotor-config.js';
 import { manualRunId, scheduledRunId } from '../domain/ids.js';
-import type { StartDeferral, Trigger, WindowOverride } from '../domain/policy-record.js';
+import type { RotationTrigger, StartDeferral, WindowOverride } from '../domain/policy-record.js';
 import { indexDelayedRotation } from './delayed-rotations.js';
 import { BACKOFF_TYPE } from './failure-policy.js';
 import { JOB, type RotatePayload } from './job-payloads.js';
@@ -50,7 +50,7 @@ export interface RequestedRotation {
 export async function requestRotation(
   queue: Queue,
   policy: PolicyConfig,
-  trigger: Trigger,
+  trigger: RotationTrigger,
   options: RotationRequestOptions,
 ): Promise<RequestedRotation> {
   const runId =

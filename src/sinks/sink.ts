@@ -27,6 +27,11 @@ export const STAGE = {
 export const ROTOR_LABEL = {
   held: (versionId: string): string => `rotor-held-${versionId}`,
   isHeld: (label: string): boolean => label.startsWith('rotor-held-'),
+  /**
+   * On the version the latest rollback took AWSCURRENT from: it is never promoted (nor rolled back to) again.
+   * One version carries it at a time; the next rotation supersedes that version anyway.
+   */
+  rolledBack: 'rotor-rolled-back',
 } as const;
 
 export interface SinkSecretState {
@@ -102,6 +107,8 @@ export interface SecretSink {
    * and a labelled version is never deprecated. Idempotent; refused when the label is on another version.
    */
   attachLabel(target: SinkTarget, versionId: string, label: string, signal: AbortSignal): Promise<void>;
+  /** Puts a label of rotor's own on a version, taking it off the version that had it. Idempotent. */
+  moveLabel(target: SinkTarget, versionId: string, label: string, signal: AbortSignal): Promise<void>;
   /** Takes a label off a version; a label not on it is already detached. */
   detachLabel(target: SinkTarget, versionId: string, label: string, signal: AbortSignal): Promise<void>;
 }

@@ -6,10 +6,9 @@ import { revokeDisplaced } from '../../engine/revoke-displaced.js';
 import { logUnexpected } from '../../lib/unexpected-error.js';
 import { passConsumerGate } from '../consumer-wait.js';
 import { applyFailure, asRotationError, isFinalFailure, throttleBackoff } from '../failure-policy.js';
+import { releaseHold } from '../hold-release.js';
 import { revokePayloadSchema } from '../job-payloads.js';
 import { type ProcessorDeps, parse, policyFor } from '../processor-deps.js';
-import { requestRotation } from '../rotation-requests.js';
-import { scheduledPriority } from '../trigger-timing.js';
 
 /** Revokes a displaced credential once its grace period is over; a final failure alerts. */
 export async function revoke(deps: ProcessorDeps, job: Job, token: string | undefined): Promise<string> {
@@ -58,19 +57,7 @@ export async function revoke(deps: ProcessorDeps, job: Job, token: string | unde
     }
     log.info({ handle: payload.handle, outcome }, 'displaced credential revoked');
     // A hold outlives its consumers' removal from the config: it is forgotten with the revoke either way.
-    const waitingDueMs = await consumers?.release(policy.id, payload.versionId);
-    if (waitingDueMs !== undefined) {
-      const requested = await requestRotation(deps.queue, policy, 'schedule', {
-        dueMs: waitingDueMs,
-        delayMs: 0,
-        nowMs: deps.clock.now(),
-        priority: scheduledPriority(policy),
-      });
-      log.info(
-        { runId: requested.jobId },
-        'no version is held any more: the scheduled run that waited starts',
-      );
-    }
+    await releaseHold(deps, policy, payload.versionId, log);
     deps.observe?.({
       policyId: policy.id,
       runId: job.id ?? '',

@@ -264,6 +264,16 @@ export function createAwsSecretsManagerSink(
       }
     },
 
+    async moveLabel(target, versionId, label, signal) {
+      const description = await describeWritable(target, 'UpdateSecretVersionStage', signal);
+      const holder = Object.entries(description.VersionIdsToStages ?? {}).find(([, stages]) =>
+        stages.includes(label),
+      )?.[0];
+      if (holder === versionId) return;
+      // RemoveFromVersionId is checked by AWS: a move that raced another fails instead of leaving two holders.
+      await updateVersionStage(target, { stage: label, moveTo: versionId, removeFrom: holder }, signal);
+    },
+
     async detachLabel(target, versionId, label, signal) {
       try {
         await updateVersionStage(target, { stage: label, moveTo: undefined, removeFrom: versionId }, signal);

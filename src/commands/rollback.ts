@@ -1,0 +1,81 @@
+import { QueueEvents } from 'bullmq';
+import type { Command } from 'commander';
+import { configRedactor } from '../config/config-secrets.js';
+import { connectRedis } from '../daemon/redis-infrastructure.js';
+import { parseDuration } from '../domain/duration.js';
+import type { RollbackJobResult } from '../queue/jobs/rollback-job.js';
+import { ROTATION_QUEUE } from '../queue/queue-name.js';
+import { requestRollback } from '../queue/rollback-requests.js';
+import { cliRequester } from './cli-requester.js';
+import { CommandFailure, loadConfigForCommand } from './load-config-for-command.js';
+
+interface RollbackOptions {
+  readonly config: string;
+  readonly wait?: boolean;
+  readonly timeout: string;
+  readonly reason?: string;
+  readonly revokeNow?: boolean;
+}
+
+/** `rotor rollback POLICY`: asks the daemon to put the previous credential back; `--wait` reports the outcome. */
+export function register(program: Command): void {
+  program
+    .command('rollback')
+    .description(
+      'put the previous credential back as AWSCURRENT (the running daemon checks it is still live at the vendor first); exit 4, nothing requested, when a rollback cannot be safe',
+    )
+    .argument('<policy>', 'policy id')
+    .requiredOption('--config <file>', 'rotor config file (YAML)')
+    .option('--wait', 'wait for the outcome; exit 0 when rolled back, 1 when refused or failed')
+    .option('--timeout <duration>', 'how long --wait waits', '60s')
+    .option('--reason <text>', 'why (kept in the run history, for audit)')
+    .option('--revoke-now', 'revoke the rolled-back credential at once instead of after the grace period')
+    .action(async (policyId: string, options: RollbackOptions) => {
+      const timeoutMs = parseDuration(options.timeout);
+      if (timeoutMs === undefined)
+        throw new CommandFailure(`--timeout expects a duration such as 60s, got "${options.timeout}"`, 2);
+      const config = await loadConfigForCommand(options.config);
+      const policy = config.policies.find((candidate) => candidate.id === policyId);
+      if (!policy) throw new CommandFailure(`no policy "${policyId}" in ${options.config}`, 2);
+      const infra = connectRedis(config);
+      const eventsConnection = options.wait ? infra.blockingConnection() : undefined;
+      const events = eventsConnection
+        ? new QueueEvents(ROTATION_QUEUE, { connection: eventsConnection, prefix: config.redis.prefix })
+        : undefined;
+      events?.on('error', (error) => infra.reachability.failed(error));
+      try {
+        await events?.waitUntilReady();
+        const requested = await requestRollback(infra.queue, policy, await infra.records.get(policy.id), {
+          nowMs: Date.now(),
+          requestedBy: cliRequester(),
+          ...(options.reason === undefined ? {} : { reason: options.reason }),
+          ...(options.revokeNow ? { revokeNow: true } : {}),
+        });
+        if (requested.kind === 'refused')
+          throw new CommandFailure(`rollback refused: ${requested.reason}`, 4);
+        process.stdout.write(
+          `${policy.id}: rollback ${requested.jobId} ${requested.joined ? 'already pending; joined it' : 'requested'}: version ${requested.toVersionId} back in place of ${requested.fromVersionId}\n`,
+        );
+        if (!events) return;
+        const job = await infra.queue.getJob(requested.jobId);
+        if (!job) throw new CommandFailure(`rollback ${requested.jobId} disappeared before it finished`, 1);
+        try {
+          const result = (await job.waitUntilFinished(events, timeoutMs)) as Partial<RollbackJobResult>;
+          const revokeAt =
+            result.revokeAt === undefined
+              ? ''
+              : `; version ${result.rolledBackVersionId} is revoked at ${new Date(result.revokeAt).toISOString()}`;
+          process.stdout.write(
+            `${policy.id}: rolled back; AWSCURRENT is version ${result.versionId}${revokeAt}\n`,
+          );
+        } catch (error) {
+          const reason = error instanceof Error ? error.message : String(error);
+          throw new CommandFailure(configRedactor(config).redact(`${policy.id}: ${reason}`), 1);
+        }
+      } finally {
+        await events?.close();
+        eventsConnection?.disconnect();
+        await infra.close();
+      }
+    });
+}
