@@ -1,12 +1,37 @@
 import type { Job } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
-import type { RunHistoryEntry } from '../domain/policy-record.js';
-import { JOB, type RotateJobResult, rotatePayloadSchema } from '../queue/job-payloads.js';
+import type { RunAudit, RunHistoryEntry, Trigger } from '../domain/policy-record.js';
+import {
+  JOB,
+  type RotateJobResult,
+  rollbackPayloadSchema,
+  rotatePayloadSchema,
+} from '../queue/job-payloads.js';
 import { auditOf } from '../queue/run-audit.js';
 import type { ApiDeps } from './api-deps.js';
 import { sendError } from './api-errors.js';
 
-const RUN_ID = /^([a-z0-9][a-z0-9-]*)-m?\d+$/;
+/** Scheduled (`<policy>-<ms>`), on-demand (`-m<ms>`) and rollback (`-r<ms>`) run ids. */
+const RUN_ID = /^([a-z0-9][a-z0-9-]*)-[mr]?\d+$/;
+
+/** What a run's job says of it: its policy, why it runs, who asked. */
+function requestOf(
+  job: Job | undefined,
+): { readonly policyId: string; readonly trigger: Trigger; readonly audit: RunAudit } | undefined {
+  if (job?.name === JOB.rotate) {
+    const parsed = rotatePayloadSchema.safeParse(job.data);
+    return parsed.success
+      ? { policyId: parsed.data.policyId, trigger: parsed.data.trigger, audit: auditOf(parsed.data) }
+      : undefined;
+  }
+  if (job?.name === JOB.rollback) {
+    const parsed = rollbackPayloadSchema.safeParse(job.data);
+    return parsed.success
+      ? { policyId: parsed.data.policyId, trigger: 'rollback', audit: auditOf(parsed.data) }
+      : undefined;
+  }
+  return undefined;
+}
 
 function fromHistory(entry: RunHistoryEntry) {
   return {
@@ -48,8 +73,8 @@ export function registerRunRoutes(app: FastifyInstance, deps: ApiDeps): void {
       // It finished between the two reads: read it again, so that state, attempts and result agree.
       job = (await deps.queue.getJob(runId)) ?? job;
     }
-    const payload = job?.name === JOB.rotate ? rotatePayloadSchema.safeParse(job.data) : undefined;
-    const policyId = payload?.success ? payload.data.policyId : RUN_ID.exec(runId)?.[1];
+    const asked = requestOf(job);
+    const policyId = asked?.policyId ?? RUN_ID.exec(runId)?.[1];
     const policy = policyId === undefined ? undefined : deps.policies.get(policyId);
     if (!policy) return sendError(reply, 404, 'not_found', `no run "${runId}"`);
 
@@ -68,7 +93,7 @@ export function registerRunRoutes(app: FastifyInstance, deps: ApiDeps): void {
       ...(job
         ? {
             attemptsMade: job.attemptsMade,
-            ...(payload?.success ? { trigger: payload.data.trigger, ...auditOf(payload.data) } : {}),
+            ...(asked ? { trigger: asked.trigger, ...asked.audit } : {}),
             ...(state === 'delayed' ? { dueAt: await delayedUntil(deps, runId) } : {}),
             ...(job.failedReason ? { failedReason: job.failedReason } : {}),
             ...(result?.versionId === undefined ? {} : { versionId: result.versionId }),

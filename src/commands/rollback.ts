@@ -1,12 +1,9 @@
-import { QueueEvents } from 'bullmq';
 import type { Command } from 'commander';
-import { configRedactor } from '../config/config-secrets.js';
-import { connectRedis } from '../daemon/redis-infrastructure.js';
 import { parseDuration } from '../domain/duration.js';
 import type { RollbackJobResult } from '../queue/jobs/rollback-job.js';
-import { ROTATION_QUEUE } from '../queue/queue-name.js';
 import { requestRollback } from '../queue/rollback-requests.js';
 import { cliRequester } from './cli-requester.js';
+import { openCommandQueue } from './command-queue.js';
 import { CommandFailure, loadConfigForCommand } from './load-config-for-command.js';
 
 interface RollbackOptions {
@@ -37,14 +34,9 @@ export function register(program: Command): void {
       const config = await loadConfigForCommand(options.config);
       const policy = config.policies.find((candidate) => candidate.id === policyId);
       if (!policy) throw new CommandFailure(`no policy "${policyId}" in ${options.config}`, 2);
-      const infra = connectRedis(config);
-      const eventsConnection = options.wait ? infra.blockingConnection() : undefined;
-      const events = eventsConnection
-        ? new QueueEvents(ROTATION_QUEUE, { connection: eventsConnection, prefix: config.redis.prefix })
-        : undefined;
-      events?.on('error', (error) => infra.reachability.failed(error));
+      const queue = await openCommandQueue(config, options.wait === true);
+      const { infra } = queue;
       try {
-        await events?.waitUntilReady();
         const requested = await requestRollback(infra.queue, policy, await infra.records.get(policy.id), {
           nowMs: Date.now(),
           requestedBy: cliRequester(),
@@ -56,26 +48,21 @@ export function register(program: Command): void {
         process.stdout.write(
           `${policy.id}: rollback ${requested.jobId} ${requested.joined ? 'already pending; joined it' : 'requested'}: version ${requested.toVersionId} back in place of ${requested.fromVersionId}\n`,
         );
-        if (!events) return;
-        const job = await infra.queue.getJob(requested.jobId);
-        if (!job) throw new CommandFailure(`rollback ${requested.jobId} disappeared before it finished`, 1);
-        try {
-          const result = (await job.waitUntilFinished(events, timeoutMs)) as Partial<RollbackJobResult>;
-          const revokeAt =
-            result.revokeAt === undefined
-              ? ''
-              : `; version ${result.rolledBackVersionId} is revoked at ${new Date(result.revokeAt).toISOString()}`;
-          process.stdout.write(
-            `${policy.id}: rolled back; AWSCURRENT is version ${result.versionId}${revokeAt}\n`,
-          );
-        } catch (error) {
-          const reason = error instanceof Error ? error.message : String(error);
-          throw new CommandFailure(configRedactor(config).redact(`${policy.id}: ${reason}`), 1);
-        }
+        if (!queue.waits) return;
+        const result = (await queue.finished(
+          requested.jobId,
+          timeoutMs,
+          policy.id,
+        )) as Partial<RollbackJobResult>;
+        const revokeAt =
+          result.revokeAt === undefined
+            ? ''
+            : `; version ${result.rolledBackVersionId} is revoked at ${new Date(result.revokeAt).toISOString()}`;
+        process.stdout.write(
+          `${policy.id}: rolled back; AWSCURRENT is version ${result.versionId}${revokeAt}\n`,
+        );
       } finally {
-        await events?.close();
-        eventsConnection?.disconnect();
-        await infra.close();
+        await queue.close();
       }
     });
 }

@@ -1,13 +1,10 @@
-import { QueueEvents } from 'bullmq';
 import type { Command } from 'commander';
-import { configRedactor } from '../config/config-secrets.js';
 import { heldRefusal } from '../consumers/held-refusal.js';
-import { connectRedis } from '../daemon/redis-infrastructure.js';
 import { parseDuration } from '../domain/duration.js';
-import { ROTATION_QUEUE } from '../queue/queue-name.js';
 import { requestRotation } from '../queue/rotation-requests.js';
 import { deferralText } from '../queue/rotation-start.js';
 import { cliRequester } from './cli-requester.js';
+import { openCommandQueue } from './command-queue.js';
 import { CommandFailure, loadConfigForCommand } from './load-config-for-command.js';
 
 interface RotateOptions {
@@ -44,15 +41,9 @@ export function register(program: Command): void {
       const config = await loadConfigForCommand(options.config);
       const policy = config.policies.find((candidate) => candidate.id === policyId);
       if (!policy) throw new CommandFailure(`no policy "${policyId}" in ${options.config}`, 2);
-      const infra = connectRedis(config);
-      // BullMQ leaves a connection it was handed open on close(); this one is ours to disconnect.
-      const eventsConnection = options.wait ? infra.blockingConnection() : undefined;
-      const events = eventsConnection
-        ? new QueueEvents(ROTATION_QUEUE, { connection: eventsConnection, prefix: config.redis.prefix })
-        : undefined;
-      events?.on('error', (error) => infra.reachability.failed(error));
+      const queue = await openCommandQueue(config, options.wait === true);
+      const { infra } = queue;
       try {
-        await events?.waitUntilReady();
         const held = await heldRefusal(infra.consumers, policy);
         if (held && !options.force) throw new CommandFailure(`${held} (--force)`, 4);
         const requested = await requestRotation(infra.queue, policy, 'manual', {
@@ -66,29 +57,20 @@ export function register(program: Command): void {
         process.stdout.write(
           `${policy.id}: rotation ${requested.jobId} ${requested.joined ? 'already pending or running; joined it' : 'requested'}${deferral ? `; ${deferralText(deferral)} (--force rotates now)` : ''}\n`,
         );
-        if (!events) return;
+        if (!queue.waits) return;
         if (deferral && deferral.startsAt - Date.now() > timeoutMs)
           throw new CommandFailure(
             `${policy.id}: not waited for: the rotation starts after --timeout (${options.timeout})`,
             3,
           );
-        const job = await infra.queue.getJob(requested.jobId);
-        if (!job) throw new CommandFailure(`rotation ${requested.jobId} disappeared before it finished`, 1);
-        try {
-          const result = (await job.waitUntilFinished(events, timeoutMs)) as { versionId?: string };
-          process.stdout.write(`${policy.id}: rotated; AWS version ${result.versionId ?? 'unknown'}\n`);
-        } catch (error) {
-          const reason = error instanceof Error ? error.message : String(error);
-          // The job's failedReason, as a daemon stored it: the config's secrets go, whoever wrote it.
-          throw new CommandFailure(
-            configRedactor(config).redact(`${policy.id}: rotation failed: ${reason}`),
-            1,
-          );
-        }
+        const result = (await queue.finished(
+          requested.jobId,
+          timeoutMs,
+          `${policy.id}: rotation failed`,
+        )) as { versionId?: string };
+        process.stdout.write(`${policy.id}: rotated; AWS version ${result.versionId ?? 'unknown'}\n`);
       } finally {
-        await events?.close();
-        eventsConnection?.disconnect();
-        await infra.close();
+        await queue.close();
       }
     });
 }

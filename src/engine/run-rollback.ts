@@ -159,9 +159,6 @@ async function startRollback(
   try {
     const dead = await notLive(deps, request, previous, credential);
     if (dead) return refused(dead);
-    if (stored.stages.includes(ROTOR_LABEL.held(previous.versionId))) {
-      await deps.sink.detachLabel(target, previous.versionId, ROTOR_LABEL.held(previous.versionId), signal);
-    }
     const inFlight: InFlight = {
       runId: request.runId,
       trigger: 'rollback',
@@ -180,6 +177,10 @@ async function startRollback(
       ...fence,
       ...(request.lockToken === undefined ? {} : { lockToken: request.lockToken }),
     });
+    // Held for consumers that never confirmed its successor: it is about to be current again.
+    const heldLabel = ROTOR_LABEL.held(previous.versionId);
+    if (stored.stages.includes(heldLabel))
+      await deps.sink.detachLabel(target, previous.versionId, heldLabel, signal);
     return undefined;
   } catch (error) {
     if (cancellation.kind === 'cancelled') await deps.pendingRevokes.restore(policy, displacedRevoke);
