@@ -194,6 +194,12 @@ const runEntry = {
   },
 };
 
+/** Who asks for an on-demand run and why: kept in its history entry, as given. */
+const requesterProperties = {
+  reason: { type: 'string', maxLength: 500, description: 'why the run is asked for' },
+  requestedBy: { type: 'string', maxLength: 200, description: 'who asks (default `http-api`)' },
+};
+
 const rollbackAccepted = {
   type: 'object',
   required: ['runId', 'status', 'fromVersionId', 'toVersionId'],
@@ -348,8 +354,7 @@ export const openApiDocument = {
                 type: 'object',
                 additionalProperties: false,
                 properties: {
-                  reason: { type: 'string', maxLength: 500 },
-                  requestedBy: { type: 'string', maxLength: 200 },
+                  ...requesterProperties,
                   force: {
                     type: 'boolean',
                     description:
@@ -390,8 +395,7 @@ export const openApiDocument = {
                 type: 'object',
                 additionalProperties: false,
                 properties: {
-                  reason: { type: 'string', maxLength: 500 },
-                  requestedBy: { type: 'string', maxLength: 200 },
+                  ...requesterProperties,
                   revokeNow: {
                     type: 'boolean',
                     description:
