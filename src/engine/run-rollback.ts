@@ -158,7 +158,11 @@ async function startRollback(
   }
   try {
     const dead = await notLive(deps, request, previous, credential);
-    if (dead) return refused(dead);
+    if (dead) {
+      // Put back all the same: revoking a credential the vendor no longer holds is "already gone".
+      if (cancellation.kind === 'cancelled') await deps.pendingRevokes.restore(policy, displacedRevoke);
+      return refused(dead);
+    }
     const inFlight: InFlight = {
       runId: request.runId,
       trigger: 'rollback',
@@ -217,10 +221,17 @@ async function notLive(
     });
     return undefined;
   } catch (error) {
-    if (isRotationError(error) && (error.kind === 'auth' || error.kind === 'not-found')) {
-      return `policy ${policy.id}: the previous credential (version ${previous.versionId}) is no longer live at the vendor (${error.message})`;
+    if (!isRotationError(error) || (error.kind !== 'auth' && error.kind !== 'not-found')) throw error;
+    // A vendor that checks a credential through rotor's own connection (listing it with an admin token) says
+    // `auth` when that connection is refused too: the credential is judged dead only once the connection's
+    // own check passes.
+    if (error.kind === 'auth') {
+      await policy.connection.provider.preflight(
+        { connection: policy.connection.settings, target: policy.target },
+        ctx,
+      );
     }
-    throw error;
+    return `policy ${policy.id}: the previous credential (version ${previous.versionId}) is no longer live at the vendor (${error.message})`;
   }
 }
 

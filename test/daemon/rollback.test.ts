@@ -227,4 +227,41 @@ describe.each(overlapProviders)('%s: rollback through the daemon', (_providerId,
     expect(record.rolledBack).toBeUndefined();
     expect(await infra.queue.getJob(revokeJobIdFor(policy.id, first.versionId))).toBeDefined();
   });
+
+  it('a previous credential the vendor refuses is not restored: the rollback is refused with the reason, and its pending revoke is put back', async () => {
+    const opened = await open();
+    const { infra, policy, aws, vendor } = opened;
+    const first = await rotated(opened);
+    const second = await rotated(opened);
+    vendor.server.faults.add({ route: vendor.verifyRoute, fault: { kind: 'status', status: 401 }, times: 1 });
+
+    const job = await rolledBack(opened);
+
+    expect(await job.getState()).toBe('failed');
+    expect(job.failedReason).toMatch(/rollback refused: .*is no longer live at the vendor/);
+    expect((await aws.version(policy.secret.id, 'AWSCURRENT'))?.versionId).toBe(second.versionId);
+    const revoke = await infra.queue.getJob(revokeJobIdFor(policy.id, first.versionId));
+    expect(await revoke?.getState()).toBe('delayed');
+    expect((await infra.records.get(policy.id)).inFlight).toBeUndefined();
+  });
+
+  it('when rotor’s own connection is refused too, the credential is not judged dead: the rollback fails on the connection, its pending revoke put back, nothing changed', async () => {
+    const opened = await open();
+    const { infra, policy, aws, vendor } = opened;
+    const first = await rotated(opened);
+    const second = await rotated(opened);
+    // The check of the credential and the check of the connection both answered 401.
+    vendor.server.faults.add({ route: '*', fault: { kind: 'status', status: 401 }, times: 2 });
+
+    const job = await rolledBack(opened);
+
+    expect(await job.getState()).toBe('failed');
+    // The connection's own check failed, and that is what the job says: not the credential's death.
+    expect(job.failedReason).toMatch(/failed with HTTP 401/);
+    expect(job.failedReason).not.toMatch(/no longer live/);
+    expect((await aws.version(policy.secret.id, 'AWSCURRENT'))?.versionId).toBe(second.versionId);
+    expect(await vendor.accepts(first.credential)).toBe(true);
+    const revoke = await infra.queue.getJob(revokeJobIdFor(policy.id, first.versionId));
+    expect(await revoke?.getState()).toBe('delayed');
+  });
 });
