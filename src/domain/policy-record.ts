@@ -70,9 +70,11 @@ export const policyRecordSchema = z.strictObject({
   rebuiltAt: epochMs.optional(),
   /**
    * The latest rollback, until the next rotation: the version it took AWSCURRENT from (now `previous`, never
-   * promoted again; AWS carries the same mark as its rotor-rolled-back label) and when.
+   * promoted again; AWS carries the same mark as its rotor-rolled-back label), its credential's handle and when.
    */
-  rolledBack: z.strictObject({ versionId: z.string(), runId: z.string(), at: epochMs }).optional(),
+  rolledBack: z
+    .strictObject({ versionId: z.string(), handle: z.string(), runId: z.string(), at: epochMs })
+    .optional(),
 });
 export type PolicyRecord = z.infer<typeof policyRecordSchema>;
 

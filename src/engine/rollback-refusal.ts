@@ -25,7 +25,7 @@ export function rollbackRefusal(
     return `${about}: no previous version of secret ${policy.secret.id} to go back to (rotor's record holds ${current === undefined ? 'no rotation yet' : 'only the current credential'})`;
   }
   if (expectedCurrent !== undefined && current.versionId !== expectedCurrent) {
-    return `${about}: the policy rotated since the rollback was asked for (AWSCURRENT was version ${expectedCurrent}, it is ${current.versionId} now); nothing was rolled back — ask again if this credential must go too`;
+    return `${about}: the policy rotated since the rollback was asked for (AWSCURRENT was version ${expectedCurrent}, it is ${current.versionId} now): this rollback rolls nothing back — ask again if the current credential must go too`;
   }
   if (record.rolledBack?.versionId === previous.versionId) {
     return `${about}: version ${previous.versionId} is the one the last rollback took out of use; it is never promoted again (rotate to get a new credential)`;

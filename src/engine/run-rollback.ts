@@ -108,7 +108,22 @@ async function startRollback(
   const fence = { known: record, ...(request.owner === undefined ? {} : { owner: request.owner }) };
   if (record.inFlight !== undefined) {
     // Refused with `busy` while the run's job holds its lock: the rollback waits for it, then sees its result.
-    await deps.records.update(policy.id, (unchanged) => unchanged, fence);
+    // A run that ended between the read and this write makes the rollback look again too.
+    const seen = record.inFlight.runId;
+    await deps.records.update(
+      policy.id,
+      (latest) => {
+        if (latest.inFlight?.runId !== seen) {
+          throw new RotationError(
+            'busy',
+            `policy ${policy.id}: run ${seen} ended while the rollback looked at it; it looks again`,
+            { policyId: policy.id },
+          );
+        }
+        return latest;
+      },
+      fence,
+    );
     return refused(
       `policy ${policy.id}: rotation run ${record.inFlight.runId} is unfinished (step ${record.inFlight.step}) and no job is working on it; the policy's next rotation finishes it (rotor rotate), roll back after it if still needed`,
     );

@@ -62,15 +62,27 @@ export interface RotationRequest {
   readonly audit?: RunAudit;
 }
 
+/** A displaced credential to revoke once its grace period is over. */
+export interface DueRevoke {
+  readonly handle: string;
+  readonly versionId: string;
+  readonly dueAt: number;
+}
+
 export interface RotationResult {
   /** The run that completed: the requested one, or an unfinished earlier run this one finished. */
   readonly runId: string;
   readonly versionId: string;
   readonly expiresAt: number | undefined;
   /** For overlap actions: the displaced credential, to revoke once the grace period is over. */
-  readonly revoke:
-    | { readonly handle: string; readonly versionId: string; readonly dueAt: number }
-    | undefined;
+  readonly revoke: DueRevoke | undefined;
+  /**
+   * The credential the policy's last rollback took out of use, when this run is the first rotation after it:
+   * its revoke is made sure of here too (the rollback's own job may have died before scheduling it).
+   */
+  readonly rollbackRevoke?: DueRevoke | undefined;
+  /** Why the finished run started: a job that finished another job's unfinished run may see `rollback`. */
+  readonly trigger: Trigger;
   /** True when the run had already committed (a re-delivered job): nothing was done. */
   readonly alreadyDone: boolean;
   /** The AWS secret's ARN, when this attempt looked the secret up. */
@@ -182,7 +194,10 @@ class RotationRun {
     if (record.current?.runId === this.#request.runId && record.inFlight === undefined) {
       // A re-delivered job of a committed run: hand back its revoke again (the revoke job id is stable).
       const committedAt = record.lastSuccessAt ?? this.#deps.clock.now();
-      return this.#result(record.current, this.#revokeOf(record.previous, record.current, committedAt), true);
+      return this.#result(record.current, this.#revokeOf(record.previous, record.current, committedAt), {
+        alreadyDone: true,
+        trigger: this.#request.trigger,
+      });
     }
     const journaled = journalSlot();
     // An unfinished earlier run is finished first, under its own run id, so its version ids stay stable.
@@ -242,9 +257,27 @@ class RotationRun {
     this.#step = 'commit';
     const displacedAtAws = await this.#displacedOf(displaced, staged.baseVersionId);
     const committedAt = this.#deps.clock.now();
-    const committed = await this.#commit(staged, versionId, startedAt, committedAt, displacedAtAws);
+    const { committed, supersededRollback } = await this.#commit(
+      staged,
+      versionId,
+      startedAt,
+      committedAt,
+      displacedAtAws,
+    );
     const revoke = this.#revokeOf(displacedAtAws, committed, committedAt);
-    return this.#result(committed, revoke, false);
+    return this.#result(committed, revoke, {
+      alreadyDone: false,
+      trigger: staged.trigger,
+      ...(supersededRollback && this.#action.capability === 'overlap'
+        ? {
+            rollbackRevoke: {
+              handle: supersededRollback.handle,
+              versionId: supersededRollback.versionId,
+              dueAt: supersededRollback.at + this.#policy.gracePeriodMs,
+            },
+          }
+        : {}),
+    });
   }
 
   /**
@@ -478,7 +511,7 @@ class RotationRun {
     startedAt: number,
     now: number,
     displaced: CredentialRef | undefined,
-  ): Promise<CredentialRef> {
+  ): Promise<{ committed: CredentialRef; supersededRollback: PolicyRecord['rolledBack'] }> {
     const committed: CredentialRef = {
       runId: this.#runId,
       handle: inFlight.handle ?? '',
@@ -498,19 +531,29 @@ class RotationRun {
       versionId,
       ...this.#request.audit,
     };
+    let supersededRollback: PolicyRecord['rolledBack'];
     await this.#update(
       (record) => {
         const {
           inFlight: _finished,
           lastError: _cleared,
           needsAttentionSince: _resolved,
-          rolledBack: _superseded,
+          rolledBack: superseded,
           ...rest
         } = record;
         // A rollback marks the version it displaced; any other run supersedes the mark.
+        const isRollback = inFlight.trigger === 'rollback';
+        supersededRollback = isRollback ? undefined : superseded;
         const rolledBack =
-          inFlight.trigger === 'rollback' && displaced !== undefined
-            ? { rolledBack: { versionId: displaced.versionId, runId: this.#runId, at: now } }
+          isRollback && displaced !== undefined
+            ? {
+                rolledBack: {
+                  versionId: displaced.versionId,
+                  handle: displaced.handle,
+                  runId: this.#runId,
+                  at: now,
+                },
+              }
             : {};
         return {
           ...rest,
@@ -537,7 +580,7 @@ class RotationRun {
       },
       'rotation succeeded',
     );
-    return committed;
+    return { committed, supersededRollback };
   }
 
   /** The displaced credential of an overlap action, due for revocation one grace period after the commit. */
@@ -615,8 +658,24 @@ class RotationRun {
     );
   }
 
+  /**
+   * Writes the run's checkpoint over the in-flight run this attempt last saw, and only over it: when that run
+   * ended or changed hands meanwhile (committed by the job that owned it just before it lost its lock), the
+   * attempt stops as `busy` and its job starts again from the record as it is, instead of writing a finished
+   * run back.
+   */
   async #checkpoint<T extends InFlight>(inFlight: T, carried: CarriedWrites = {}): Promise<T> {
-    await this.#update((record) => ({ ...record, inFlight }), carried);
+    const seen = this.#record?.inFlight?.runId;
+    await this.#update((record) => {
+      if (record.inFlight?.runId !== seen) {
+        throw new RotationError(
+          'busy',
+          `policy ${this.#policy.id}: the record's run in flight changed under this job (run ${seen ?? 'none'} is now ${record.inFlight?.runId ?? 'none'}); it starts again from the record`,
+          { policyId: this.#policy.id },
+        );
+      }
+      return { ...record, inFlight };
+    }, carried);
     return inFlight;
   }
 
@@ -672,13 +731,17 @@ class RotationRun {
     });
   }
 
-  #result(current: CredentialRef, revoke: RotationResult['revoke'], alreadyDone: boolean): RotationResult {
+  #result(
+    current: CredentialRef,
+    revoke: DueRevoke | undefined,
+    outcome: Pick<RotationResult, 'alreadyDone' | 'trigger' | 'rollbackRevoke'>,
+  ): RotationResult {
     return {
       runId: current.runId,
       versionId: current.versionId,
       expiresAt: current.expiresAt,
       revoke,
-      alreadyDone,
+      ...outcome,
       secretArn: this.#secretArn,
     };
   }

@@ -134,7 +134,12 @@ describe.each(overlapProviders)('%s: rollback through the daemon', (_providerId,
     const record = await infra.records.get(policy.id);
     expect(record.current?.versionId).toBe(first.versionId);
     expect(record.previous?.versionId).toBe(second.versionId);
-    expect(record.rolledBack).toEqual({ versionId: second.versionId, runId: job.id, at: expect.any(Number) });
+    expect(record.rolledBack).toEqual({
+      versionId: second.versionId,
+      handle: record.previous?.handle,
+      runId: job.id,
+      at: expect.any(Number),
+    });
     const [entry] = await infra.history.recent(policy.id, 1);
     expect(entry).toMatchObject({
       runId: job.id,
@@ -263,5 +268,78 @@ describe.each(overlapProviders)('%s: rollback through the daemon', (_providerId,
     expect(await vendor.accepts(first.credential)).toBe(true);
     const revoke = await infra.queue.getJob(revokeJobIdFor(policy.id, first.versionId));
     expect(await revoke?.getState()).toBe('delayed');
+  });
+
+  it('the first rotation after a rollback makes sure the rolled-back credential is revoked, even when the rollback’s job stopped before scheduling it', async () => {
+    const opened = await open();
+    const { infra, policy, vendor } = opened;
+    await rotated(opened);
+    const second = await rotated(opened);
+    const rollback = await rolledBack(opened);
+    const { rolledBack: mark } = await infra.records.get(policy.id);
+    // As if the rollback's job had died between its commit and scheduling the revoke.
+    await (await infra.queue.getJob(revokeJobIdFor(policy.id, second.versionId)))?.remove();
+
+    await rotated(opened);
+
+    const revoke = await infra.queue.getJob(revokeJobIdFor(policy.id, second.versionId));
+    if (!revoke || !mark)
+      throw new Error('the rotation after the rollback scheduled no revoke of the rolled-back credential');
+    expect(revoke.timestamp + (revoke.opts.delay ?? 0)).toBe(mark.at + GRACE_MS);
+    expect(mark.runId).toBe(rollback.id);
+    expect(await (await finishedWithin(infra.queue, revoke.id ?? '')).getState()).toBe('completed');
+    expect(await vendor.accepts(second.credential)).toBe(false);
+  });
+
+  it('a rotation that finds a rollback whose job died holding the fence finishes the rollback, alerts it, then makes the rotation it was asked for', async () => {
+    const opened = await open();
+    const { infra, policy, aws, vendor, receiver } = opened;
+    const first = await rotated(opened);
+    const second = await rotated(opened);
+    const before = await infra.records.get(policy.id);
+    const previous = before.previous;
+    if (!previous) throw new Error('no previous credential after two rotations');
+    // What a rollback job leaves when it dies right after taking the fence: its pending revoke cancelled, its
+    // run in flight at the verified checkpoint, owned by a job that holds no lock any more.
+    await (await infra.queue.getJob(revokeJobIdFor(policy.id, first.versionId)))?.remove();
+    const rollbackRun = rollbackRunId(policy.id, Date.now());
+    await infra.records.update(policy.id, (record) => ({
+      ...record,
+      inFlight: {
+        runId: rollbackRun,
+        trigger: 'rollback',
+        issueAttempt: 0,
+        step: 'verified',
+        startedAt: Date.now(),
+        handle: previous.handle,
+        versionId: previous.versionId,
+        baseVersionId: second.versionId,
+        owner: rollbackRun,
+      },
+    }));
+
+    const third = await rotated(opened);
+
+    expect(third.versionId).not.toBe(first.versionId);
+    expect(await vendor.accepts(third.credential)).toBe(true);
+    const history = await infra.history.recent(policy.id, 2);
+    expect(history.map((entry) => [entry.trigger, entry.versionId])).toEqual([
+      ['manual', third.versionId],
+      ['rollback', first.versionId],
+    ]);
+    const record = await infra.records.get(policy.id);
+    expect(record.previous?.versionId).toBe(first.versionId);
+    expect(await infra.queue.getJob(revokeJobIdFor(policy.id, second.versionId))).toBeDefined();
+    expect(await infra.queue.getJob(revokeJobIdFor(policy.id, first.versionId))).toBeDefined();
+    const alert = await eventually('the rotation.rolled_back alert', () => receiver.delivered()[0], WAIT_MS);
+    expect(alert).toMatchObject({
+      type: 'rotation.rolled_back',
+      data: {
+        runId: rollbackRun,
+        versionId: first.versionId,
+        details: { rolledBackVersionId: second.versionId },
+      },
+    });
+    expect((await aws.version(policy.secret.id, 'AWSPREVIOUS'))?.versionId).toBe(first.versionId);
   });
 });

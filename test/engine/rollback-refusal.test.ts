@@ -132,7 +132,7 @@ describe('rollbackRefusal', () => {
 
     expect(reason).toMatch(/rotated since the rollback was asked for/);
     expect(reason).toContain(`AWSCURRENT was version ${V2}, it is ${V3} now`);
-    expect(reason).toMatch(/nothing was rolled back/);
+    expect(reason).toMatch(/this rollback rolls nothing back/);
   });
 
   it('refuses to go back to the version the last rollback took out of use: it is never promoted again', () => {
@@ -140,7 +140,12 @@ describe('rollbackRefusal', () => {
     const afterRollback = record({
       current: ref(V1),
       previous: ref(V2),
-      rolledBack: { versionId: V2, runId: 'gateway-r1764590400000', at: NOW - 60_000 },
+      rolledBack: {
+        versionId: V2,
+        handle: ref(V2).handle,
+        runId: 'gateway-r1764590400000',
+        at: NOW - 60_000,
+      },
     });
 
     const reason = rollbackRefusal(policy('gateway'), afterRollback, NOW);
@@ -150,7 +155,9 @@ describe('rollbackRefusal', () => {
   });
 
   it('lets a rollback go on when the rollback mark names another version than the previous one', () => {
-    const marked = record({ rolledBack: { versionId: V3, runId: 'gateway-r1', at: NOW - 60_000 } });
+    const marked = record({
+      rolledBack: { versionId: V3, handle: ref(V3).handle, runId: 'gateway-r1', at: NOW - 60_000 },
+    });
 
     expect(rollbackRefusal(policy('gateway'), marked, NOW)).toBeUndefined();
   });

@@ -1,15 +1,20 @@
-import type { Job } from 'bullmq';
-import { alertRotationFailed, alertRotationSucceeded } from '../../alerts/rotation-alerts.js';
+import { DelayedError, type Job } from 'bullmq';
+import {
+  alertRolledBack,
+  alertRotationFailed,
+  alertRotationSucceeded,
+} from '../../alerts/rotation-alerts.js';
 import type { PolicyConfig } from '../../config/rotor-config.js';
 import { RotationError } from '../../domain/errors.js';
 import { recordFailure } from '../../engine/record-failure.js';
-import { runRotation } from '../../engine/run-rotation.js';
+import { type RotationResult, runRotation } from '../../engine/run-rotation.js';
 import { logUnexpected } from '../../lib/unexpected-error.js';
 import { queueConsumersCheck } from '../consumers-check.js';
 import { armExpiryTimer } from '../expiry-timer.js';
 import {
   applyFailure,
   asRotationError,
+  delayJob,
   isFinalFailure,
   outcomeFor,
   throttleBackoff,
@@ -57,6 +62,38 @@ async function waitForRunningJob(
   return applyFailure(job, token, error, nowMs, waitMs);
 }
 
+/**
+ * This job found a rollback whose job had died holding the policy's fence, and finished it (AWSCURRENT holds the
+ * restored credential; the rolled-back one's revoke is scheduled): it is alerted as the rollback it was, and
+ * the job then starts over (no attempt spent) to make the rotation it was asked for.
+ */
+async function finishedRollback(
+  deps: ProcessorDeps,
+  job: Job,
+  token: string | undefined,
+  policy: PolicyConfig,
+  payload: RotatePayload,
+  result: RotationResult,
+): Promise<never> {
+  const nowMs = deps.clock.now();
+  await armExpiryTimer(deps.queue, policy, result.expiresAt, nowMs);
+  deps.log.warn(
+    { policyId: policy.id, runId: payload.runId, rollbackRunId: result.runId, versionId: result.versionId },
+    'finished a rollback whose job had stopped; rotating next',
+  );
+  if (deps.alerts && result.revoke) {
+    await alertRolledBack(deps.alerts, policy, {
+      runId: result.runId,
+      versionId: result.versionId,
+      rolledBackVersionId: result.revoke.versionId,
+      revokeAt: result.revoke.dueAt,
+      requestedBy: undefined,
+      reason: undefined,
+    });
+  }
+  return delayJob(job, token, nowMs, `finished rollback ${result.runId} first; rotating now`);
+}
+
 /** One attempt of a rotation; a failure is booked, alerted and turned into BullMQ's outcome. */
 export async function rotate(
   deps: ProcessorDeps,
@@ -83,6 +120,9 @@ export async function rotate(
       ...(token === undefined ? {} : { lockToken: token }),
     });
     if (result.revoke) await scheduleRevoke(deps.queue, policy, result.revoke, deps.clock.now());
+    if (result.rollbackRevoke)
+      await scheduleRevoke(deps.queue, policy, result.rollbackRevoke, deps.clock.now());
+    if (result.trigger === 'rollback') return finishedRollback(deps, job, token, policy, payload, result);
     await queueReloadHooks(deps.queue, policy, result);
     if (!result.alreadyDone)
       await queueConsumersCheck(deps.queue, policy, {
@@ -96,6 +136,7 @@ export async function rotate(
     }
     return { runId: result.runId, versionId: result.versionId, alreadyDone: result.alreadyDone };
   } catch (caught) {
+    if (caught instanceof DelayedError) throw caught;
     const error = asRotationError(caught, deps.redactor);
     if (!(caught instanceof RotationError)) {
       logUnexpected(
