@@ -13,10 +13,12 @@ import { providerFixtures } from '../providers/all-fixtures.js';
 import { AwsSecrets } from '../support/aws-secrets.js';
 import { type DaemonProcess, startDaemonProcess } from '../support/daemon-process.js';
 import { eventually } from '../support/eventually.js';
+import { recordFaultOutcome } from '../support/fault-ledger.js';
 import { finishedJob } from '../support/finished-job.js';
 import { memoryLogger } from '../support/memory-log.js';
 import type { ProviderFixture } from '../support/provider-fixture.js';
 import { type ProviderWorld, startProviderWorld } from '../support/provider-world.js';
+import { measureOutcome } from '../support/suite-outcome.js';
 
 /** Providers whose actions all keep the displaced credential live until rotor revokes it. */
 const overlapProviders = providerFixtures.filter(([id]) => {
@@ -207,9 +209,12 @@ describe.each(overlapProviders)('%s: a daemon killed mid-rollback', (_providerId
         rotatedTwice(scene, atPromote),
       ]);
 
+      const vendor = world.fixture.server;
+      const issues = () => vendor.calls.handled(world.fixture.issueRoute).length;
+      const issuesBeforeRollbacks = issues();
+
       // (a) Held while the vendor checks the previous credential: its pending revoke is out of the queue,
       // the fence not yet written.
-      const vendor = world.fixture.server;
       vendor.faults.add({
         route: world.fixture.verifyRoute,
         fault: { kind: 'delay', delayMs: KILLED_HOLD_MS },
@@ -295,6 +300,29 @@ describe.each(overlapProviders)('%s: a daemon killed mid-rollback', (_providerId
       }
       await running.stop();
       running = undefined;
+
+      // The fault summary's row: two rollbacks interrupted by one kill, each completed by the next daemon.
+      const measured = await measureOutcome({
+        world,
+        aws,
+        policies: [atVerify, atPromote],
+        texts: [['the daemons’ output', output.join('')]],
+      });
+      const completed = await Promise.all(
+        [verifyJob, promoteJob].map(async (jobId) => (await infra.queue.getJobState(jobId)) === 'completed'),
+      );
+      recordFaultOutcome({
+        suite: 'rollback, daemon killed',
+        faultsInjected: 2,
+        rotationsCompleted: completed.filter(Boolean).length,
+        credentialsLost: measured.lost.length,
+        // A rollback issues nothing: any issue while the rollbacks ran is one too many.
+        duplicateIssues: issues() - issuesBeforeRollbacks,
+        leakedValues: measured.leaks.length,
+      });
+      expect(measured.lost).toEqual([]);
+      expect(measured.leaks).toEqual([]);
+      expect(issues()).toBe(issuesBeforeRollbacks);
     } finally {
       await opened.closeAll();
     }
