@@ -130,9 +130,10 @@ const policyStatus = {
       type: 'object',
       description:
         'the latest rollback, until the next rotation: the version it took AWSCURRENT from (labelled `rotor-rolled-back` at AWS, never promoted again), its run and when; the current version is the one it restored',
-      required: ['versionId', 'runId', 'at'],
+      required: ['versionId', 'handle', 'runId', 'at'],
       properties: {
         versionId: { type: 'string' },
+        handle: { type: 'string', description: 'the rolled-back credential’s non-secret id at the vendor' },
         runId: { type: 'string' },
         at: { type: 'integer', description: 'epoch ms' },
       },
