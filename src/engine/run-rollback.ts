@@ -5,7 +5,7 @@ import type { Secret } from '../domain/secret.js';
 import type { StepContext } from '../providers/provider.js';
 import { ROTOR_LABEL, type SinkTarget, STAGE } from '../sinks/sink.js';
 import { decodeCredential } from './credential-codec.js';
-import type { PendingRevokes } from './ports.js';
+import type { DisplacedRevoke, PendingRevokes } from './ports.js';
 import { rollbackRefusal } from './rollback-refusal.js';
 import { type RotationDeps, type RotationResult, runRotation } from './run-rotation.js';
 import { verifyCredential } from './verify-credential.js';
@@ -40,7 +40,13 @@ export type RollbackOutcome =
     }
   | { readonly kind: 'refused'; readonly reason: string };
 
-const refused = (reason: string): RollbackOutcome => ({ kind: 'refused', reason });
+type Refused = Extract<RollbackOutcome, { kind: 'refused' }>;
+const refused = (reason: string): Refused => ({ kind: 'refused', reason });
+
+const revokeOf = (inFlight: InFlight): DisplacedRevoke => ({
+  handle: inFlight.handle ?? '',
+  versionId: inFlight.versionId ?? '',
+});
 
 /**
  * Puts the policy's previous credential back as AWSCURRENT, as an audited run of its own:
@@ -57,19 +63,37 @@ export async function runRollback(deps: RollbackDeps, request: RollbackRequest):
   const record =
     read.revision === 0 && deps.rebuild ? (await deps.rebuild(policy, request.signal)).record : read;
   const committed = record.current?.runId === request.runId && record.inFlight === undefined;
-  if (!committed && record.inFlight?.runId !== request.runId) {
-    const refusal = await startRollback(deps, request, record);
-    if (refusal) return refusal;
+  // The credential being restored, while the rollback holds the fence: its revoke is out of the queue.
+  let restoring: DisplacedRevoke | undefined;
+  if (record.inFlight?.runId === request.runId) restoring = revokeOf(record.inFlight);
+  else if (!committed) {
+    const started = await startRollback(deps, request, record);
+    if (started.kind === 'refused') return started;
+    restoring = started.restoring;
   }
-  const result = await runRotation(deps, {
-    policy,
-    runId: request.runId,
-    trigger: 'rollback',
-    signal: request.signal,
-    ...(request.owner === undefined ? {} : { owner: request.owner }),
-    ...(request.lockToken === undefined ? {} : { lockToken: request.lockToken }),
-    ...(request.audit === undefined ? {} : { audit: request.audit }),
-  });
+  let result: RotationResult;
+  try {
+    result = await runRotation(deps, {
+      policy,
+      runId: request.runId,
+      trigger: 'rollback',
+      signal: request.signal,
+      ...(request.owner === undefined ? {} : { owner: request.owner }),
+      ...(request.lockToken === undefined ? {} : { lockToken: request.lockToken }),
+      ...(request.audit === undefined ? {} : { audit: request.audit }),
+    });
+  } catch (error) {
+    // AWS refused the promote (the secret moved on) and the run was dropped: the credential stays displaced,
+    // so its revoke goes back. A rollback still in flight is finished later, by whichever job takes the fence.
+    const after = restoring && (await deps.records.get(policy.id));
+    if (
+      restoring &&
+      after?.inFlight?.runId !== request.runId &&
+      after?.current?.versionId !== restoring.versionId
+    )
+      await deps.pendingRevokes.restore(policy, restoring);
+    throw error;
+  }
   const after = await deps.records.get(policy.id);
   const restored = after.current;
   const rolledBack = after.previous;
@@ -103,7 +127,7 @@ async function startRollback(
   deps: RollbackDeps,
   request: RollbackRequest,
   record: PolicyRecord,
-): Promise<RollbackOutcome | undefined> {
+): Promise<Refused | { readonly kind: 'fenced'; readonly restoring: DisplacedRevoke }> {
   const { policy, signal } = request;
   const fence = { known: record, ...(request.owner === undefined ? {} : { owner: request.owner }) };
   if (record.inFlight !== undefined) {
@@ -192,15 +216,30 @@ async function startRollback(
       baseVersionId: request.fromVersionId,
       ...(request.owner === undefined ? {} : { owner: request.owner }),
     };
-    await deps.records.update(policy.id, (latest) => ({ ...latest, inFlight }), {
-      ...fence,
-      ...(request.lockToken === undefined ? {} : { lockToken: request.lockToken }),
-    });
+    await deps.records.update(
+      policy.id,
+      (latest) => {
+        // A run that started or committed since the record was read: the rollback looks again (and waits for it,
+        // or is refused as asked against a superseded version).
+        if (latest.inFlight !== undefined || latest.current?.versionId !== request.fromVersionId) {
+          throw new RotationError(
+            'busy',
+            `policy ${policy.id}: a run started or committed while the rollback checked; it looks again`,
+            { policyId: policy.id },
+          );
+        }
+        return { ...latest, inFlight };
+      },
+      {
+        ...fence,
+        ...(request.lockToken === undefined ? {} : { lockToken: request.lockToken }),
+      },
+    );
     // Held for consumers that never confirmed its successor: it is about to be current again.
     const heldLabel = ROTOR_LABEL.held(previous.versionId);
     if (stored.stages.includes(heldLabel))
       await deps.sink.detachLabel(target, previous.versionId, heldLabel, signal);
-    return undefined;
+    return { kind: 'fenced', restoring: displacedRevoke };
   } catch (error) {
     if (cancellation.kind === 'cancelled') await deps.pendingRevokes.restore(policy, displacedRevoke);
     throw error;

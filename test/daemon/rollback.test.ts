@@ -342,4 +342,38 @@ describe.each(overlapProviders)('%s: rollback through the daemon', (_providerId,
     });
     expect((await aws.version(policy.secret.id, 'AWSPREVIOUS'))?.versionId).toBe(first.versionId);
   });
+
+  it('a hand edit of AWSCURRENT while the rollback holds the fence: AWS refuses its promote, nothing is rolled back, the credential it was restoring gets its revoke back', async () => {
+    const opened = await open();
+    const { world, infra, policy, aws, vendor } = opened;
+    const first = await rotated(opened);
+    const second = await rotated(opened);
+    // The promote is held long enough for a hand edit to come first.
+    world.aws.server.faults.add({
+      route: 'UpdateSecretVersionStage',
+      fault: { kind: 'delay', delayMs: 3_000 },
+      times: 1,
+    });
+    const requested = await requestRollback(infra.queue, policy, await infra.records.get(policy.id), {
+      nowMs: Date.now(),
+    });
+    if (requested.kind === 'refused') throw new Error(requested.reason);
+    await eventually(
+      'the rollback to hold the fence',
+      async () => ((await infra.records.get(policy.id)).inFlight?.trigger === 'rollback' ? true : undefined),
+      WAIT_MS,
+    );
+    const handEdit = await aws.put(policy.secret.id, second.credential, ['AWSCURRENT']);
+
+    const job = await finishedWithin(infra.queue, requested.jobId);
+
+    expect(await job.getState()).toBe('failed');
+    expect(job.failedReason).toContain(`AWSCURRENT is ${handEdit}`);
+    expect((await aws.version(policy.secret.id, 'AWSCURRENT'))?.versionId).toBe(handEdit);
+    const record = await infra.records.get(policy.id);
+    expect(record.inFlight).toBeUndefined();
+    expect(record.rolledBack).toBeUndefined();
+    expect(await infra.queue.getJobState(revokeJobIdFor(policy.id, first.versionId))).toBe('delayed');
+    expect(await vendor.accepts(first.credential)).toBe(true);
+  });
 });

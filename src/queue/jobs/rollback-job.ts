@@ -128,7 +128,6 @@ export async function rollback(
         message: error.message,
         ...(error.details.step === undefined ? {} : { step: error.details.step }),
       });
-      await restoreRevokeIfUnchanged(deps, policy, payload, record);
       if (deps.alerts) {
         await alertRotationFailed(deps.alerts, policy, {
           runId: payload.runId,
@@ -165,21 +164,4 @@ function appendHistory(
     ...audit,
   };
   return deps.records.update(policy.id, (record) => record, { history });
-}
-
-/**
- * A rollback that failed for good before it took the fence may have taken the previous credential's revoke
- * out of the queue: while AWSCURRENT is still the version it would have rolled back from, the revoke is put
- * back (a revoke still queued makes this a no-op). One that took the fence is finished by the next job that
- * takes it, so nothing is put back then.
- */
-async function restoreRevokeIfUnchanged(
-  deps: ProcessorDeps,
-  policy: PolicyConfig,
-  payload: RollbackPayload,
-  record: PolicyRecord,
-): Promise<void> {
-  const { current, previous, inFlight } = record;
-  if (inFlight?.runId === payload.runId || current?.versionId !== payload.fromVersionId || !previous) return;
-  await queuedRevokes(deps.queue, () => deps.clock.now()).restore(policy, previous);
 }
