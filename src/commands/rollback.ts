@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
-import { parseDuration } from '../domain/duration.js';
 import type { RollbackJobResult } from '../queue/jobs/rollback-job.js';
 import { requestRollback } from '../queue/rollback-requests.js';
 import { cliRequester } from './cli-requester.js';
 import { openCommandQueue } from './command-queue.js';
-import { CommandFailure, loadConfigForCommand } from './load-config-for-command.js';
+import { CommandFailure } from './load-config-for-command.js';
+import { policyRequest } from './policy-request.js';
 
 interface RollbackOptions {
   readonly config: string;
@@ -28,12 +28,7 @@ export function register(program: Command): void {
     .option('--reason <text>', 'why (kept in the run history, for audit)')
     .option('--revoke-now', 'revoke the rolled-back credential at once instead of after the grace period')
     .action(async (policyId: string, options: RollbackOptions) => {
-      const timeoutMs = parseDuration(options.timeout);
-      if (timeoutMs === undefined)
-        throw new CommandFailure(`--timeout expects a duration such as 60s, got "${options.timeout}"`, 2);
-      const config = await loadConfigForCommand(options.config);
-      const policy = config.policies.find((candidate) => candidate.id === policyId);
-      if (!policy) throw new CommandFailure(`no policy "${policyId}" in ${options.config}`, 2);
+      const { config, policy, timeoutMs } = await policyRequest(options.config, policyId, options.timeout);
       const queue = await openCommandQueue(config, options.wait === true);
       const { infra } = queue;
       try {

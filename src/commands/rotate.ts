@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
 import { heldRefusal } from '../consumers/held-refusal.js';
-import { parseDuration } from '../domain/duration.js';
 import { requestRotation } from '../queue/rotation-requests.js';
 import { deferralText } from '../queue/rotation-start.js';
 import { cliRequester } from './cli-requester.js';
 import { openCommandQueue } from './command-queue.js';
-import { CommandFailure, loadConfigForCommand } from './load-config-for-command.js';
+import { CommandFailure } from './load-config-for-command.js';
+import { policyRequest } from './policy-request.js';
 
 interface RotateOptions {
   readonly config: string;
@@ -35,12 +35,7 @@ export function register(program: Command): void {
       'rotate now even outside the policy’s windows, in a freeze, or while a displaced credential is held for consumers (recorded in the run history)',
     )
     .action(async (policyId: string, options: RotateOptions) => {
-      const timeoutMs = parseDuration(options.timeout);
-      if (timeoutMs === undefined)
-        throw new CommandFailure(`--timeout expects a duration such as 60s, got "${options.timeout}"`, 2);
-      const config = await loadConfigForCommand(options.config);
-      const policy = config.policies.find((candidate) => candidate.id === policyId);
-      if (!policy) throw new CommandFailure(`no policy "${policyId}" in ${options.config}`, 2);
+      const { config, policy, timeoutMs } = await policyRequest(options.config, policyId, options.timeout);
       const queue = await openCommandQueue(config, options.wait === true);
       const { infra } = queue;
       try {
