@@ -6,7 +6,7 @@ import type { ConsumerStateStore } from '../consumers/consumer-state.js';
 import { consumersView } from '../consumers/consumer-view.js';
 import type { PolicyRecord } from '../domain/policy-record.js';
 import { type FleetView, readFleet } from '../queue/fleet-view.js';
-import type { RunMetrics, RunOutcome } from '../queue/run-metrics.js';
+import type { RollbackOutcome, RunMetrics, RunOutcome } from '../queue/run-metrics.js';
 import type { RedisStateStore } from '../state/redis-state-store.js';
 
 /** What the daemon tells the metrics as it works: the runs' outcomes, and its calls and waits. */
@@ -34,6 +34,7 @@ export class RotorMetrics implements RotationMetrics {
   readonly #providerRequests: Counter<'provider' | 'operation' | 'status'>;
   readonly #webhookDeliveries: Counter<'endpoint' | 'outcome'>;
   readonly #orphansDeleted: Counter<'policy' | 'provider'>;
+  readonly #rollbacks: Counter<'policy' | 'provider' | 'outcome'>;
   readonly #startLateness: Histogram<'trigger'>;
   readonly #rateLimitWait: Histogram<'limit'>;
   readonly #replicaWaitTimeouts: Counter<'waited_for'>;
@@ -152,6 +153,12 @@ export class RotorMetrics implements RotationMetrics {
           }
         },
       });
+    this.#rollbacks = new Counter({
+      name: 'rotor_rollbacks_total',
+      help: 'Rollback jobs by how they ended (rolled-back, refused with nothing changed, failed for good)',
+      labelNames: ['policy', 'provider', 'outcome'],
+      registers,
+    });
     this.#orphansDeleted = new Counter({
       name: 'rotor_orphans_deleted_total',
       help: 'Credentials rotor made that were neither current, previous nor in flight, deleted by the orphan sweep',
@@ -195,6 +202,10 @@ export class RotorMetrics implements RotationMetrics {
     const labels = { policy: policy.id, provider: policy.connection.provider.id };
     this.#rotations.inc({ ...labels, outcome });
     this.#duration.observe(labels, durationMs / 1000);
+  }
+
+  rollbackFinished(policy: PolicyConfig, outcome: RollbackOutcome): void {
+    this.#rollbacks.inc({ policy: policy.id, provider: policy.connection.provider.id, outcome });
   }
 
   orphanDeleted(policy: PolicyConfig): void {

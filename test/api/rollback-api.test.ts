@@ -151,7 +151,7 @@ describe('POST /v1/policies/:id/rollback', () => {
     );
   });
 
-  it('after two rotations: 202 queued naming the version taken out and the one restored; a second request while it is pending joins it with 200; once run, the history keeps who asked and why', async () => {
+  it('after two rotations: 202 queued naming the version taken out and the one restored; a second request while it is pending joins it with 200; once run, the history keeps who asked and why and /metrics counts it', async () => {
     const first = await rotated('gateway');
     const second = await rotated('gateway');
     expect(second).not.toBe(first);
@@ -207,6 +207,10 @@ describe('POST /v1/policies/:id/rollback', () => {
       requestedBy: 'oncall@example.com',
       apiTokenName: 'ops-console',
     });
+    const metrics = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${apiToken}` } });
+    expect(await metrics.text()).toContain(
+      'rotor_rollbacks_total{policy="gateway",provider="tagoio",outcome="rolled-back"} 1',
+    );
   });
 });
 

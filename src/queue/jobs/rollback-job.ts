@@ -61,6 +61,7 @@ export async function rollback(
         kind: 'refused',
         message: outcome.reason,
       });
+      deps.metrics?.rollbackFinished(policy, 'refused');
       throw new UnrecoverableError(`rollback refused: ${outcome.reason}`);
     }
     const { restored, rolledBack, alreadyDone } = outcome;
@@ -76,6 +77,7 @@ export async function rollback(
     });
     await armExpiryTimer(deps.queue, policy, restored.expiresAt, nowMs);
     if (!alreadyDone) {
+      deps.metrics?.rollbackFinished(policy, 'rolled-back');
       log.info(
         {
           versionId: restored.versionId,
@@ -123,6 +125,7 @@ export async function rollback(
     const final = isFinalFailure(error, job.attemptsMade, job.opts.attempts ?? 1, nowMs);
     log[final ? 'error' : 'warn']({ err: error, final }, 'rollback failed');
     if (final) {
+      deps.metrics?.rollbackFinished(policy, 'failed');
       const record = await appendHistory(deps, policy, payload, startedAt, audit, {
         kind: error.kind,
         message: error.message,

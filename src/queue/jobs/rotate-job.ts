@@ -81,6 +81,7 @@ async function finishedRollback(
     { policyId: policy.id, runId: payload.runId, rollbackRunId: result.runId, versionId: result.versionId },
     'finished a rollback whose job had stopped; rotating next',
   );
+  deps.metrics?.rollbackFinished(policy, 'rolled-back');
   if (deps.alerts && result.revoke) {
     await alertRolledBack(deps.alerts, policy, {
       runId: result.runId,
