@@ -7,7 +7,7 @@ import { ROTOR_LABEL, type SinkTarget, STAGE } from '../sinks/sink.js';
 import { decodeCredential } from './credential-codec.js';
 import type { DisplacedRevoke, PendingRevokes } from './ports.js';
 import { rollbackRefusal } from './rollback-refusal.js';
-import { type RotationDeps, type RotationResult, runRotation } from './run-rotation.js';
+import { type DueRevoke, type RotationDeps, type RotationResult, runRotation } from './run-rotation.js';
 import { verifyCredential } from './verify-credential.js';
 
 export interface RollbackDeps extends RotationDeps {
@@ -30,11 +30,12 @@ export interface RollbackRequest {
 export type RollbackOutcome =
   | {
       readonly kind: 'rolled-back';
-      /** The credential AWSCURRENT holds again. */
-      readonly restored: CredentialRef;
-      /** The credential the rollback took out of use, to revoke (`revoke` says when, after the grace period). */
-      readonly rolledBack: CredentialRef;
-      readonly revoke: RotationResult['revoke'];
+      /** The version AWSCURRENT holds again, and when its credential expires. */
+      readonly restored: { readonly versionId: string; readonly expiresAt: number | undefined };
+      /** The version the rollback took out of use (labelled rotor-rolled-back). */
+      readonly rolledBackVersionId: string;
+      /** Its credential's revoke, due one grace period after the commit. */
+      readonly revoke: DueRevoke;
       /** A re-delivered job of a rollback that had committed: nothing was done again. */
       readonly alreadyDone: boolean;
     }
@@ -94,17 +95,12 @@ export async function runRollback(deps: RollbackDeps, request: RollbackRequest):
       await deps.pendingRevokes.restore(policy, restoring);
     throw error;
   }
-  const after = await deps.records.get(policy.id);
-  const restored = after.current;
-  const rolledBack = after.previous;
-  if (
-    restored?.versionId !== result.versionId ||
-    rolledBack === undefined ||
-    rolledBack.versionId === restored.versionId
-  ) {
+  // The commit displaced the version it rolled back from: that is the revoke it hands back.
+  const rolledBack = result.revoke;
+  if (rolledBack === undefined) {
     throw new RotationError(
       'protocol',
-      `policy ${policy.id}: the rollback committed version ${result.versionId}, but rotor's record now holds ${restored?.versionId ?? 'no current version'}`,
+      `policy ${policy.id}: the rollback committed version ${result.versionId} without displacing a credential of the provider`,
       { policyId: policy.id, step: 'commit' },
     );
   }
@@ -112,9 +108,9 @@ export async function runRollback(deps: RollbackDeps, request: RollbackRequest):
   await deps.sink.moveLabel(targetOf(policy), rolledBack.versionId, ROTOR_LABEL.rolledBack, request.signal);
   return {
     kind: 'rolled-back',
-    restored,
-    rolledBack,
-    revoke: result.revoke,
+    restored: { versionId: result.versionId, expiresAt: result.expiresAt },
+    rolledBackVersionId: rolledBack.versionId,
+    revoke: rolledBack,
     alreadyDone: result.alreadyDone,
   };
 }

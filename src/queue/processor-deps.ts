@@ -44,3 +44,17 @@ export function parse<T>(
   if (!parsed.success) throw new UnrecoverableError(payloadProblem(job.name, parsed.error));
   return parsed.data;
 }
+
+/**
+ * The job as the fencing token of the policy's run (its id), and the token its BullMQ lock holds while this
+ * worker owns it: what a run's checkpoints are written under.
+ */
+export function jobFence(
+  job: Job,
+  token: string | undefined,
+): { readonly owner?: string; readonly lockToken?: string } {
+  return {
+    ...(job.id === undefined ? {} : { owner: job.id }),
+    ...(token === undefined ? {} : { lockToken: token }),
+  };
+}

@@ -10,7 +10,7 @@ import { applyFailure, asRotationError, isFinalFailure, throttleBackoff } from '
 import { releaseHold } from '../hold-release.js';
 import { type RollbackPayload, rollbackPayloadSchema } from '../job-payloads.js';
 import { queuedRevokes } from '../pending-revokes.js';
-import { type ProcessorDeps, parse, policyFor } from '../processor-deps.js';
+import { jobFence, type ProcessorDeps, parse, policyFor } from '../processor-deps.js';
 import { queueReloadHooks } from '../reload-hooks.js';
 import { scheduleRevoke } from '../revoke-scheduling.js';
 import { auditOf } from '../run-audit.js';
@@ -51,8 +51,7 @@ export async function rollback(
         fromVersionId: payload.fromVersionId,
         signal: new AbortController().signal,
         audit,
-        ...(job.id === undefined ? {} : { owner: job.id }),
-        ...(token === undefined ? {} : { lockToken: token }),
+        ...jobFence(job, token),
       },
     );
     if (outcome.kind === 'refused') {
@@ -64,11 +63,10 @@ export async function rollback(
       deps.metrics?.rollbackFinished(policy, 'refused');
       throw new UnrecoverableError(`rollback refused: ${outcome.reason}`);
     }
-    const { restored, rolledBack, alreadyDone } = outcome;
+    const { restored, rolledBackVersionId, alreadyDone } = outcome;
     const nowMs = deps.clock.now();
-    const revoke =
-      outcome.revoke && (payload.revokeNow ? { ...outcome.revoke, dueAt: nowMs } : outcome.revoke);
-    if (revoke) await scheduleRevoke(deps.queue, policy, revoke, nowMs);
+    const revoke = payload.revokeNow ? { ...outcome.revoke, dueAt: nowMs } : outcome.revoke;
+    await scheduleRevoke(deps.queue, policy, revoke, nowMs);
     // The restored version may be held for consumers that never confirmed its successor: it is current now.
     await releaseHold(deps, policy, restored.versionId, log);
     await queueReloadHooks(deps.queue, policy, {
@@ -81,8 +79,8 @@ export async function rollback(
       log.info(
         {
           versionId: restored.versionId,
-          rolledBackVersionId: rolledBack.versionId,
-          revokeAt: revoke && new Date(revoke.dueAt).toISOString(),
+          rolledBackVersionId,
+          revokeAt: new Date(revoke.dueAt).toISOString(),
           requestedBy: payload.requestedBy,
         },
         'rolled back: the previous credential is AWSCURRENT again',
@@ -97,8 +95,8 @@ export async function rollback(
         await alertRolledBack(deps.alerts, policy, {
           runId: payload.runId,
           versionId: restored.versionId,
-          rolledBackVersionId: rolledBack.versionId,
-          revokeAt: revoke?.dueAt,
+          rolledBackVersionId,
+          revokeAt: revoke.dueAt,
           requestedBy: payload.requestedBy,
           reason: payload.reason,
         });
@@ -107,8 +105,8 @@ export async function rollback(
     return {
       runId: payload.runId,
       versionId: restored.versionId,
-      rolledBackVersionId: rolledBack.versionId,
-      revokeAt: revoke?.dueAt,
+      rolledBackVersionId,
+      revokeAt: revoke.dueAt,
       alreadyDone,
     };
   } catch (caught) {

@@ -20,7 +20,7 @@ import {
   throttleBackoff,
 } from '../failure-policy.js';
 import { type RotateJobResult, type RotatePayload, rotatePayloadSchema } from '../job-payloads.js';
-import { type ProcessorDeps, parse, policyFor } from '../processor-deps.js';
+import { jobFence, type ProcessorDeps, parse, policyFor } from '../processor-deps.js';
 import { queueReloadHooks } from '../reload-hooks.js';
 import { scheduleRevoke } from '../revoke-scheduling.js';
 import { auditOf } from '../run-audit.js';
@@ -116,9 +116,8 @@ export async function rotate(
       trigger: payload.trigger,
       signal: controller.signal,
       audit,
-      ...(job.id === undefined ? {} : { owner: job.id }),
       // BullMQ's lock holds the token while this worker owns the job; the run's start checks it.
-      ...(token === undefined ? {} : { lockToken: token }),
+      ...jobFence(job, token),
     });
     if (result.revoke) await scheduleRevoke(deps.queue, policy, result.revoke, deps.clock.now());
     if (result.rollbackRevoke)
